@@ -1,0 +1,17 @@
+//! herd: a benchmark and research harness for the thundering-herd problem in prefork servers.
+//!
+//! The binary's subcommands are thin: `serve` runs [`server::master::serve`], `run` drives a
+//! `herd serve` child with [`load`] and writes [`report`] rows. All `unsafe` code is in [`sys`].
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod error;
+pub mod load;
+pub mod metrics;
+pub mod report;
+pub mod run;
+pub mod server;
+pub mod strategy;
+pub mod sys;
+
+pub use error::{Error, Result};

@@ -1,0 +1,116 @@
+//! The client's side of HTTP/1.1: the request it sends and the response it checks.
+
+/// A GET request for `path` on `host`, closing the connection after the response unless
+/// `keep_alive`.
+pub fn request(host: &str, path: &str, keep_alive: bool) -> Vec<u8> {
+    let conn = if keep_alive { "keep-alive" } else { "close" };
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: herd\r\nConnection: {conn}\r\n\r\n")
+        .into_bytes()
+}
+
+/// What a good response told us.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Response {
+    /// Bytes the whole response takes (head and body).
+    pub len: usize,
+    /// `X-Herd-Worker`, when the server is `herd serve`.
+    pub worker: Option<usize>,
+    /// `X-Herd-Accept-Ns`, when the server is `herd serve`.
+    pub accept_ns: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed {
+    /// More bytes are needed.
+    Incomplete,
+    Complete(Response),
+    /// Not a `200`, or not HTTP.
+    Bad,
+}
+
+/// Parse the response at the start of `buf`. `eof`: the server has closed, so a response
+/// without Content-Length ends here.
+pub fn parse_response(buf: &[u8], eof: bool) -> Parsed {
+    let Some(head_len) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) else {
+        return Parsed::Incomplete;
+    };
+    let Ok(head) = std::str::from_utf8(&buf[..head_len]) else {
+        return Parsed::Bad;
+    };
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or("");
+    if !(status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200")) {
+        return Parsed::Bad;
+    }
+    let mut resp = Response::default();
+    let mut content_length = None;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            match value.parse::<usize>() {
+                Ok(n) => content_length = Some(n),
+                Err(_) => return Parsed::Bad,
+            }
+        } else if name.eq_ignore_ascii_case("x-herd-worker") {
+            resp.worker = value.parse().ok();
+        } else if name.eq_ignore_ascii_case("x-herd-accept-ns") {
+            resp.accept_ns = value.parse().ok();
+        }
+    }
+    match content_length {
+        Some(n) if buf.len() >= head_len + n => {
+            resp.len = head_len + n;
+            Parsed::Complete(resp)
+        }
+        Some(_) => Parsed::Incomplete,
+        None if eof => {
+            resp.len = buf.len();
+            Parsed::Complete(resp)
+        }
+        None => Parsed::Incomplete,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_herd_headers() {
+        let r = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Herd-Worker: 7\r\nX-Herd-Accept-Ns: 42\r\n\r\nok\n";
+        let Parsed::Complete(resp) = parse_response(r, false) else {
+            panic!()
+        };
+        assert_eq!(
+            resp,
+            Response {
+                len: r.len(),
+                worker: Some(7),
+                accept_ns: Some(42)
+            }
+        );
+        assert_eq!(parse_response(&r[..r.len() - 1], false), Parsed::Incomplete);
+    }
+
+    #[test]
+    fn non_200_is_bad() {
+        assert_eq!(
+            parse_response(b"HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n", false),
+            Parsed::Bad
+        );
+        assert_eq!(parse_response(b"SSH-2.0\r\n\r\n", true), Parsed::Bad);
+    }
+
+    #[test]
+    fn close_delimited_body_ends_at_eof() {
+        let r = b"HTTP/1.0 200 OK\r\n\r\nhello";
+        assert_eq!(parse_response(r, false), Parsed::Incomplete);
+        assert!(matches!(
+            parse_response(r, true),
+            Parsed::Complete(Response { len: 24, .. })
+        ));
+    }
+}

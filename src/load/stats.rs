@@ -1,0 +1,175 @@
+//! What the load generator measures: outcomes by kind and HDR latency histograms, kept per
+//! client thread and merged at the end (nothing is kept per request).
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Why a connection failed, from the client's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// connect() was refused (nothing listening, or the accept queue overflowed with
+    /// tcp_abort_on_overflow).
+    Refused,
+    /// The connection was reset or aborted.
+    Reset,
+    /// Not completed within `--timeout`.
+    Timeout,
+    /// The server closed before a complete response.
+    ShortResponse,
+    /// A response that is not `200` or does not parse.
+    BadResponse,
+    /// No local address or port was available for the connection.
+    AddrNotAvail,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::Refused,
+        ErrorKind::Reset,
+        ErrorKind::Timeout,
+        ErrorKind::ShortResponse,
+        ErrorKind::BadResponse,
+        ErrorKind::AddrNotAvail,
+        ErrorKind::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Refused => "refused",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::ShortResponse => "short_response",
+            ErrorKind::BadResponse => "bad_response",
+            ErrorKind::AddrNotAvail => "addr_not_avail",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    pub fn from_io(e: &std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        match e.kind() {
+            K::ConnectionRefused => ErrorKind::Refused,
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => ErrorKind::Reset,
+            K::TimedOut => ErrorKind::Timeout,
+            K::AddrNotAvailable => ErrorKind::AddrNotAvail,
+            K::UnexpectedEof => ErrorKind::ShortResponse,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// Highest latency a histogram records exactly (larger values are clamped to it): 10 minutes.
+const MAX_NS: u64 = 600_000_000_000;
+
+/// A latency histogram in nanoseconds, 3 significant digits.
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_NS, 3).expect("valid histogram bounds")
+}
+
+/// One client thread's (or, merged, the whole run's) measurements.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// Connections that completed with a good response.
+    pub ok: u64,
+    pub errors: [u64; ErrorKind::ALL.len()],
+    /// Intended start to response complete (for a closed loop the intended start is the
+    /// actual one).
+    pub latency: Histogram<u64>,
+    /// Actual start to response complete: differs from `latency` only in an open loop.
+    pub raw_latency: Histogram<u64>,
+    /// connect() call to connection established, as the client saw it.
+    pub connect: Histogram<u64>,
+    /// connect() call to the worker's accept() return (from the X-Herd-Accept-Ns header):
+    /// handshake plus time in the accept queue. Only against `herd serve`.
+    pub accept_delay: Histogram<u64>,
+    /// Completed connections per server worker (from the X-Herd-Worker header).
+    pub per_worker: Vec<u64>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            ok: 0,
+            errors: [0; ErrorKind::ALL.len()],
+            latency: histogram(),
+            raw_latency: histogram(),
+            connect: histogram(),
+            accept_delay: histogram(),
+            per_worker: Vec::new(),
+        }
+    }
+}
+
+impl Stats {
+    pub fn error(&mut self, kind: ErrorKind) {
+        self.errors[kind as usize] += 1;
+    }
+
+    pub fn errors_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    pub fn errors_of(&self, kind: ErrorKind) -> u64 {
+        self.errors[kind as usize]
+    }
+
+    pub fn count_worker(&mut self, worker: usize) {
+        if worker >= self.per_worker.len() {
+            self.per_worker.resize(worker + 1, 0);
+        }
+        self.per_worker[worker] += 1;
+    }
+
+    pub fn merge(&mut self, other: &Stats) {
+        self.ok += other.ok;
+        for (a, b) in self.errors.iter_mut().zip(other.errors) {
+            *a += b;
+        }
+        // The histograms share bounds, so adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        let _ = self.raw_latency.add(&other.raw_latency);
+        let _ = self.connect.add(&other.connect);
+        let _ = self.accept_delay.add(&other.accept_delay);
+        if other.per_worker.len() > self.per_worker.len() {
+            self.per_worker.resize(other.per_worker.len(), 0);
+        }
+        for (a, b) in self.per_worker.iter_mut().zip(&other.per_worker) {
+            *a += b;
+        }
+    }
+}
+
+/// A value at `q` (0..=1) of a nanosecond histogram, in microseconds; 0 when empty.
+pub fn quantile_us(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() {
+        0.0
+    } else {
+        h.value_at_quantile(q) as f64 / 1000.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_counts_and_histograms() {
+        let mut a = Stats::default();
+        let mut b = Stats::default();
+        a.ok = 2;
+        a.latency.record(1_000).unwrap();
+        a.count_worker(1);
+        b.ok = 3;
+        b.latency.record(9_000_000).unwrap();
+        b.error(ErrorKind::Reset);
+        b.count_worker(3);
+        a.merge(&b);
+        assert_eq!(a.ok, 5);
+        assert_eq!(a.errors_of(ErrorKind::Reset), 1);
+        assert_eq!(a.latency.len(), 2);
+        assert_eq!(a.per_worker, vec![0, 1, 0, 1]);
+        assert!((quantile_us(&a.latency, 1.0) - 9000.0).abs() < 9.0);
+    }
+}

@@ -1,0 +1,16 @@
+//! `herd`: parse, dispatch, print `Error: ...`; nothing else.
+use clap::Parser;
+use herd::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => herd::server::master::serve(&args.server.config(args.addr)),
+        Command::Run(args) => herd::run::run(&args),
+        Command::Strategies => herd::report::table::print_strategies(),
+    };
+    if let Err(e) = result {
+        eprintln!("Error: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

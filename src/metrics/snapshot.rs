@@ -1,0 +1,181 @@
+//! A point-in-time copy of every worker's counters, userspace and kernel, as the master prints
+//! it on SIGUSR1 and `herd run` reads it. A run's figures are the difference of two snapshots
+//! taken while the load generator is quiet, so they cover exactly the measured connections.
+use super::procfs;
+use super::scoreboard::{Scoreboard, Slot};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerSample {
+    pub worker: usize,
+    pub pid: u64,
+    pub tid: u64,
+    pub generation: u64,
+    pub accepted: u64,
+    pub wakeups: u64,
+    pub spurious_wakeups: u64,
+    pub eagain: u64,
+    pub lock_acquires: u64,
+    pub lock_wait_ns: u64,
+    pub lock_recovered: u64,
+    pub accept_err_no_fds: u64,
+    pub accept_err_connaborted: u64,
+    pub accept_err_other: u64,
+    pub conn_errors: u64,
+    pub bad_requests: u64,
+    pub busy_ns: u64,
+    pub vol_ctx_switches: u64,
+    pub invol_ctx_switches: u64,
+    pub utime_ticks: u64,
+    pub stime_ticks: u64,
+    pub cpu_ns: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// CLOCK_MONOTONIC when the snapshot was taken.
+    pub t_ns: u64,
+    /// Clock ticks per second of `utime_ticks` and `stime_ticks`.
+    pub ticks_per_s: u64,
+    pub workers: Vec<WorkerSample>,
+}
+
+impl WorkerSample {
+    /// Read slot `worker` and, when it is occupied, its thread's /proc counters.
+    pub fn read(worker: usize, slot: &Slot) -> Self {
+        let r = Slot::read;
+        let (pid, tid) = (r(&slot.pid), r(&slot.tid));
+        let k = if pid != 0 {
+            procfs::thread_stat(pid, tid).unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        WorkerSample {
+            worker,
+            pid,
+            tid,
+            generation: r(&slot.generation),
+            accepted: r(&slot.accepted),
+            wakeups: r(&slot.wakeups),
+            spurious_wakeups: r(&slot.spurious),
+            eagain: r(&slot.eagain),
+            lock_acquires: r(&slot.lock_acquires),
+            lock_wait_ns: r(&slot.lock_wait_ns),
+            lock_recovered: r(&slot.lock_recovered),
+            accept_err_no_fds: r(&slot.err_no_fds),
+            accept_err_connaborted: r(&slot.err_connaborted),
+            accept_err_other: r(&slot.err_other),
+            conn_errors: r(&slot.conn_errors),
+            bad_requests: r(&slot.bad_requests),
+            busy_ns: r(&slot.busy_ns),
+            vol_ctx_switches: k.vol_ctx_switches,
+            invol_ctx_switches: k.invol_ctx_switches,
+            utime_ticks: k.utime_ticks,
+            stime_ticks: k.stime_ticks,
+            cpu_ns: k.cpu_ns,
+        }
+    }
+
+    /// What happened between `before` and `self`. A worker that was restarted in between
+    /// (another generation) counts from zero.
+    pub fn since(&self, before: &WorkerSample) -> WorkerSample {
+        if before.generation != self.generation || before.tid != self.tid {
+            return self.clone();
+        }
+        let d = |a: u64, b: u64| a.saturating_sub(b);
+        WorkerSample {
+            worker: self.worker,
+            pid: self.pid,
+            tid: self.tid,
+            generation: self.generation,
+            accepted: d(self.accepted, before.accepted),
+            wakeups: d(self.wakeups, before.wakeups),
+            spurious_wakeups: d(self.spurious_wakeups, before.spurious_wakeups),
+            eagain: d(self.eagain, before.eagain),
+            lock_acquires: d(self.lock_acquires, before.lock_acquires),
+            lock_wait_ns: d(self.lock_wait_ns, before.lock_wait_ns),
+            lock_recovered: d(self.lock_recovered, before.lock_recovered),
+            accept_err_no_fds: d(self.accept_err_no_fds, before.accept_err_no_fds),
+            accept_err_connaborted: d(self.accept_err_connaborted, before.accept_err_connaborted),
+            accept_err_other: d(self.accept_err_other, before.accept_err_other),
+            conn_errors: d(self.conn_errors, before.conn_errors),
+            bad_requests: d(self.bad_requests, before.bad_requests),
+            busy_ns: d(self.busy_ns, before.busy_ns),
+            vol_ctx_switches: d(self.vol_ctx_switches, before.vol_ctx_switches),
+            invol_ctx_switches: d(self.invol_ctx_switches, before.invol_ctx_switches),
+            utime_ticks: d(self.utime_ticks, before.utime_ticks),
+            stime_ticks: d(self.stime_ticks, before.stime_ticks),
+            cpu_ns: d(self.cpu_ns, before.cpu_ns),
+        }
+    }
+}
+
+impl Snapshot {
+    pub fn take(board: &Scoreboard) -> Self {
+        Snapshot {
+            t_ns: crate::sys::clock::monotonic_ns(),
+            ticks_per_s: crate::sys::clock::clock_ticks_per_sec(),
+            workers: board
+                .slots()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| WorkerSample::read(i, s))
+                .collect(),
+        }
+    }
+
+    /// Per-worker differences `self - before`, matched by worker index.
+    pub fn since(&self, before: &Snapshot) -> Snapshot {
+        let workers = self
+            .workers
+            .iter()
+            .map(
+                |w| match before.workers.iter().find(|b| b.worker == w.worker) {
+                    Some(b) => w.since(b),
+                    None => w.clone(),
+                },
+            )
+            .collect();
+        Snapshot {
+            t_ns: self.t_ns,
+            ticks_per_s: self.ticks_per_s,
+            workers,
+        }
+    }
+
+    /// The sum of a counter over all workers.
+    pub fn total(&self, f: impl Fn(&WorkerSample) -> u64) -> u64 {
+        self.workers.iter().map(f).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_subtracts_and_restart_counts_from_zero() {
+        let a = WorkerSample {
+            worker: 0,
+            tid: 7,
+            generation: 1,
+            accepted: 10,
+            wakeups: 30,
+            ..Default::default()
+        };
+        let b = WorkerSample {
+            accepted: 25,
+            wakeups: 41,
+            ..a.clone()
+        };
+        let d = b.since(&a);
+        assert_eq!((d.accepted, d.wakeups), (15, 11));
+        let restarted = WorkerSample {
+            generation: 2,
+            tid: 9,
+            accepted: 3,
+            ..a.clone()
+        };
+        assert_eq!(restarted.since(&a).accepted, 3);
+    }
+}

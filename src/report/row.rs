@@ -1,0 +1,269 @@
+//! The CSV schema: one [`RunRow`] per run, one [`WorkerRow`] per worker per run, and
+//! [`LatencyRow`]s with each latency distribution's percentiles. The README documents every
+//! column; field order is column order.
+use crate::load::stats::{quantile_us, ErrorKind, Stats};
+use crate::metrics::fairness::{jain_index, max_share};
+use crate::metrics::{Snapshot, WorkerSample};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRow {
+    pub run_id: String,
+    pub timestamp: String,
+    pub strategy: String,
+    pub mode: String,
+    pub workers: u64,
+    pub concurrency: u64,
+    pub client_threads: u64,
+    pub duration_s: f64,
+    pub work_us: u64,
+    pub sleep_us: u64,
+    pub requests_ok: u64,
+    pub errors: u64,
+    pub err_refused: u64,
+    pub err_reset: u64,
+    pub err_timeout: u64,
+    pub err_short: u64,
+    pub err_other: u64,
+    pub conn_per_s: f64,
+    pub latency_p50_us: f64,
+    pub latency_p90_us: f64,
+    pub latency_p99_us: f64,
+    pub latency_p999_us: f64,
+    pub latency_max_us: f64,
+    pub connect_p50_us: f64,
+    pub connect_p99_us: f64,
+    pub accept_delay_p50_us: f64,
+    pub accept_delay_p99_us: f64,
+    pub accepted: u64,
+    pub wakeups: u64,
+    pub spurious_wakeups: u64,
+    pub eagain: u64,
+    pub accept_errors: u64,
+    pub wakeups_per_accept: f64,
+    pub spurious_per_accept: f64,
+    pub eagain_per_accept: f64,
+    pub lock_acquires: u64,
+    pub lock_wait_us_per_accept: f64,
+    pub vol_ctx_switches: u64,
+    pub invol_ctx_switches: u64,
+    pub ctx_switches_per_accept: f64,
+    pub cpu_user_s: f64,
+    pub cpu_sys_s: f64,
+    pub cpu_us_per_conn: f64,
+    pub jain_fairness: f64,
+    pub max_worker_share: f64,
+    pub kernel: String,
+    pub nproc: u64,
+    pub herd_version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerRow {
+    pub run_id: String,
+    pub strategy: String,
+    pub workers: u64,
+    pub worker: u64,
+    pub pid: u64,
+    pub accepted: u64,
+    pub share: f64,
+    pub wakeups: u64,
+    pub spurious_wakeups: u64,
+    pub eagain: u64,
+    pub lock_acquires: u64,
+    pub lock_wait_us: f64,
+    pub vol_ctx_switches: u64,
+    pub invol_ctx_switches: u64,
+    pub cpu_user_s: f64,
+    pub cpu_sys_s: f64,
+    pub cpu_ms: f64,
+    pub busy_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyRow {
+    pub run_id: String,
+    pub strategy: String,
+    pub workers: u64,
+    /// `latency`, `raw_latency`, `connect` or `accept_delay`.
+    pub metric: String,
+    pub percentile: f64,
+    pub value_us: f64,
+    /// How many values the distribution holds.
+    pub count: u64,
+}
+
+/// The percentiles written to latency.csv: enough points to draw a CDF with its tail.
+pub const PERCENTILES: &[f64] = &[
+    0.0, 1.0, 5.0, 10.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 90.0, 95.0, 97.5,
+    99.0, 99.5, 99.9, 99.95, 99.99, 100.0,
+];
+
+/// Everything one run produced, before it becomes rows.
+pub struct RunInputs<'a> {
+    pub run_id: &'a str,
+    pub strategy: &'a str,
+    pub mode: &'a str,
+    pub workers: usize,
+    pub concurrency: usize,
+    pub client_threads: usize,
+    pub work_us: u64,
+    pub sleep_us: u64,
+    pub elapsed_s: f64,
+    pub client: &'a Stats,
+    /// The server's counters over exactly the measured phase.
+    pub server: &'a Snapshot,
+    pub host: &'a HostInfo,
+}
+
+/// Facts about the machine, stamped on every run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub kernel: String,
+    pub nproc: u64,
+    pub herd_version: String,
+}
+
+impl HostInfo {
+    pub fn detect() -> Self {
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        HostInfo {
+            kernel,
+            nproc: std::thread::available_parallelism()
+                .map(|n| n.get() as u64)
+                .unwrap_or(0),
+            herd_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+fn per(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
+fn ticks_s(ticks: u64, per_s: u64) -> f64 {
+    ticks as f64 / per_s.max(1) as f64
+}
+
+impl RunRow {
+    pub fn build(i: &RunInputs<'_>, timestamp: String) -> Self {
+        let s = i.server;
+        let c = i.client;
+        let accepted = s.total(|w| w.accepted);
+        let vol = s.total(|w| w.vol_ctx_switches);
+        let invol = s.total(|w| w.invol_ctx_switches);
+        let shares: Vec<u64> = s.workers.iter().map(|w| w.accepted).collect();
+        let h = &c.latency;
+        RunRow {
+            run_id: i.run_id.to_string(),
+            timestamp,
+            strategy: i.strategy.to_string(),
+            mode: i.mode.to_string(),
+            workers: i.workers as u64,
+            concurrency: i.concurrency as u64,
+            client_threads: i.client_threads as u64,
+            duration_s: i.elapsed_s,
+            work_us: i.work_us,
+            sleep_us: i.sleep_us,
+            requests_ok: c.ok,
+            errors: c.errors_total(),
+            err_refused: c.errors_of(ErrorKind::Refused),
+            err_reset: c.errors_of(ErrorKind::Reset),
+            err_timeout: c.errors_of(ErrorKind::Timeout),
+            err_short: c.errors_of(ErrorKind::ShortResponse),
+            err_other: c.errors_of(ErrorKind::BadResponse)
+                + c.errors_of(ErrorKind::AddrNotAvail)
+                + c.errors_of(ErrorKind::Other),
+            conn_per_s: if i.elapsed_s > 0.0 {
+                c.ok as f64 / i.elapsed_s
+            } else {
+                0.0
+            },
+            latency_p50_us: quantile_us(h, 0.50),
+            latency_p90_us: quantile_us(h, 0.90),
+            latency_p99_us: quantile_us(h, 0.99),
+            latency_p999_us: quantile_us(h, 0.999),
+            latency_max_us: quantile_us(h, 1.0),
+            connect_p50_us: quantile_us(&c.connect, 0.50),
+            connect_p99_us: quantile_us(&c.connect, 0.99),
+            accept_delay_p50_us: quantile_us(&c.accept_delay, 0.50),
+            accept_delay_p99_us: quantile_us(&c.accept_delay, 0.99),
+            accepted,
+            wakeups: s.total(|w| w.wakeups),
+            spurious_wakeups: s.total(|w| w.spurious_wakeups),
+            eagain: s.total(|w| w.eagain),
+            accept_errors: s
+                .total(|w| w.accept_err_no_fds + w.accept_err_connaborted + w.accept_err_other),
+            wakeups_per_accept: per(s.total(|w| w.wakeups), accepted),
+            spurious_per_accept: per(s.total(|w| w.spurious_wakeups), accepted),
+            eagain_per_accept: per(s.total(|w| w.eagain), accepted),
+            lock_acquires: s.total(|w| w.lock_acquires),
+            lock_wait_us_per_accept: per(s.total(|w| w.lock_wait_ns), accepted) / 1000.0,
+            vol_ctx_switches: vol,
+            invol_ctx_switches: invol,
+            ctx_switches_per_accept: per(vol + invol, accepted),
+            cpu_user_s: ticks_s(s.total(|w| w.utime_ticks), s.ticks_per_s),
+            cpu_sys_s: ticks_s(s.total(|w| w.stime_ticks), s.ticks_per_s),
+            cpu_us_per_conn: per(s.total(|w| w.cpu_ns), accepted) / 1000.0,
+            jain_fairness: jain_index(&shares),
+            max_worker_share: max_share(&shares),
+            kernel: i.host.kernel.clone(),
+            nproc: i.host.nproc,
+            herd_version: i.host.herd_version.clone(),
+        }
+    }
+}
+
+impl WorkerRow {
+    pub fn build(i: &RunInputs<'_>, w: &WorkerSample) -> Self {
+        let total = i.server.total(|w| w.accepted);
+        let tps = i.server.ticks_per_s;
+        WorkerRow {
+            run_id: i.run_id.to_string(),
+            strategy: i.strategy.to_string(),
+            workers: i.workers as u64,
+            worker: w.worker as u64,
+            pid: w.pid,
+            accepted: w.accepted,
+            share: per(w.accepted, total),
+            wakeups: w.wakeups,
+            spurious_wakeups: w.spurious_wakeups,
+            eagain: w.eagain,
+            lock_acquires: w.lock_acquires,
+            lock_wait_us: w.lock_wait_ns as f64 / 1000.0,
+            vol_ctx_switches: w.vol_ctx_switches,
+            invol_ctx_switches: w.invol_ctx_switches,
+            cpu_user_s: ticks_s(w.utime_ticks, tps),
+            cpu_sys_s: ticks_s(w.stime_ticks, tps),
+            cpu_ms: w.cpu_ns as f64 / 1e6,
+            busy_ms: w.busy_ns as f64 / 1e6,
+        }
+    }
+}
+
+/// The percentile rows of one distribution.
+pub fn latency_rows(i: &RunInputs<'_>, metric: &str, h: &Histogram<u64>) -> Vec<LatencyRow> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    PERCENTILES
+        .iter()
+        .map(|&p| LatencyRow {
+            run_id: i.run_id.to_string(),
+            strategy: i.strategy.to_string(),
+            workers: i.workers as u64,
+            metric: metric.to_string(),
+            percentile: p,
+            value_us: quantile_us(h, p / 100.0),
+            count: h.len(),
+        })
+        .collect()
+}

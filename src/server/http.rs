@@ -1,0 +1,224 @@
+//! Just enough HTTP/1.1 to be a real server for any client (curl, wrk, herd's own): read a
+//! request head (and a Content-Length body), answer `200 OK`, honour keep-alive. Malformed or
+//! oversized requests get `400` and a close.
+//!
+//! Every response names the worker and its accept time, which herd's client uses for the
+//! accept-queue delay and the per-worker view:
+//! `X-Herd-Worker: <index>` and `X-Herd-Accept-Ns: <CLOCK_MONOTONIC ns>`.
+use std::io::{self, Read, Write};
+
+/// Largest request head accepted.
+pub const MAX_HEAD: usize = 8192;
+/// Largest request body accepted (and discarded).
+pub const MAX_BODY: u64 = 1 << 20;
+
+/// A parsed request head: what the server needs of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The client wants the connection kept open afterwards.
+    pub keep_alive: bool,
+    pub content_length: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParseError {
+    Malformed,
+    TooLarge,
+}
+
+/// Position just past the blank line ending the head in `buf`, if it is complete.
+pub fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+/// Parse a complete request head (`buf` ends at the blank line).
+pub fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
+    let text = std::str::from_utf8(buf).map_err(|_| ParseError::Malformed)?;
+    let mut lines = text.split("\r\n");
+    let mut parts = lines.next().unwrap_or("").split(' ');
+    let (method, target, version) = (parts.next(), parts.next(), parts.next());
+    let (Some(method), Some(target), Some(version), None) = (method, target, version, parts.next())
+    else {
+        return Err(ParseError::Malformed);
+    };
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || target.is_empty() {
+        return Err(ParseError::Malformed);
+    }
+    let mut keep_alive = match version {
+        "HTTP/1.1" => true,
+        "HTTP/1.0" => false,
+        _ => return Err(ParseError::Malformed),
+    };
+    let mut content_length = 0;
+    for line in lines.take_while(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or(ParseError::Malformed)?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("connection") {
+            if value.eq_ignore_ascii_case("close") {
+                keep_alive = false;
+            } else if value.eq_ignore_ascii_case("keep-alive") {
+                keep_alive = true;
+            }
+        } else if name.eq_ignore_ascii_case("content-length") {
+            content_length = value.parse().map_err(|_| ParseError::Malformed)?;
+            if content_length > MAX_BODY {
+                return Err(ParseError::TooLarge);
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked bodies are not supported by this minimal server.
+            return Err(ParseError::Malformed);
+        }
+    }
+    Ok(Head {
+        keep_alive,
+        content_length,
+    })
+}
+
+/// Write a `200 OK` (body `ok\n`) into `out`.
+pub fn ok_response(out: &mut Vec<u8>, worker: usize, accept_ns: u64, keep_alive: bool) {
+    out.clear();
+    let conn = if keep_alive { "keep-alive" } else { "close" };
+    // Writing to a Vec cannot fail.
+    let _ = write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: {conn}\r\nX-Herd-Worker: {worker}\r\nX-Herd-Accept-Ns: {accept_ns}\r\n\r\nok\n"
+    );
+}
+
+pub const BAD_REQUEST: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nbad request\n";
+
+/// Reads requests from a stream into a reusable buffer, with leftovers kept for pipelining.
+pub struct RequestReader<'b> {
+    buf: &'b mut Vec<u8>,
+    filled: usize,
+}
+
+pub enum Next {
+    Request(Head),
+    /// The client closed between requests.
+    Closed,
+    Bad,
+}
+
+impl<'b> RequestReader<'b> {
+    pub fn new(buf: &'b mut Vec<u8>) -> Self {
+        buf.resize(MAX_HEAD, 0);
+        RequestReader { buf, filled: 0 }
+    }
+
+    /// Read the next request head, and discard its body.
+    pub fn next<S: Read>(&mut self, s: &mut S) -> io::Result<Next> {
+        loop {
+            if let Some(end) = head_end(&self.buf[..self.filled]) {
+                let head = match parse_head(&self.buf[..end]) {
+                    Ok(h) => h,
+                    Err(_) => return Ok(Next::Bad),
+                };
+                self.consume(end);
+                self.skip_body(s, head.content_length)?;
+                return Ok(Next::Request(head));
+            }
+            if self.filled == self.buf.len() {
+                return Ok(Next::Bad);
+            }
+            match s.read(&mut self.buf[self.filled..]) {
+                Ok(0) if self.filled == 0 => return Ok(Next::Closed),
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.buf.copy_within(n..self.filled, 0);
+        self.filled -= n;
+    }
+
+    fn skip_body<S: Read>(&mut self, s: &mut S, mut left: u64) -> io::Result<()> {
+        let have = (self.filled as u64).min(left) as usize;
+        self.consume(have);
+        left -= have as u64;
+        let mut sink = [0u8; 4096];
+        while left > 0 {
+            let want = (left as usize).min(sink.len());
+            match s.read(&mut sink[..want]) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => left -= n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_keep_alive_and_close() {
+        let h = parse_head(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert!(h.keep_alive);
+        let h = parse_head(b"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n").unwrap();
+        assert!(!h.keep_alive);
+        let h = parse_head(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        assert!(!h.keep_alive);
+        let h = parse_head(b"POST /x HTTP/1.1\r\ncontent-length: 5\r\n\r\n").unwrap();
+        assert_eq!(h.content_length, 5);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert_eq!(parse_head(b"hello\r\n\r\n"), Err(ParseError::Malformed));
+        assert_eq!(
+            parse_head(b"GET / HTTP/2.0\r\n\r\n"),
+            Err(ParseError::Malformed)
+        );
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\r\nno colon\r\n\r\n"),
+            Err(ParseError::Malformed)
+        );
+        assert_eq!(
+            parse_head(b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"),
+            Err(ParseError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn reader_handles_pipelining_and_bodies() {
+        let data = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+        let mut src: &[u8] = data;
+        let mut buf = Vec::new();
+        let mut r = RequestReader::new(&mut buf);
+        assert!(matches!(
+            r.next(&mut src).unwrap(),
+            Next::Request(Head {
+                keep_alive: true,
+                ..
+            })
+        ));
+        assert!(matches!(
+            r.next(&mut src).unwrap(),
+            Next::Request(Head {
+                keep_alive: false,
+                ..
+            })
+        ));
+        assert!(matches!(r.next(&mut src).unwrap(), Next::Closed));
+    }
+
+    #[test]
+    fn oversized_head_is_bad() {
+        let mut data = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        data.extend(std::iter::repeat(b'a').take(MAX_HEAD));
+        let mut src: &[u8] = &data;
+        let mut buf = Vec::new();
+        let mut r = RequestReader::new(&mut buf);
+        assert!(matches!(r.next(&mut src).unwrap(), Next::Bad));
+    }
+}

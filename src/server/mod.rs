@@ -1,0 +1,31 @@
+//! The prefork server: a single-threaded master that binds, forks and reaps
+//! ([`master`]), workers that run one strategy's accept loop ([`worker`]) and serve minimal
+//! HTTP/1.1 ([`http`]), and the handle `herd run` uses to drive a `herd serve` child
+//! ([`child`]).
+pub mod child;
+pub mod http;
+pub mod master;
+pub mod worker;
+
+use crate::strategy::listen::ListenConfig;
+use crate::strategy::StrategyKind;
+use std::time::Duration;
+
+/// The most workers a server may have.
+pub const MAX_WORKERS: usize = 1024;
+
+/// A validated server configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub strategy: StrategyKind,
+    pub workers: usize,
+    pub listen: ListenConfig,
+    /// CPU time to burn per request.
+    pub work: Duration,
+    /// Time to sleep per request (a backend call: the worker is busy, the CPU is free).
+    pub sleep: Duration,
+    /// How long a graceful stop waits for workers before SIGKILL.
+    pub graceful_timeout: Duration,
+    /// Requests served on one keep-alive connection before the server closes it.
+    pub max_requests_per_conn: u32,
+}

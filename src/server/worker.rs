@@ -1,0 +1,86 @@
+//! A worker's life: wait for a connection as the strategy says, serve it, count everything in
+//! its own scoreboard slot, until asked to stop. Generic over the acceptor, so each strategy
+//! gets its own monomorphised hot loop.
+use super::http::{self, Next, RequestReader};
+use super::ServerConfig;
+use crate::metrics::Slot;
+use crate::strategy::{Acceptor, RunWorker};
+use crate::sys::clock::{burn_cpu, monotonic_ns};
+use crate::sys::signal::stop_requested;
+use std::io::{self, Write};
+use std::net::TcpStream;
+
+/// What a worker needs besides its acceptor.
+pub struct WorkerCtx<'a> {
+    pub index: usize,
+    pub slot: &'a Slot,
+    pub cfg: &'a ServerConfig,
+}
+
+/// The worker loop, as a [`RunWorker`] so that the strategy can hand it its acceptor type.
+pub struct Loop<'a>(pub &'a WorkerCtx<'a>);
+
+impl RunWorker<io::Result<()>> for Loop<'_> {
+    fn run<A: Acceptor>(self, acceptor: A) -> io::Result<()> {
+        serve(acceptor, self.0)
+    }
+}
+
+fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
+    let slot = ctx.slot;
+    let mut req_buf = Vec::with_capacity(http::MAX_HEAD);
+    let mut resp_buf = Vec::with_capacity(256);
+    while !stop_requested() {
+        let Some(stream) = acceptor.next(slot)? else {
+            continue;
+        };
+        let accepted_ns = monotonic_ns();
+        Slot::bump(&slot.accepted, 1);
+        match serve_connection(stream, accepted_ns, ctx, &mut req_buf, &mut resp_buf) {
+            Ok(true) => {}
+            Ok(false) => Slot::bump(&slot.bad_requests, 1),
+            Err(_) => Slot::bump(&slot.conn_errors, 1),
+        }
+        Slot::bump(&slot.busy_ns, monotonic_ns().saturating_sub(accepted_ns));
+    }
+    Ok(())
+}
+
+/// Serve every request on one connection; `Ok(false)` when it ended with a 400.
+fn serve_connection(
+    mut stream: TcpStream,
+    accepted_ns: u64,
+    ctx: &WorkerCtx<'_>,
+    req_buf: &mut Vec<u8>,
+    resp_buf: &mut Vec<u8>,
+) -> io::Result<bool> {
+    let cfg = ctx.cfg;
+    // Responses are small and never fill the send buffer, so a read timeout is enough to stop
+    // an idle or stalled client from holding this worker.
+    stream.set_read_timeout(Some(cfg.listen.io_timeout))?;
+    let mut reader = RequestReader::new(req_buf);
+    let mut served = 0u32;
+    loop {
+        let head = match reader.next(&mut stream)? {
+            Next::Request(h) => h,
+            Next::Closed => return Ok(true),
+            Next::Bad => {
+                stream.write_all(http::BAD_REQUEST)?;
+                return Ok(false);
+            }
+        };
+        if !cfg.work.is_zero() {
+            burn_cpu(cfg.work);
+        }
+        if !cfg.sleep.is_zero() {
+            std::thread::sleep(cfg.sleep);
+        }
+        served += 1;
+        let keep_alive = head.keep_alive && served < cfg.max_requests_per_conn && !stop_requested();
+        http::ok_response(resp_buf, ctx.index, accepted_ns, keep_alive);
+        stream.write_all(resp_buf)?;
+        if !keep_alive {
+            return Ok(true);
+        }
+    }
+}

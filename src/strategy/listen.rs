@@ -1,0 +1,36 @@
+//! Creating listening sockets the same way for every strategy.
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+/// How the master binds its listening socket(s).
+#[derive(Debug, Clone)]
+pub struct ListenConfig {
+    pub addr: SocketAddr,
+    /// listen(2) backlog; the kernel caps it at net.core.somaxconn.
+    pub backlog: i32,
+    /// SO_RCVTIMEO and SO_SNDTIMEO of every accepted socket, so a client that sends nothing
+    /// cannot hold a worker for ever. (Not set on the listener: there it would also bound
+    /// accept() and wake idle workers.)
+    pub io_timeout: Duration,
+}
+
+/// Bind and listen. `reuseport` sets SO_REUSEPORT before bind; `nonblocking` sets O_NONBLOCK on
+/// the file description, which every forked worker shares.
+pub fn bind(
+    cfg: &ListenConfig,
+    addr: SocketAddr,
+    reuseport: bool,
+    nonblocking: bool,
+) -> io::Result<TcpListener> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    if reuseport {
+        sock.set_reuse_port(true)?;
+    }
+    sock.bind(&addr.into())?;
+    sock.listen(cfg.backlog)?;
+    sock.set_nonblocking(nonblocking)?;
+    Ok(sock.into())
+}

@@ -1,0 +1,42 @@
+//! Socket options that socket2 does not offer.
+use std::io;
+use std::os::fd::AsRawFd;
+
+/// IP_BIND_ADDRESS_NO_PORT (Linux 4.2): a `bind()` to `addr:0` before `connect()` defers the
+/// choice of source port to `connect()`, which can then reuse a port for other destinations.
+/// Lets a client rotate source addresses without exhausting ports at bind time.
+pub fn set_bind_address_no_port(sock: &impl AsRawFd) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    // SAFETY: `one` is a valid c_int and we pass its exact size.
+    syscall!(setsockopt(
+        sock.as_raw_fd(),
+        libc::IPPROTO_IP,
+        libc::IP_BIND_ADDRESS_NO_PORT,
+        (&one as *const libc::c_int).cast(),
+        std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+    ))?;
+    Ok(())
+}
+
+/// The soft RLIMIT_NOFILE of this process.
+pub fn fd_limit() -> io::Result<u64> {
+    let (soft, _hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map_err(io::Error::from)?;
+    Ok(soft)
+}
+
+/// One accept4(2) call on `listener`. Unlike `TcpListener::accept`, which retries on EINTR, a
+/// signal ends the call with `ErrorKind::Interrupted`, so a worker blocked here can see its
+/// stop flag. The new socket is blocking (accept4 does not inherit O_NONBLOCK) and close-on-exec.
+pub fn accept(listener: &std::net::TcpListener) -> io::Result<std::net::TcpStream> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: null address pointers are allowed (the peer address is not wanted).
+    let fd = syscall!(accept4(
+        listener.as_raw_fd(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+        libc::SOCK_CLOEXEC
+    ))?;
+    // SAFETY: accept4 just returned this descriptor; nothing else owns it.
+    Ok(unsafe { std::net::TcpStream::from_raw_fd(fd) })
+}

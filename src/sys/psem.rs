@@ -1,0 +1,75 @@
+//! A process-shared POSIX semaphore (sem_init(3) with pshared = 1) in shared memory, used as a
+//! binary lock. The kernel does not give it back when a holder dies: whoever records the holder
+//! must post it again ([`PosixSem::unlock`]) after reaping the holder.
+use super::shm::{SharedArray, ZeroInit};
+use std::cell::UnsafeCell;
+use std::io;
+
+#[repr(C, align(128))]
+pub struct RawSem(UnsafeCell<libc::sem_t>);
+
+// SAFETY: zeroed storage is only used after sem_init in `PosixSem::new`; sem_* functions
+// synchronise access themselves.
+unsafe impl ZeroInit for RawSem {}
+// SAFETY: a pshared semaphore is made to be used concurrently by threads and processes.
+unsafe impl Sync for RawSem {}
+
+pub struct PosixSem {
+    mem: SharedArray<RawSem>,
+}
+
+impl PosixSem {
+    /// A process-shared semaphore with value `value` in a fresh shared mapping.
+    pub fn new(value: u32) -> io::Result<Self> {
+        let mem = SharedArray::<RawSem>::new(1)?;
+        // SAFETY: the storage is in our shared mapping, valid and initialised exactly once here.
+        if unsafe { libc::sem_init(mem[0].0.get(), 1, value) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(PosixSem { mem })
+    }
+
+    fn raw(&self) -> *mut libc::sem_t {
+        self.mem[0].0.get()
+    }
+
+    /// Block until the semaphore can be decremented; `Interrupted` on a signal.
+    pub fn lock(&self) -> io::Result<()> {
+        // SAFETY: initialised in `new`, mapping alive as long as self.
+        if unsafe { libc::sem_wait(self.raw()) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    pub fn try_lock(&self) -> io::Result<bool> {
+        // SAFETY: as in `lock`.
+        if unsafe { libc::sem_trywait(self.raw()) } == -1 {
+            let e = io::Error::last_os_error();
+            return if e.raw_os_error() == Some(libc::EAGAIN) {
+                Ok(false)
+            } else {
+                Err(e)
+            };
+        }
+        Ok(true)
+    }
+
+    pub fn unlock(&self) -> io::Result<()> {
+        // SAFETY: as in `lock`.
+        if unsafe { libc::sem_post(self.raw()) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// The current value (1: free, 0: held).
+    pub fn value(&self) -> io::Result<i32> {
+        let mut v = 0;
+        // SAFETY: as in `lock`; `v` is a valid out pointer.
+        if unsafe { libc::sem_getvalue(self.raw(), &mut v) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(v)
+    }
+}

@@ -1,0 +1,191 @@
+//! `herd run` end to end: every strategy serves a short run with 0 errors, and the server's
+//! accepted count equals the client's completed connections.
+mod common;
+use common::*;
+use std::time::Duration;
+
+const STRATEGIES: &[&str] = &[
+    "blocking",
+    "sysv-sem",
+    "pthread-mutex",
+    "epoll-shared",
+    "epoll-exclusive",
+    "reuseport",
+];
+
+fn run_once(strategy: &str, dir: &std::path::Path) {
+    let out = herd_output(
+        &[
+            "run",
+            "--strategy",
+            strategy,
+            "--workers",
+            "4",
+            "--concurrency",
+            "8",
+            "--duration",
+            "700ms",
+            "--warmup",
+            "200ms",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{strategy}: herd run failed: {stderr}"
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("conn/s"),
+        "{strategy}: no summary: {summary}"
+    );
+}
+
+#[test]
+fn every_strategy_serves_every_connection_and_counts_match() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in STRATEGIES {
+        run_once(s, dir.path());
+    }
+    let runs = csv_rows(&dir.path().join("runs.csv"));
+    let workers = csv_rows(&dir.path().join("workers.csv"));
+    let latency = csv_rows(&dir.path().join("latency.csv"));
+    assert_eq!(runs.len(), STRATEGIES.len());
+    for (row, s) in runs.iter().zip(STRATEGIES) {
+        assert_eq!(row["strategy"], *s);
+        assert_eq!(num(row, "errors"), 0.0, "{s}: errors");
+        assert!(num(row, "requests_ok") > 0.0, "{s}: nothing completed");
+        assert_eq!(
+            num(row, "accepted"),
+            num(row, "requests_ok"),
+            "{s}: server accepted != client completed"
+        );
+        let id = &row["run_id"];
+        let mine: Vec<_> = workers.iter().filter(|w| &w["run_id"] == id).collect();
+        assert_eq!(mine.len(), 4, "{s}: one worker row per worker");
+        let sum: f64 = mine.iter().map(|w| num(w, "accepted")).sum();
+        assert_eq!(
+            sum,
+            num(row, "requests_ok"),
+            "{s}: workers' accepted != client completed"
+        );
+        assert!(
+            num(row, "ctx_switches_per_accept") > 0.0,
+            "{s}: kernel counts missing"
+        );
+        assert!(
+            num(row, "wakeups_per_accept") >= 1.0,
+            "{s}: a connection needs at least one wakeup"
+        );
+        assert!(latency
+            .iter()
+            .any(|l| &l["run_id"] == id && l["metric"] == "latency"));
+    }
+    let lock_rows = runs
+        .iter()
+        .filter(|r| r["strategy"] == "sysv-sem" || r["strategy"] == "pthread-mutex");
+    for r in lock_rows {
+        assert_eq!(
+            num(r, "lock_acquires"),
+            num(r, "wakeups") - num(r, "accepted") - num(r, "spurious_wakeups"),
+            "lock strategies wake once for the lock and once in accept"
+        );
+    }
+}
+
+#[test]
+fn requests_bound_stops_the_run() {
+    let out = herd_output(
+        &[
+            "run",
+            "--workers",
+            "2",
+            "--concurrency",
+            "4",
+            "--requests",
+            "300",
+            "--duration",
+            "20s",
+            "--warmup",
+            "0s",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("300 ok, 0 errors"), "{s}");
+}
+
+#[test]
+fn a_server_killed_mid_run_ends_the_run_with_an_error() {
+    let child = herd()
+        .args([
+            "run",
+            "--workers",
+            "2",
+            "--concurrency",
+            "4",
+            "--duration",
+            "30s",
+            "--warmup",
+            "0s",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = Reaped(Some(child));
+    let run_pid = guard.0.as_ref().unwrap().id() as i32;
+    // Find the `herd serve` child of `herd run`.
+    let serve = (0..500)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            children_of(run_pid).into_iter().next()
+        })
+        .expect("herd run started no server");
+    std::thread::sleep(Duration::from_millis(700));
+    let workers = children_of(serve);
+    signal(serve, libc::SIGKILL);
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = guard.0.as_mut().unwrap().try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "herd run hangs after its server died"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(guard.0.as_mut().unwrap().stderr.as_mut().unwrap(), &mut err)
+        .unwrap();
+    assert!(!status.success());
+    assert!(
+        err.contains("Error:") && err.contains("server"),
+        "unclear error: {err}"
+    );
+    assert!(
+        all_gone(&workers, Duration::from_secs(5)),
+        "workers outlived their master"
+    );
+}
+
+fn children_of(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(s) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(s.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+            }
+        }
+    }
+    out
+}
