@@ -1,7 +1,7 @@
 //! The command line. Doc comments here are the `--help` text.
 use crate::server::{ServerConfig, MAX_WORKERS};
 use crate::strategy::listen::ListenConfig;
-use crate::strategy::StrategyKind;
+use crate::strategy::{StrategyKind, StrategyOptions};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,9 +53,35 @@ pub struct ServerArgs {
     /// Requests served on one keep-alive connection before the server closes it.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_requests_per_conn: u32,
+    /// After a wakeup, accept until EAGAIN (nginx multi_accept); epoll, poll, select and
+    /// accept-mutex strategies.
+    #[arg(long)]
+    pub multi_accept: bool,
+    /// accept-mutex: how long a worker without the mutex waits before trying again (nginx
+    /// accept_mutex_delay; default 500ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub accept_mutex_delay: Option<Duration>,
+    /// accept-mutex: a worker busy more than 7/8 of the time skips lock attempts (nginx's
+    /// ngx_accept_disabled backoff).
+    #[arg(long)]
+    pub accept_mutex_backoff: bool,
+    /// reuseport: set SO_INCOMING_CPU on socket i to i % CPUs (effective since Linux 6.1).
+    #[arg(long)]
+    pub incoming_cpu: bool,
 }
 
 impl ServerArgs {
+    /// The strategy options these flags ask for.
+    pub fn strategy_options(&self) -> StrategyOptions {
+        let d = StrategyOptions::default();
+        StrategyOptions {
+            multi_accept: self.multi_accept,
+            accept_mutex_delay: self.accept_mutex_delay.unwrap_or(d.accept_mutex_delay),
+            accept_mutex_backoff: self.accept_mutex_backoff,
+            incoming_cpu: self.incoming_cpu,
+        }
+    }
+
     /// The validated configuration for a server bound to `addr`.
     pub fn config(&self, addr: SocketAddr) -> ServerConfig {
         ServerConfig {
@@ -70,13 +96,14 @@ impl ServerArgs {
             sleep: Duration::from_micros(self.sleep_us),
             graceful_timeout: self.graceful_timeout,
             max_requests_per_conn: self.max_requests_per_conn,
+            strategy_options: self.strategy_options(),
         }
     }
 
     /// The same options as command-line arguments, for starting `herd serve`.
     pub fn to_args(&self) -> Vec<String> {
         let d = |d: Duration| format!("{}us", d.as_micros());
-        vec![
+        let mut args = vec![
             format!("--strategy={}", self.strategy),
             format!("--workers={}", self.workers),
             format!("--backlog={}", self.backlog),
@@ -85,7 +112,20 @@ impl ServerArgs {
             format!("--read-timeout={}", d(self.read_timeout)),
             format!("--graceful-timeout={}", d(self.graceful_timeout)),
             format!("--max-requests-per-conn={}", self.max_requests_per_conn),
-        ]
+        ];
+        for (flag, on) in [
+            ("--multi-accept", self.multi_accept),
+            ("--accept-mutex-backoff", self.accept_mutex_backoff),
+            ("--incoming-cpu", self.incoming_cpu),
+        ] {
+            if on {
+                args.push(flag.to_string());
+            }
+        }
+        if let Some(delay) = self.accept_mutex_delay {
+            args.push(format!("--accept-mutex-delay={}", d(delay)));
+        }
+        args
     }
 }
 
@@ -180,6 +220,42 @@ mod tests {
         };
         assert_eq!(serve.server.to_args(), run.server.to_args());
         assert_eq!(serve.server.read_timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn strategy_flags_round_trip_through_serve() {
+        let cli = Cli::parse_from([
+            "herd",
+            "run",
+            "--strategy",
+            "accept-mutex",
+            "--multi-accept",
+            "--accept-mutex-delay",
+            "20ms",
+            "--accept-mutex-backoff",
+            "--incoming-cpu",
+        ]);
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        let mut argv = vec!["herd".to_string(), "serve".to_string()];
+        argv.extend(run.server.to_args());
+        let Command::Serve(serve) = Cli::parse_from(argv).command else {
+            panic!("not serve")
+        };
+        assert_eq!(serve.server.to_args(), run.server.to_args());
+        let opts = serve.server.strategy_options();
+        assert!(opts.multi_accept && opts.accept_mutex_backoff && opts.incoming_cpu);
+        assert_eq!(opts.accept_mutex_delay, Duration::from_millis(20));
+        // The defaults add no flags, so older command lines stay as they were.
+        let plain = Cli::parse_from(["herd", "serve"]);
+        let Command::Serve(plain) = plain.command else {
+            panic!("not serve")
+        };
+        assert!(!plain.server.to_args().iter().any(|a| a.contains("accept-mutex")
+            || a.contains("multi")
+            || a.contains("incoming")));
+        assert_eq!(plain.server.strategy_options(), StrategyOptions::default());
     }
 
     #[test]

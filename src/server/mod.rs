@@ -8,7 +8,7 @@ pub mod master;
 pub mod worker;
 
 use crate::strategy::listen::ListenConfig;
-use crate::strategy::StrategyKind;
+use crate::strategy::{StrategyKind, StrategyOptions};
 use std::time::Duration;
 
 /// The most workers a server may have.
@@ -28,4 +28,6 @@ pub struct ServerConfig {
     pub graceful_timeout: Duration,
     /// Requests served on one keep-alive connection before the server closes it.
     pub max_requests_per_conn: u32,
+    /// Flags that tune the strategy (`--multi-accept`, `--accept-mutex-*`, `--incoming-cpu`).
+    pub strategy_options: StrategyOptions,
 }

@@ -1,18 +1,23 @@
-//! The epoll acceptor shared by `epoll-shared` and `epoll-exclusive`: each worker owns one epoll
-//! instance (made after fork, so it is not shared) holding the shared non-blocking socket, waits
-//! in epoll_wait(2), then tries accept(2). A wakeup that finds the queue empty gets EAGAIN and
-//! is counted as spurious.
+//! The epoll wait shared by `epoll-shared`, `epoll-exclusive`, `epoll-exclusive-rotate` and
+//! `epoll-et`: each worker owns one epoll instance (made after fork, so it is not shared)
+//! holding the shared non-blocking socket, waits in epoll_wait(2), then tries accept(2) through
+//! the [`ReadyAcceptor`]. A wakeup that finds the queue empty gets EAGAIN and is counted as
+//! spurious.
 use super::listen::{self, ListenConfig};
-use super::{accept_after_wakeup, Acceptor};
-use crate::metrics::Slot;
+use super::ready::{interrupted_is_false, ReadyAcceptor, Wait};
 use crate::sys::epoll::{event_buffer, Epoll, Trigger};
 use std::io;
-use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::net::TcpListener;
+use std::os::fd::{AsRawFd, RawFd};
 
 pub struct Shared {
     pub listener: TcpListener,
     trigger: Trigger,
+    /// Accept until EAGAIN after each wakeup (`--multi-accept`; forced for edge-triggered).
+    drain: bool,
+    /// Delete and re-add the registration every this many wakeups that accepted (nginx's
+    /// `ngx_reorder_accept_events`); `None`: never.
+    rotate_every: Option<u64>,
 }
 
 impl Shared {
@@ -20,36 +25,65 @@ impl Shared {
         Ok(Shared {
             listener: listen::bind(cfg, cfg.addr, false, true)?,
             trigger,
+            drain: trigger == Trigger::Edge,
+            rotate_every: None,
         })
+    }
+
+    /// `--multi-accept`. Edge-triggered registrations drain whatever this says.
+    pub fn multi_accept(mut self, on: bool) -> Self {
+        self.drain = on || self.trigger == Trigger::Edge;
+        self
+    }
+
+    /// Re-register every `n` accepting wakeups.
+    pub fn rotate_every(mut self, n: u64) -> Self {
+        self.rotate_every = Some(n.max(1));
+        self
     }
 
     /// Create this worker's epoll instance and register the socket in it.
-    pub fn acceptor(&self) -> io::Result<EpollAcceptor<'_>> {
+    pub fn acceptor(&self) -> io::Result<ReadyAcceptor<'_, EpollWait>> {
         let ep = Epoll::new()?;
-        ep.add(self.listener.as_raw_fd(), 0, self.trigger)?;
-        Ok(EpollAcceptor {
+        let fd = self.listener.as_raw_fd();
+        ep.add(fd, 0, self.trigger)?;
+        let waiter = EpollWait {
             ep,
-            listener: &self.listener,
+            fd,
+            trigger: self.trigger,
             events: event_buffer(1),
-        })
+            rotate_every: self.rotate_every,
+            accepting_wakeups: 0,
+        };
+        Ok(ReadyAcceptor::new(&self.listener, waiter, self.drain))
     }
 }
 
-pub struct EpollAcceptor<'a> {
+pub struct EpollWait {
     ep: Epoll,
-    listener: &'a TcpListener,
+    fd: RawFd,
+    trigger: Trigger,
     events: Vec<libc::epoll_event>,
+    rotate_every: Option<u64>,
+    accepting_wakeups: u64,
 }
 
-impl Acceptor for EpollAcceptor<'_> {
-    fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
-        match self.ep.wait(&mut self.events, -1) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
-            Err(e) => Err(e),
-            Ok(_) => {
-                Slot::bump(&slot.wakeups, 1);
-                Ok(accept_after_wakeup(self.listener, slot))
-            }
+impl Wait for EpollWait {
+    fn wait(&mut self) -> io::Result<bool> {
+        interrupted_is_false(self.ep.wait(&mut self.events, -1).map(drop))
+    }
+
+    fn accepted(&mut self) -> io::Result<()> {
+        let Some(n) = self.rotate_every else {
+            return Ok(());
+        };
+        // As nginx: the count starts at 0, so the first accept already re-registers.
+        let due = self.accepting_wakeups % n == 0;
+        self.accepting_wakeups += 1;
+        if due {
+            self.ep.delete(self.fd)?;
+            self.ep.add(self.fd, 0, self.trigger)?;
         }
+        Ok(())
     }
 }

@@ -13,15 +13,29 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
+pub mod accept_mutex;
 pub mod blocking;
 pub mod epoll;
+pub mod epoll_et;
 pub mod epoll_exclusive;
+pub mod epoll_exclusive_rotate;
 pub mod epoll_shared;
+pub mod fcntl;
+pub mod flock;
 pub mod listen;
 pub mod lock;
+pub mod options;
+pub mod poll;
+pub mod posix_sem;
 pub mod pthread_mutex;
+pub mod ready;
 pub mod reuseport;
+pub mod reuseport_cbpf;
+pub mod select;
 pub mod sysv_sem;
+pub mod uring;
+
+pub use options::StrategyOptions;
 
 /// The accept strategies herd implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
@@ -39,6 +53,26 @@ pub enum StrategyKind {
     EpollExclusive,
     /// One SO_REUSEPORT listening socket per worker on the same port (Linux 3.9).
     Reuseport,
+    /// An fcntl(F_SETLKW) lock on a lock file serialises accept (Apache's default).
+    Fcntl,
+    /// A flock(LOCK_EX) lock, each worker opening the lock file itself, serialises accept.
+    Flock,
+    /// A process-shared POSIX semaphore serialises accept; the master posts it for a dead holder.
+    PosixSem,
+    /// nginx's accept_mutex: a shared-memory try-lock; only the holder polls the socket.
+    AcceptMutex,
+    /// As epoll-exclusive, re-registering every 16 accepts (nginx 1.21.6).
+    EpollExclusiveRotate,
+    /// One edge-triggered epoll per worker on the shared socket, accepting until EAGAIN.
+    EpollEt,
+    /// SO_REUSEPORT with a cBPF program choosing the socket by receiving CPU (Linux 4.5).
+    ReuseportCbpf,
+    /// One io_uring per worker with a multishot accept on the shared socket (Linux 5.19).
+    IoUring,
+    /// Every worker waits in poll() on the shared non-blocking socket.
+    Poll,
+    /// Every worker waits in select() on the shared non-blocking socket (gunicorn sync).
+    Select,
 }
 
 impl StrategyKind {
@@ -49,6 +83,16 @@ impl StrategyKind {
         StrategyKind::EpollShared,
         StrategyKind::EpollExclusive,
         StrategyKind::Reuseport,
+        StrategyKind::Fcntl,
+        StrategyKind::Flock,
+        StrategyKind::PosixSem,
+        StrategyKind::AcceptMutex,
+        StrategyKind::EpollExclusiveRotate,
+        StrategyKind::EpollEt,
+        StrategyKind::ReuseportCbpf,
+        StrategyKind::IoUring,
+        StrategyKind::Poll,
+        StrategyKind::Select,
     ];
 
     /// The name used on the command line and in CSV files.
@@ -60,6 +104,16 @@ impl StrategyKind {
             StrategyKind::EpollShared => "epoll-shared",
             StrategyKind::EpollExclusive => "epoll-exclusive",
             StrategyKind::Reuseport => "reuseport",
+            StrategyKind::Fcntl => "fcntl",
+            StrategyKind::Flock => "flock",
+            StrategyKind::PosixSem => "posix-sem",
+            StrategyKind::AcceptMutex => "accept-mutex",
+            StrategyKind::EpollExclusiveRotate => "epoll-exclusive-rotate",
+            StrategyKind::EpollEt => "epoll-et",
+            StrategyKind::ReuseportCbpf => "reuseport-cbpf",
+            StrategyKind::IoUring => "io-uring",
+            StrategyKind::Poll => "poll",
+            StrategyKind::Select => "select",
         }
     }
 
@@ -72,27 +126,74 @@ impl StrategyKind {
             StrategyKind::EpollShared => epoll_shared::SUMMARY,
             StrategyKind::EpollExclusive => epoll_exclusive::SUMMARY,
             StrategyKind::Reuseport => reuseport::SUMMARY,
+            StrategyKind::Fcntl => fcntl::SUMMARY,
+            StrategyKind::Flock => flock::SUMMARY,
+            StrategyKind::PosixSem => posix_sem::SUMMARY,
+            StrategyKind::AcceptMutex => accept_mutex::SUMMARY,
+            StrategyKind::EpollExclusiveRotate => epoll_exclusive_rotate::SUMMARY,
+            StrategyKind::EpollEt => epoll_et::SUMMARY,
+            StrategyKind::ReuseportCbpf => reuseport_cbpf::SUMMARY,
+            StrategyKind::IoUring => uring::SUMMARY,
+            StrategyKind::Poll => poll::SUMMARY,
+            StrategyKind::Select => select::SUMMARY,
         }
     }
 
     /// Whether this kernel offers what the strategy needs; the reason when it does not.
     pub fn supported(self) -> Result<(), String> {
         match self {
-            StrategyKind::EpollExclusive => epoll_exclusive::supported(),
+            StrategyKind::EpollExclusive | StrategyKind::EpollExclusiveRotate => {
+                epoll_exclusive::supported()
+            }
             StrategyKind::Reuseport => reuseport::supported(),
+            StrategyKind::ReuseportCbpf => reuseport_cbpf::supported(),
+            StrategyKind::IoUring => uring::supported(),
             _ => Ok(()),
         }
     }
 
     /// Set up, in the master before fork, everything the workers will share.
-    pub fn prepare(self, cfg: &listen::ListenConfig, workers: usize) -> io::Result<Shared> {
+    pub fn prepare(
+        self,
+        cfg: &listen::ListenConfig,
+        workers: usize,
+        opts: &StrategyOptions,
+    ) -> io::Result<Shared> {
+        let multi = opts.multi_accept;
         Ok(match self {
             StrategyKind::Blocking => Shared::Blocking(blocking::Shared::new(cfg)?),
             StrategyKind::SysvSem => Shared::SysvSem(sysv_sem::shared(cfg)?),
             StrategyKind::PthreadMutex => Shared::PthreadMutex(pthread_mutex::shared(cfg)?),
-            StrategyKind::EpollShared => Shared::Epoll(epoll_shared::shared(cfg)?),
-            StrategyKind::EpollExclusive => Shared::Epoll(epoll_exclusive::shared(cfg)?),
-            StrategyKind::Reuseport => Shared::Reuseport(reuseport::Shared::new(cfg, workers)?),
+            StrategyKind::EpollShared => {
+                Shared::Epoll(epoll_shared::shared(cfg)?.multi_accept(multi))
+            }
+            StrategyKind::EpollExclusive => {
+                Shared::Epoll(epoll_exclusive::shared(cfg)?.multi_accept(multi))
+            }
+            StrategyKind::Reuseport => {
+                let s = reuseport::Shared::new(cfg, workers)?;
+                Shared::Reuseport(if opts.incoming_cpu {
+                    s.with_incoming_cpu()?
+                } else {
+                    s
+                })
+            }
+            StrategyKind::Fcntl => Shared::Fcntl(fcntl::shared(cfg)?),
+            StrategyKind::Flock => Shared::Flock(flock::shared(cfg)?),
+            StrategyKind::PosixSem => Shared::PosixSem(posix_sem::shared(cfg)?),
+            StrategyKind::AcceptMutex => {
+                Shared::AcceptMutex(accept_mutex::Shared::new(cfg, opts)?)
+            }
+            StrategyKind::EpollExclusiveRotate => {
+                Shared::Epoll(epoll_exclusive_rotate::shared(cfg)?.multi_accept(multi))
+            }
+            StrategyKind::EpollEt => Shared::Epoll(epoll_et::shared(cfg)?.multi_accept(multi)),
+            StrategyKind::ReuseportCbpf => {
+                Shared::Reuseport(reuseport_cbpf::shared(cfg, workers)?)
+            }
+            StrategyKind::IoUring => Shared::IoUring(uring::Shared::new(cfg)?),
+            StrategyKind::Poll => Shared::Poll(ready::SharedSocket::new(cfg, multi)?),
+            StrategyKind::Select => Shared::Select(ready::SharedSocket::new(cfg, multi)?),
         })
     }
 }
@@ -110,6 +211,13 @@ pub enum Shared {
     PthreadMutex(lock::Shared<pthread_mutex::MutexLock>),
     Epoll(epoll::Shared),
     Reuseport(reuseport::Shared),
+    Fcntl(lock::Shared<fcntl::FcntlLock>),
+    Flock(lock::Shared<flock::FlockLock>),
+    PosixSem(lock::Shared<posix_sem::PsemLock>),
+    AcceptMutex(accept_mutex::Shared),
+    IoUring(uring::Shared),
+    Poll(ready::SharedSocket),
+    Select(ready::SharedSocket),
 }
 
 impl Shared {
@@ -121,6 +229,12 @@ impl Shared {
             Shared::PthreadMutex(s) => s.listener.local_addr(),
             Shared::Epoll(s) => s.listener.local_addr(),
             Shared::Reuseport(s) => s.local_addr(),
+            Shared::Fcntl(s) => s.listener.local_addr(),
+            Shared::Flock(s) => s.listener.local_addr(),
+            Shared::PosixSem(s) => s.listener.local_addr(),
+            Shared::AcceptMutex(s) => s.listener.local_addr(),
+            Shared::IoUring(s) => s.listener.local_addr(),
+            Shared::Poll(s) | Shared::Select(s) => s.listener.local_addr(),
         }
     }
 
@@ -130,7 +244,16 @@ impl Shared {
         match self {
             Shared::SysvSem(s) => s.on_worker_exit(pid),
             Shared::PthreadMutex(s) => s.on_worker_exit(pid),
-            Shared::Blocking(_) | Shared::Epoll(_) | Shared::Reuseport(_) => Ok(false),
+            Shared::Fcntl(s) => s.on_worker_exit(pid),
+            Shared::Flock(s) => s.on_worker_exit(pid),
+            Shared::PosixSem(s) => s.on_worker_exit(pid),
+            Shared::AcceptMutex(s) => s.on_worker_exit(pid),
+            Shared::Blocking(_)
+            | Shared::Epoll(_)
+            | Shared::Reuseport(_)
+            | Shared::IoUring(_)
+            | Shared::Poll(_)
+            | Shared::Select(_) => Ok(false),
         }
     }
 
@@ -143,6 +266,13 @@ impl Shared {
             Shared::PthreadMutex(s) => run.run(s.acceptor()),
             Shared::Epoll(s) => run.run(s.acceptor()?),
             Shared::Reuseport(s) => run.run(s.acceptor(worker)?),
+            Shared::Fcntl(s) => run.run(s.acceptor()),
+            Shared::Flock(s) => run.run(s.acceptor()),
+            Shared::PosixSem(s) => run.run(s.acceptor()),
+            Shared::AcceptMutex(s) => run.run(s.acceptor()?),
+            Shared::IoUring(s) => run.run(s.acceptor()?),
+            Shared::Poll(s) => run.run(poll::acceptor(s)),
+            Shared::Select(s) => run.run(select::acceptor(s)?),
         })
     }
 }

@@ -10,7 +10,14 @@
 //! spread by hash, but a busy worker's queue waits behind it while other workers idle: the
 //! latency tail grows with uneven service times. nginx `listen ... reuseport`, HAProxy, Envoy.
 //!
-//! See socket(7) (SO_REUSEPORT).
+//! `--incoming-cpu` sets SO_INCOMING_CPU on socket i to i % CPUs. Since Linux 6.1 (commit
+//! "soreuseport: Fix socket selection for SO_INCOMING_CPU") the reuseport selection, starting
+//! from the hashed socket, takes the first socket whose incoming CPU is the CPU handling the
+//! connection; before 6.1 the option was ignored for sockets in a reuseport group. With as many
+//! workers as CPUs, each CPU's connections go to one worker; with more workers than CPUs, the
+//! hash picks among the workers of that CPU (on loopback, the CPU is the client's).
+//!
+//! See socket(7) (SO_REUSEPORT, SO_INCOMING_CPU).
 use super::blocking_accept;
 use super::listen::{self, ListenConfig};
 use super::Acceptor;
@@ -35,6 +42,15 @@ impl Shared {
             listeners.push(listen::bind(cfg, addr, true, false)?);
         }
         Ok(Shared { listeners })
+    }
+
+    /// `--incoming-cpu`: SO_INCOMING_CPU on socket i = i % CPUs.
+    pub fn with_incoming_cpu(self) -> io::Result<Self> {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for (i, l) in self.listeners.iter().enumerate() {
+            socket2::SockRef::from(l).set_cpu_affinity(i % cpus)?;
+        }
+        Ok(self)
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {

@@ -28,6 +28,8 @@ pub mod net;
 pub mod pmutex;
 pub mod process;
 pub mod psem;
+pub mod readiness;
 pub mod shm;
 pub mod signal;
 pub mod sysv;
+pub mod uring;

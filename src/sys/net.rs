@@ -40,3 +40,53 @@ pub fn accept(listener: &std::net::TcpListener) -> io::Result<std::net::TcpStrea
     // SAFETY: accept4 just returned this descriptor; nothing else owns it.
     Ok(unsafe { std::net::TcpStream::from_raw_fd(fd) })
 }
+
+/// SO_ATTACH_REUSEPORT_CBPF from <asm-generic/socket.h> (Linux 4.5); the libc crate defines it
+/// for Android only.
+const SO_ATTACH_REUSEPORT_CBPF: libc::c_int = 51;
+
+fn bpf(code: u32, k: u32) -> libc::sock_filter {
+    libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+/// Attach to `sock`'s SO_REUSEPORT group a classic BPF program that returns, for each new
+/// connection, the index (in the group's order) of the socket to queue it on: the number of the
+/// CPU that is processing the incoming packet, modulo `sockets`. An index outside the group
+/// makes the kernel fall back to its hash.
+pub fn attach_reuseport_cpu_cbpf(sock: &impl AsRawFd, sockets: u32) -> io::Result<()> {
+    if sockets == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a reuseport group needs at least one socket",
+        ));
+    }
+    let mut prog = [
+        // A = the current CPU (an ancillary load: SKF_AD_OFF + SKF_AD_CPU).
+        bpf(
+            libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
+            (libc::SKF_AD_OFF + libc::SKF_AD_CPU) as u32,
+        ),
+        // A = A % sockets
+        bpf(libc::BPF_ALU | libc::BPF_MOD | libc::BPF_K, sockets),
+        // return A
+        bpf(libc::BPF_RET | libc::BPF_A, 0),
+    ];
+    let fprog = libc::sock_fprog {
+        len: prog.len() as libc::c_ushort,
+        filter: prog.as_mut_ptr(),
+    };
+    // SAFETY: `fprog` points at `prog`, both alive for the call; the kernel copies the program.
+    syscall!(setsockopt(
+        sock.as_raw_fd(),
+        libc::SOL_SOCKET,
+        SO_ATTACH_REUSEPORT_CBPF,
+        (&fprog as *const libc::sock_fprog).cast(),
+        std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+    ))?;
+    Ok(())
+}

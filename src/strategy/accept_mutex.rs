@@ -1,0 +1,182 @@
+//! `accept-mutex`: nginx's `accept_mutex on` (its default before 1.11.3). A try-lock in shared
+//! memory decides which worker has the listening socket in its epoll instance.
+//!
+//! Mechanism (nginx's `ngx_process_events_and_timers` and `ngx_trylock_accept_mutex`, mapped
+//! onto herd's one-connection-at-a-time worker): at each turn the worker tries the lock, a
+//! compare-and-swap of its pid into one shared word that never blocks. The holder adds the
+//! shared non-blocking socket to its own epoll instance if it is not there yet, waits in
+//! epoll_wait() with no timeout, accepts, and releases the lock before serving (nginx releases
+//! it once the accept events of the turn are handled). A worker that fails removes the socket
+//! from its epoll instance if it was there, and sleeps in epoll_wait() for at most
+//! `--accept-mutex-delay` (default 500 ms, nginx's `accept_mutex_delay`) before the next try.
+//! With `--accept-mutex-backoff`, nginx's load backoff: nginx skips lock attempts while more
+//! than 7/8 of its connections are in use (`ngx_accept_disabled > 0`); a herd worker serves one
+//! connection at a time, so herd uses the share of the time since its previous turn it spent
+//! serving (`busy_ns`): above 7/8, it skips this turn's attempt. The kernel does not know the
+//! lock: when its holder dies, the master, having reaped it, clears the word
+//! (`SharedTryLock::release_if_held_by`), as nginx's master does (`ngx_shmtx_force_unlock`).
+//! Any Linux with epoll.
+//!
+//! Expected behaviour: no herd (only the holder waits on the socket), about one wakeup per
+//! connection, but one worker takes nearly all connections: it releases the lock, serves, and
+//! takes the lock straight back, while the others try only every `--accept-mutex-delay`. Their
+//! timed-out waits count as wakeups without a connection (`spurious`). Connections queue while
+//! the holder serves, so latency grows with service time; with the backoff, a busy holder
+//! sleeps for the delay and connections wait for the next worker's retry.
+//!
+//! See nginx's `accept_mutex` and `accept_mutex_delay` directives; epoll_ctl(2), epoll_wait(2).
+use super::listen::{self, ListenConfig};
+use super::options::StrategyOptions;
+use super::{accept_after_wakeup, record_accept, Acceptor};
+use crate::metrics::Slot;
+use crate::sys::atomic_lock::SharedTryLock;
+use crate::sys::clock::monotonic_ns;
+use crate::sys::epoll::{event_buffer, Epoll, Trigger};
+use crate::sys::net::accept;
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+
+pub const SUMMARY: &str =
+    "nginx accept_mutex: a shared-memory try-lock; only the holder has the socket in its epoll";
+
+pub struct Shared {
+    pub listener: TcpListener,
+    lock: SharedTryLock,
+    delay_ms: i32,
+    backoff: bool,
+    drain: bool,
+}
+
+impl Shared {
+    pub fn new(cfg: &ListenConfig, opts: &StrategyOptions) -> io::Result<Self> {
+        Ok(Shared {
+            listener: listen::bind(cfg, cfg.addr, false, true)?,
+            lock: SharedTryLock::new()?,
+            delay_ms: opts.accept_mutex_delay.as_millis().clamp(1, i32::MAX as u128) as i32,
+            backoff: opts.accept_mutex_backoff,
+            drain: opts.multi_accept,
+        })
+    }
+
+    /// The pid holding the mutex, 0 if none.
+    pub fn holder(&self) -> u64 {
+        self.lock.holder()
+    }
+
+    /// The master reaped `pid`: if it held the mutex, release it.
+    pub fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
+        Ok(pid != 0 && self.lock.release_if_held_by(pid))
+    }
+
+    pub fn acceptor(&self) -> io::Result<MutexAcceptor<'_>> {
+        Ok(MutexAcceptor {
+            shared: self,
+            ep: Epoll::new()?,
+            events: event_buffer(1),
+            me: u64::from(std::process::id()),
+            registered: false,
+            draining: false,
+            want_since: None,
+            turn_ns: monotonic_ns(),
+            turn_busy_ns: 0,
+        })
+    }
+}
+
+pub struct MutexAcceptor<'a> {
+    shared: &'a Shared,
+    ep: Epoll,
+    events: Vec<libc::epoll_event>,
+    me: u64,
+    /// Whether the socket is in this worker's epoll instance.
+    registered: bool,
+    /// `--multi-accept`: the previous turn accepted, so this one accepts before waiting.
+    draining: bool,
+    /// When this worker started wanting the lock (for `lock_wait_ns`).
+    want_since: Option<u64>,
+    /// Start of the current turn and `busy_ns` then (for the backoff).
+    turn_ns: u64,
+    turn_busy_ns: u64,
+}
+
+impl MutexAcceptor<'_> {
+    /// nginx's backoff: more than 7/8 of the time since the previous turn spent serving.
+    fn overloaded(&mut self, slot: &Slot, now: u64) -> bool {
+        let busy = Slot::read(&slot.busy_ns);
+        let (dt, db) = (
+            now.saturating_sub(self.turn_ns),
+            busy.saturating_sub(self.turn_busy_ns),
+        );
+        self.turn_ns = now;
+        self.turn_busy_ns = busy;
+        self.shared.backoff && dt > 0 && u128::from(db) * 8 > u128::from(dt) * 7
+    }
+
+    fn set_registered(&mut self, on: bool) -> io::Result<()> {
+        if on != self.registered {
+            let fd = self.shared.listener.as_raw_fd();
+            if on {
+                self.ep.add(fd, 0, Trigger::Level)?;
+            } else {
+                self.ep.delete(fd)?;
+            }
+            self.registered = on;
+        }
+        Ok(())
+    }
+
+    /// Without the lock: wait at most the delay (nothing registered, so only the timeout or a
+    /// signal ends it).
+    fn wait_without_lock(&mut self, slot: &Slot, now: u64) -> io::Result<Option<TcpStream>> {
+        self.set_registered(false)?;
+        self.want_since.get_or_insert(now);
+        match self.ep.wait(&mut self.events, self.shared.delay_ms) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+            Err(e) => Err(e),
+            Ok(_) => {
+                Slot::bump(&slot.wakeups, 1);
+                Slot::bump(&slot.spurious, 1);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Holding the lock: accept what is queued (when draining), else wait for a connection.
+    fn accept_holding(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
+        self.set_registered(true)?;
+        if self.draining {
+            self.draining = false;
+            if let Some(s) = record_accept(slot, accept(&self.shared.listener)) {
+                return Ok(Some(s));
+            }
+        }
+        match self.ep.wait(&mut self.events, -1) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+            Err(e) => Err(e),
+            Ok(_) => {
+                Slot::bump(&slot.wakeups, 1);
+                Ok(accept_after_wakeup(&self.shared.listener, slot))
+            }
+        }
+    }
+}
+
+impl Acceptor for MutexAcceptor<'_> {
+    fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
+        let now = monotonic_ns();
+        if self.overloaded(slot, now) || !self.shared.lock.try_lock(self.me) {
+            self.draining = false;
+            return self.wait_without_lock(slot, now);
+        }
+        Slot::bump(&slot.lock_acquires, 1);
+        if let Some(t0) = self.want_since.take() {
+            Slot::bump(&slot.lock_wait_ns, now.saturating_sub(t0));
+        }
+        let got = self.accept_holding(slot);
+        self.shared.lock.unlock(self.me);
+        let got = got?;
+        self.draining = self.shared.drain && got.is_some();
+        Ok(got)
+    }
+}

@@ -1,0 +1,34 @@
+//! `poll`: every worker waits in poll(2) on the shared non-blocking listening socket, then tries
+//! accept(2). Python's `socketserver` waits this way (`serve_forever` uses
+//! `selectors.PollSelector`), so preforked servers built on it herd like this; gunicorn's sync
+//! worker does the same with select() (see `select`).
+//!
+//! Mechanism: poll() puts one non-exclusive entry per caller on the socket's wait queue for the
+//! length of the call, so one incoming connection wakes every idle worker; one accept()
+//! succeeds, the others get EAGAIN. Any Linux.
+//!
+//! Expected behaviour: the same herd as `epoll-shared` (up to N wakeups and N-1 EAGAINs per
+//! connection with N idle workers), plus poll's own cost: the entry is added and removed on
+//! every call, where epoll keeps it registered. `--multi-accept` accepts until EAGAIN after a
+//! wakeup.
+//!
+//! See poll(2), accept(2).
+use super::ready::{interrupted_is_false, ReadyAcceptor, SharedSocket, Wait};
+use crate::sys::readiness::poll_readable;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+
+pub const SUMMARY: &str =
+    "every worker waits in poll() on the shared socket: every idle worker wakes";
+
+pub fn acceptor(s: &SharedSocket) -> ReadyAcceptor<'_, PollWait> {
+    ReadyAcceptor::new(&s.listener, PollWait(s.listener.as_raw_fd()), s.drain)
+}
+
+pub struct PollWait(RawFd);
+
+impl Wait for PollWait {
+    fn wait(&mut self) -> io::Result<bool> {
+        interrupted_is_false(poll_readable(self.0))
+    }
+}

@@ -1,0 +1,92 @@
+//! The readiness acceptor shared by every strategy that first waits for the shared non-blocking
+//! socket to become readable (epoll, poll, select) and then calls accept(2): written once here,
+//! with the wait itself behind [`Wait`].
+//!
+//! With `drain` (`--multi-accept`, and always for edge-triggered epoll) a wakeup that produced a
+//! connection is followed by more accept() calls, one per call of [`Acceptor::next`], before the
+//! worker waits again, until one fails with EAGAIN: nginx's `multi_accept`. Those calls are not
+//! wakeups; the EAGAIN that ends a drain is counted in `eagain` (it is a real system call) but
+//! not as a spurious wakeup.
+use super::{accept_after_wakeup, record_accept, Acceptor};
+use crate::metrics::Slot;
+use crate::sys::net::accept;
+use std::io;
+use std::net::{TcpListener, TcpStream};
+
+/// How a worker waits for the listener to become readable.
+pub trait Wait {
+    /// Block until the listener may be readable. `Ok(false)`: a signal ended the wait (not a
+    /// wakeup).
+    fn wait(&mut self) -> io::Result<bool>;
+
+    /// Called after each wakeup that produced a connection.
+    fn accepted(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Map a wait's `Interrupted` to `Ok(false)`, as [`Wait::wait`] wants.
+pub fn interrupted_is_false(res: io::Result<()>) -> io::Result<bool> {
+    match res {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub struct ReadyAcceptor<'a, W> {
+    listener: &'a TcpListener,
+    waiter: W,
+    /// Accept until EAGAIN after each wakeup.
+    drain: bool,
+    /// In a drain: the next call accepts before waiting.
+    draining: bool,
+}
+
+impl<'a, W: Wait> ReadyAcceptor<'a, W> {
+    pub fn new(listener: &'a TcpListener, waiter: W, drain: bool) -> Self {
+        ReadyAcceptor {
+            listener,
+            waiter,
+            drain,
+            draining: false,
+        }
+    }
+}
+
+impl<W: Wait> Acceptor for ReadyAcceptor<'_, W> {
+    fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
+        if self.draining {
+            if let Some(s) = record_accept(slot, accept(self.listener)) {
+                return Ok(Some(s));
+            }
+            self.draining = false;
+        }
+        if !self.waiter.wait()? {
+            return Ok(None);
+        }
+        Slot::bump(&slot.wakeups, 1);
+        let got = accept_after_wakeup(self.listener, slot);
+        if got.is_some() {
+            self.waiter.accepted()?;
+            self.draining = self.drain;
+        }
+        Ok(got)
+    }
+}
+
+/// The shared non-blocking socket of the poll(2) and select(2) strategies.
+pub struct SharedSocket {
+    pub listener: TcpListener,
+    /// `--multi-accept`.
+    pub drain: bool,
+}
+
+impl SharedSocket {
+    pub fn new(cfg: &super::listen::ListenConfig, drain: bool) -> io::Result<Self> {
+        Ok(SharedSocket {
+            listener: super::listen::bind(cfg, cfg.addr, false, true)?,
+            drain,
+        })
+    }
+}

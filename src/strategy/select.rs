@@ -1,0 +1,35 @@
+//! `select`: every worker waits in select(2) on the shared non-blocking listening socket, then
+//! tries accept(2): gunicorn's sync worker (`select.select(listeners, [], [], timeout)`), the
+//! classic Unix prefork loop.
+//!
+//! Mechanism: as poll(2), select() queues one non-exclusive entry per caller on the socket's
+//! wait queue for the length of the call, so a connection wakes every idle worker. An fd_set
+//! holds FD_SETSIZE (1024) descriptors; herd refuses, with an error, to select() on a
+//! descriptor at or above it instead of writing past the set. Any Linux.
+//!
+//! Expected behaviour: the same herd as `poll` and `epoll-shared`: up to N wakeups and N-1
+//! EAGAINs per connection with N idle workers. `--multi-accept` accepts until EAGAIN after a
+//! wakeup.
+//!
+//! See select(2) (BUGS: FD_SETSIZE), accept(2).
+use super::ready::{interrupted_is_false, ReadyAcceptor, SharedSocket, Wait};
+use crate::sys::readiness::{select_can_watch, select_readable};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+
+pub const SUMMARY: &str =
+    "every worker waits in select() on the shared socket (gunicorn sync): every idle worker wakes";
+
+pub fn acceptor(s: &SharedSocket) -> io::Result<ReadyAcceptor<'_, SelectWait>> {
+    let fd = s.listener.as_raw_fd();
+    select_can_watch(fd)?;
+    Ok(ReadyAcceptor::new(&s.listener, SelectWait(fd), s.drain))
+}
+
+pub struct SelectWait(RawFd);
+
+impl Wait for SelectWait {
+    fn wait(&mut self) -> io::Result<bool> {
+        interrupted_is_false(select_readable(self.0))
+    }
+}
