@@ -252,9 +252,11 @@ mod tests {
         let Command::Serve(plain) = plain.command else {
             panic!("not serve")
         };
-        assert!(!plain.server.to_args().iter().any(|a| a.contains("accept-mutex")
-            || a.contains("multi")
-            || a.contains("incoming")));
+        assert!(!plain
+            .server
+            .to_args()
+            .iter()
+            .any(|a| a.contains("accept-mutex") || a.contains("multi") || a.contains("incoming")));
         assert_eq!(plain.server.strategy_options(), StrategyOptions::default());
     }
 

@@ -10,7 +10,7 @@ pub fn print_strategies() -> Result<(), Error> {
             Ok(()) => "supported".to_string(),
             Err(why) => format!("UNSUPPORTED: {why}"),
         };
-        println!("{:<16} {:<12} {}", k.name(), support, k.summary());
+        println!("{:<23} {:<12} {}", k.name(), support, k.summary());
     }
     Ok(())
 }

@@ -102,7 +102,9 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
     cfg.strategy
         .supported()
         .map_err(|why| Error::Usage(format!("--strategy {}: {why}", cfg.strategy)))?;
-    cfg.strategy_options.check(cfg.strategy).map_err(Error::Usage)?;
+    cfg.strategy_options
+        .check(cfg.strategy)
+        .map_err(Error::Usage)?;
     let board = Scoreboard::new(cfg.workers).map_err(|e| Error::io("mapping the scoreboard", e))?;
     let shared = cfg
         .strategy

@@ -53,7 +53,10 @@ impl Shared {
         Ok(Shared {
             listener: listen::bind(cfg, cfg.addr, false, true)?,
             lock: SharedTryLock::new()?,
-            delay_ms: opts.accept_mutex_delay.as_millis().clamp(1, i32::MAX as u128) as i32,
+            delay_ms: opts
+                .accept_mutex_delay
+                .as_millis()
+                .clamp(1, i32::MAX as u128) as i32,
             backoff: opts.accept_mutex_backoff,
             drain: opts.multi_accept,
         })

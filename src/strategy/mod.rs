@@ -181,16 +181,12 @@ impl StrategyKind {
             StrategyKind::Fcntl => Shared::Fcntl(fcntl::shared(cfg)?),
             StrategyKind::Flock => Shared::Flock(flock::shared(cfg)?),
             StrategyKind::PosixSem => Shared::PosixSem(posix_sem::shared(cfg)?),
-            StrategyKind::AcceptMutex => {
-                Shared::AcceptMutex(accept_mutex::Shared::new(cfg, opts)?)
-            }
+            StrategyKind::AcceptMutex => Shared::AcceptMutex(accept_mutex::Shared::new(cfg, opts)?),
             StrategyKind::EpollExclusiveRotate => {
                 Shared::Epoll(epoll_exclusive_rotate::shared(cfg)?.multi_accept(multi))
             }
             StrategyKind::EpollEt => Shared::Epoll(epoll_et::shared(cfg)?.multi_accept(multi)),
-            StrategyKind::ReuseportCbpf => {
-                Shared::Reuseport(reuseport_cbpf::shared(cfg, workers)?)
-            }
+            StrategyKind::ReuseportCbpf => Shared::Reuseport(reuseport_cbpf::shared(cfg, workers)?),
             StrategyKind::IoUring => Shared::IoUring(uring::Shared::new(cfg)?),
             StrategyKind::Poll => Shared::Poll(ready::SharedSocket::new(cfg, multi)?),
             StrategyKind::Select => Shared::Select(ready::SharedSocket::new(cfg, multi)?),

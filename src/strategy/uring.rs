@@ -64,7 +64,10 @@ impl Acceptor for UringAcceptor<'_> {
             Err(e) => Err(e),
             Ok(()) => {
                 Slot::bump(&slot.wakeups, 1);
-                let got = self.ring.next_completion().and_then(|c| record_accept(slot, c));
+                let got = self
+                    .ring
+                    .next_completion()
+                    .and_then(|c| record_accept(slot, c));
                 if got.is_none() {
                     Slot::bump(&slot.spurious, 1);
                 }

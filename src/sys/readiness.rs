@@ -51,3 +51,17 @@ pub fn select_readable(fd: RawFd) -> io::Result<()> {
     ))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_refuses_descriptors_beyond_fd_setsize() {
+        assert!(select_can_watch(0).is_ok());
+        assert!(select_can_watch(libc::FD_SETSIZE as RawFd - 1).is_ok());
+        let e = select_readable(libc::FD_SETSIZE as RawFd).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(select_can_watch(-1).is_err());
+    }
+}
