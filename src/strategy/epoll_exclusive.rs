@@ -10,7 +10,8 @@
 //! instance has a sleeper, so the first-registered idle worker is always woken: a bias towards
 //! the earliest registrations that loads one worker far more than the rest (nginx's comment:
 //! "usually notifies only the process which was first to add the listening socket"; the reason
-//! nginx 1.21.6 rotates the registration, see `epoll-exclusive-rotate`). Measured here with 16
+//! nginx 1.21.6 rotates the registration, see `epoll-exclusive-rotate`). Measured on a shared
+//! 2-core machine with 16
 //! workers and 2 connections in flight: workers 0, 1, 2 (the fork and registration order) took
 //! 65.5 %, 29.7 % and 3.9 % (`scripts/strategies-herd.sh 16 2s 2`). nginx uses EPOLLEXCLUSIVE
 //! when available and `accept_mutex` is off.
