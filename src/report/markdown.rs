@@ -110,7 +110,12 @@ fn table(g: &Group<'_>, workers: u64) -> String {
         })
         .collect();
     let mut out = String::new();
-    let _ = writeln!(out, "### {} workers; {}\n", workers, g.condition.label());
+    let plural = if workers == 1 { "" } else { "s" };
+    let _ = writeln!(
+        out,
+        "### {workers} worker{plural}; {}\n",
+        g.condition.label()
+    );
     let heads: Vec<&str> = COLUMNS.iter().map(|c| c.head).collect();
     let _ = writeln!(out, "| strategy | runs | {} |", heads.join(" | "));
     let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(COLUMNS.len()));
@@ -167,7 +172,8 @@ pub fn markdown(results: &Results, only: Option<u64>) -> Result<String, Error> {
             out,
             "{}. Each figure is the median of the repeats (`runs`); in each column **bold** is \
              the best strategy and _italic_ the worst. Latency is connect() to full response; \
-             ctx switches are the kernel's count for all workers.\n",
+             ctx switches are the kernel's count for all workers. The marks compare medians only: \
+             look at the min–max bars of `herd plot` before calling a small difference real.\n",
             g.host_label()
         );
         for w in g
