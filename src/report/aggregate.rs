@@ -39,7 +39,7 @@ impl Condition {
         )
     }
 
-    /// For file names: `c32-w0-s0` (plus the mode when it is not `process`).
+    /// For file names: `c32-work0-sleep0` (plus the mode when it is not `process`).
     pub fn slug(&self) -> String {
         let load = match self.rate {
             Some(r) => format!("r{r:.0}"),
@@ -50,7 +50,7 @@ impl Condition {
         } else {
             format!("-{}", self.mode)
         };
-        format!("{load}-w{}-s{}{mode}", self.work_us, self.sleep_us)
+        format!("{load}-work{}-sleep{}{mode}", self.work_us, self.sleep_us)
     }
 
     fn sort_key(&self) -> (String, u64, u64, u64, u64) {
