@@ -24,6 +24,14 @@ pub enum Command {
     Run(RunArgs),
     /// List the accept strategies and whether this kernel supports each.
     Strategies,
+    /// Run a matrix of `herd run`s (strategies x workers x load), shuffled within each repeat,
+    /// appending every run's rows to DIR as it finishes. Every other `herd run` flag (such as
+    /// `--duration`) is passed to each run.
+    Sweep(crate::sweep::SweepCli),
+    /// Draw charts (PNG and SVG) from a results directory.
+    Plot(crate::report::plot::PlotArgs),
+    /// Print a Markdown table comparing the strategies of a results directory.
+    Report(crate::report::markdown::ReportArgs),
 }
 
 /// How the server is built; shared by `serve` and `run`.

@@ -12,6 +12,7 @@ pub mod report;
 pub mod run;
 pub mod server;
 pub mod strategy;
+pub mod sweep;
 pub mod sys;
 
 pub use error::{Error, Result};

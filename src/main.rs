@@ -8,6 +8,9 @@ fn main() {
         Command::Serve(args) => herd::server::master::serve(&args.server.config(args.addr)),
         Command::Run(args) => herd::run::run(&args),
         Command::Strategies => herd::report::table::print_strategies(),
+        Command::Sweep(args) => herd::sweep::sweep(&args),
+        Command::Plot(args) => herd::report::plot::plot(&args),
+        Command::Report(args) => herd::report::markdown::report(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");

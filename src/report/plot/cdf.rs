@@ -1,0 +1,129 @@
+//! The latency distribution of each strategy at one worker count, from latency.csv: x is the
+//! latency (log scale), y the fraction of connections at or below it, on a "nines" scale
+//! (-log10(1 - p)) so that the tail up to p99.99 is as visible as the median. Every repeat is
+//! its own thin line in its strategy's colour: the spread between repeats stays visible.
+use super::{colour, de, legend, num, titled, Chart, SIZE};
+use crate::report::aggregate::Group;
+use crate::report::results::Results;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Percentiles above this are left out: their nines coordinate is infinite at 100.
+const TOP_PERCENTILE: f64 = 99.99;
+
+struct Curve {
+    strategy: String,
+    /// (latency µs, nines) points.
+    points: Vec<(f64, f64)>,
+}
+
+pub struct CdfChart {
+    stem: String,
+    workers: u64,
+    subtitle: String,
+    curves: Vec<Curve>,
+    strategies: Vec<String>,
+}
+
+fn nines(p: f64) -> f64 {
+    -(1.0 - p / 100.0).log10()
+}
+
+impl CdfChart {
+    pub fn new(g: &Group<'_>, results: &Results, workers: u64, suffix: &str) -> Self {
+        let strategies = g.strategies();
+        let mut curves = Vec::new();
+        let mut repeats = 0;
+        for s in &strategies {
+            let runs = g.cell(s, workers);
+            repeats = repeats.max(runs.len());
+            for r in runs {
+                let mut points: Vec<(f64, f64)> = results
+                    .latency
+                    .iter()
+                    .filter(|l| l.run_id == r.row.run_id && l.metric == "latency")
+                    .filter(|l| l.percentile <= TOP_PERCENTILE && l.value_us > 0.0)
+                    .map(|l| (l.value_us, nines(l.percentile)))
+                    .collect();
+                points.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+                if !points.is_empty() {
+                    curves.push(Curve {
+                        strategy: s.clone(),
+                        points,
+                    });
+                }
+            }
+        }
+        CdfChart {
+            stem: format!("latency_cdf-w{workers}{suffix}"),
+            workers,
+            subtitle: format!(
+                "{}; {}; one line per run ({repeats} repeat(s)), connect() to full response",
+                g.condition.label(),
+                g.host_label()
+            ),
+            curves,
+            strategies,
+        }
+    }
+}
+
+impl Chart for CdfChart {
+    fn stem(&self) -> String {
+        self.stem.clone()
+    }
+
+    fn title(&self) -> String {
+        format!("Latency CDF at {} workers", self.workers)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let body = titled(area, &self.title(), &self.subtitle)?;
+        let (plot, side) = body.split_horizontally(SIZE.0 - 190);
+        let xs = self
+            .curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.0));
+        let lo = xs.clone().fold(f64::INFINITY, f64::min);
+        let hi = xs.fold(0.0, f64::max);
+        let (lo, hi) = if lo.is_finite() && hi > 0.0 {
+            (lo / 1.3, hi * 1.3)
+        } else {
+            (1.0, 1000.0)
+        };
+        let top = nines(TOP_PERCENTILE);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d((lo..hi).log_scale(), 0.0..top + 0.1)
+            .map_err(de)?;
+        chart
+            .configure_mesh()
+            .x_desc("latency, µs (log scale)")
+            .y_desc("percentile (nines scale)")
+            .y_labels(5)
+            .y_label_formatter(&|v| {
+                let p = 100.0 * (1.0 - 10f64.powf(-v));
+                format!("{}", (p * 100.0).round() / 100.0)
+            })
+            .x_label_formatter(&|v| num(*v))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(de)?;
+        for c in &self.curves {
+            chart
+                .draw_series(LineSeries::new(
+                    c.points.iter().copied(),
+                    ShapeStyle::from(colour(&c.strategy)).stroke_width(1),
+                ))
+                .map_err(de)?;
+        }
+        let entries: Vec<(String, RGBColor)> = self
+            .strategies
+            .iter()
+            .map(|s| (s.clone(), colour(s)))
+            .collect();
+        legend(&side, &entries)
+    }
+}

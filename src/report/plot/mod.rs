@@ -1,0 +1,219 @@
+//! `herd plot`: charts from a results directory, each as PNG and SVG. Every chart kind is one
+//! file implementing [`Chart`]; [`plot`] lists which charts a directory gets, so a new chart is
+//! a new file and one line there. Text is drawn with DejaVu Sans embedded in the binary, so
+//! charts render the same on a machine with no font installed.
+pub mod cdf;
+pub mod lines;
+pub mod share;
+
+use super::aggregate::{groups, strategy_rank, Group};
+use super::results::Results;
+use crate::Error;
+use clap::Args;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// Results directory (runs.csv, workers.csv, latency.csv), e.g. one `herd sweep` wrote.
+    pub dir: PathBuf,
+    /// Where to write the charts (default: DIR/charts).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker count for the per-worker share and latency CDF charts (default: the largest).
+    #[arg(long, value_name = "N")]
+    pub at_workers: Option<u64>,
+}
+
+/// Pixel size of every chart.
+pub const SIZE: (u32, u32) = (1100, 680);
+
+/// One chart, drawable on any plotters backend.
+pub trait Chart {
+    /// File name without extension.
+    fn stem(&self) -> String;
+    /// The title line; it is also in the SVG as text.
+    fn title(&self) -> String;
+    /// Draw the chart below the titles.
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Any plotters error as text.
+pub fn de(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// A tick label: no more digits than a reader needs (25000, 12.5, 1.25, 0.125).
+pub fn num(v: f64) -> String {
+    let a = v.abs();
+    let d = if a >= 100.0 || a == 0.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{v:.d$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Ticks at 1, 2, 5 times the powers of ten within `lo..hi`, for a log axis.
+pub fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    if !(lo > 0.0 && hi > lo) {
+        return out;
+    }
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = decade * m;
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+        decade *= 10.0;
+    }
+    out
+}
+
+/// The sans-serif font, registered once per process.
+fn register_font() -> Result<(), Error> {
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *ONCE.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .is_ok()
+    });
+    ok.then_some(())
+        .ok_or_else(|| Error::Run("the embedded DejaVu Sans font did not load".into()))
+}
+
+/// A colour per strategy, the same in every chart (Tableau 10).
+pub fn colour(strategy: &str) -> RGBColor {
+    const P: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    let (r, g, b) = P[strategy_rank(strategy) % P.len()];
+    RGBColor(r, g, b)
+}
+
+/// Title and subtitle, then the area left for the chart.
+pub fn titled<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    area.fill(&WHITE).map_err(de)?;
+    let a = area
+        .titled(title, ("sans-serif", 24).into_font().color(&BLACK))
+        .map_err(de)?;
+    a.titled(
+        subtitle,
+        ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
+    )
+    .map_err(de)
+}
+
+/// A legend in its own column on the right: one coloured line and name per entry.
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+) -> Result<(), String> {
+    for (i, (name, c)) in entries.iter().enumerate() {
+        let y = 40 + 24 * i as i32;
+        area.draw(&PathElement::new(
+            vec![(8, y), (36, y)],
+            ShapeStyle::from(c).stroke_width(3),
+        ))
+        .map_err(de)?;
+        area.draw(&Text::new(
+            name.clone(),
+            (44, y - 8),
+            ("sans-serif", 15).into_font(),
+        ))
+        .map_err(de)?;
+    }
+    Ok(())
+}
+
+/// Write `chart` as OUT/STEM.png and OUT/STEM.svg.
+pub fn render(chart: &impl Chart, out: &Path) -> Result<Vec<PathBuf>, Error> {
+    let png = out.join(format!("{}.png", chart.stem()));
+    let svg = out.join(format!("{}.svg", chart.stem()));
+    let fail = |p: &Path, e: String| Error::Run(format!("drawing {}: {e}", p.display()));
+    {
+        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        chart.draw(&root).map_err(|e| fail(&png, e))?;
+        root.present().map_err(|e| fail(&png, de(e)))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+        chart.draw(&root).map_err(|e| fail(&svg, e))?;
+        root.present().map_err(|e| fail(&svg, de(e)))?;
+    }
+    Ok(vec![png, svg])
+}
+
+/// The worker count for the share and CDF charts of one group.
+fn at_workers(group: &Group<'_>, wanted: Option<u64>) -> Result<u64, Error> {
+    let present = group.workers();
+    match wanted {
+        None => present
+            .last()
+            .copied()
+            .ok_or_else(|| Error::Run("no runs".into())),
+        Some(w) if present.contains(&w) => Ok(w),
+        Some(w) => Err(Error::Usage(format!(
+            "--at-workers {w}: no runs with {w} workers (there are {present:?})"
+        ))),
+    }
+}
+
+/// `herd plot`.
+pub fn plot(args: &PlotArgs) -> Result<(), Error> {
+    register_font()?;
+    let results = Results::load(&args.dir)?;
+    let out = args.out.clone().unwrap_or_else(|| args.dir.join("charts"));
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
+    let groups = groups(&results);
+    let mut written = Vec::new();
+    for g in &groups {
+        let suffix = if groups.len() > 1 {
+            format!("-{}", g.condition.slug())
+        } else {
+            String::new()
+        };
+        for spec in lines::METRICS {
+            written.extend(render(&lines::MetricChart::new(g, spec, &suffix), &out)?);
+        }
+        let w = at_workers(g, args.at_workers)?;
+        for s in g.strategies() {
+            written.extend(render(
+                &share::ShareChart::new(g, &results, &s, w, &suffix),
+                &out,
+            )?);
+        }
+        written.extend(render(&cdf::CdfChart::new(g, &results, w, &suffix), &out)?);
+    }
+    println!("{} charts in {}", written.len() / 2, out.display());
+    for p in &written {
+        println!("  {}", p.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Each worker's share of the accepted connections, for one strategy at one worker count. In
+//! each run the workers are ranked by their share (busiest first), and the bar at rank k is the
+//! median over the repeats of the k-th largest share, with a min–max bar: ranking first keeps
+//! an imbalance visible even when a different worker is the busy one in each repeat. The title
+//! gives Jain's fairness index (median of the repeats).
+use super::{colour, de, num, titled, Chart};
+use crate::report::aggregate::{Group, Stat};
+use crate::report::results::Results;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub struct ShareChart {
+    stem: String,
+    strategy: String,
+    workers: u64,
+    subtitle: String,
+    jain: Option<Stat>,
+    /// Rank (0 = busiest) to the share in percent over the repeats.
+    ranks: Vec<Stat>,
+}
+
+impl ShareChart {
+    pub fn new(
+        g: &Group<'_>,
+        results: &Results,
+        strategy: &str,
+        workers: u64,
+        suffix: &str,
+    ) -> Self {
+        let runs = g.cell(strategy, workers);
+        let mut per_run: Vec<Vec<f64>> = Vec::new();
+        for r in &runs {
+            let mut shares: Vec<f64> = results
+                .workers
+                .iter()
+                .filter(|w| w.run_id == r.row.run_id)
+                .map(|w| w.share * 100.0)
+                .collect();
+            shares.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
+            if !shares.is_empty() {
+                per_run.push(shares);
+            }
+        }
+        let n = per_run.iter().map(Vec::len).max().unwrap_or(0);
+        let ranks = (0..n)
+            .filter_map(|k| Stat::of(per_run.iter().filter_map(|s| s.get(k).copied())))
+            .collect();
+        ShareChart {
+            stem: format!("share-{strategy}-w{workers}{suffix}"),
+            strategy: strategy.to_string(),
+            workers,
+            subtitle: format!(
+                "{}; {}; workers ranked by share in each run, median of {} repeat(s), bars min–max",
+                g.condition.label(),
+                g.host_label(),
+                per_run.len()
+            ),
+            jain: Stat::of(runs.iter().map(|r| r.row.jain_fairness)),
+            ranks,
+        }
+    }
+}
+
+impl Chart for ShareChart {
+    fn stem(&self) -> String {
+        self.stem.clone()
+    }
+
+    fn title(&self) -> String {
+        let jain = match self.jain {
+            Some(j) if j.n > 1 => format!("{:.3} ({:.3}–{:.3})", j.median, j.min, j.max),
+            Some(j) => format!("{:.3}", j.median),
+            None => "n/a".into(),
+        };
+        format!(
+            "Per-worker share of connections: {}, {} workers, Jain index {jain}",
+            self.strategy, self.workers
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let body = titled(area, &self.title(), &self.subtitle)?;
+        let n = self.ranks.len().max(1);
+        let even = 100.0 / n as f64;
+        let top = self.ranks.iter().map(|s| s.max).fold(even, f64::max) * 1.15;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.5f64..n as f64 + 0.5, 0.0f64..top)
+            .map_err(de)?;
+        let ticks = n.min(32);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(ticks)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_desc("worker rank in its run (1 = busiest)")
+            .y_desc("share of accepted connections, %")
+            .y_label_formatter(&|v| num(*v))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(de)?;
+        let c = colour(&self.strategy);
+        chart
+            .draw_series(self.ranks.iter().enumerate().map(|(k, s)| {
+                let x = k as f64 + 1.0;
+                Rectangle::new(
+                    [(x - 0.38, 0.0), (x + 0.38, s.median)],
+                    c.mix(0.75).filled(),
+                )
+            }))
+            .map_err(de)?;
+        for (k, s) in self.ranks.iter().enumerate().filter(|(_, s)| s.n > 1) {
+            let x = k as f64 + 1.0;
+            for seg in [
+                vec![(x, s.min), (x, s.max)],
+                vec![(x - 0.15, s.min), (x + 0.15, s.min)],
+                vec![(x - 0.15, s.max), (x + 0.15, s.max)],
+            ] {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(seg, BLACK)))
+                    .map_err(de)?;
+            }
+        }
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.5, even), (n as f64 + 0.5, even)],
+                ShapeStyle::from(RGBColor(90, 90, 90)).stroke_width(1),
+            )))
+            .map_err(de)?
+            .label(format!("even share, {even:.1}%"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], RGBColor(90, 90, 90)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(de)
+    }
+}

@@ -1,0 +1,197 @@
+//! `herd sweep`'s command line. The matrix flags (`--strategies`, `--workers`, ...) are the
+//! sweep's own; every other flag of `herd run` is taken from `herd run`'s own definition at
+//! start-up and passed through, as given, to each run. So a flag added to `herd run` works in a
+//! sweep with no change here, and is validated by clap before the first run starts.
+use crate::cli::RunArgs;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Command, FromArgMatches};
+use std::path::PathBuf;
+
+/// The matrix and how it is run.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Accept strategies: `all` (every one this kernel supports) or a comma-separated list.
+    #[arg(long, default_value = "all", value_delimiter = ',')]
+    pub strategies: Vec<String>,
+    /// Worker counts, comma-separated (e.g. 1,2,4,8,16,32,64).
+    #[arg(long, required = true, value_delimiter = ',', value_name = "LIST")]
+    pub workers: Vec<String>,
+    /// Closed-loop connections in flight, comma-separated (default: `herd run`'s).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        conflicts_with = "rate"
+    )]
+    pub concurrency: Vec<String>,
+    /// Open-loop arrival rates in connections/s, comma-separated; each is passed to `herd run
+    /// --rate`, so this needs a herd whose `run` has `--rate`.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub rate: Vec<String>,
+    /// CPU time each request burns, in microseconds, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub work_us: Vec<String>,
+    /// Time each request blocks, in microseconds, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub sleep_us: Vec<String>,
+    /// How many times each cell of the matrix is run (each repeat in a new shuffled order).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Results directory: runs.csv, workers.csv, latency.csv and meta.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Finish the sweep already in DIR: run only the cells it does not have yet.
+    #[arg(long)]
+    pub resume: bool,
+    /// Seed for the shuffled order (default: random; the seed used is written to meta.json).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// The sweep's flags, and `herd run`'s other flags as given on the command line.
+#[derive(Debug, Clone)]
+pub struct SweepCli {
+    pub sweep: SweepArgs,
+    /// `--flag=value` arguments for each run, in the order clap knows them.
+    pub run_flags: Vec<String>,
+}
+
+/// Ids of `herd run`'s arguments that the sweep replaces with its own.
+const OWN: &[&str] = &[
+    "strategy",
+    "workers",
+    "concurrency",
+    "rate",
+    "work_us",
+    "sleep_us",
+    "out",
+];
+
+/// `herd run`'s arguments that a sweep passes through.
+fn run_arguments() -> Vec<clap::Arg> {
+    RunArgs::augment_args(Command::new("run"))
+        .get_arguments()
+        .filter(|a| !OWN.contains(&a.get_id().as_str()) && a.get_long().is_some())
+        .cloned()
+        .collect()
+}
+
+fn with_run_arguments(cmd: Command) -> Command {
+    let mut cmd = cmd;
+    for a in run_arguments() {
+        cmd = cmd.arg(a.help_heading("Options of each run (see `herd run --help`)"));
+    }
+    cmd
+}
+
+/// The pass-through arguments present on the command line, as `--long=value` or `--long`.
+fn pass_through(m: &ArgMatches) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in run_arguments() {
+        let id = a.get_id().as_str();
+        let Some(long) = a.get_long() else { continue };
+        if !matches!(m.value_source(id), Some(ValueSource::CommandLine)) {
+            continue;
+        }
+        if a.get_action().takes_values() {
+            for v in m.get_raw(id).into_iter().flatten() {
+                out.push(format!("--{long}={}", v.to_string_lossy()));
+            }
+        } else if matches!(a.get_action(), clap::ArgAction::Count) {
+            for _ in 0..m.get_count(id) {
+                out.push(format!("--{long}"));
+            }
+        } else {
+            out.push(format!("--{long}"));
+        }
+    }
+    out
+}
+
+impl FromArgMatches for SweepCli {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(SweepCli {
+            sweep: SweepArgs::from_arg_matches(m)?,
+            run_flags: pass_through(m),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        self.sweep.update_from_arg_matches(m)?;
+        self.run_flags = pass_through(m);
+        Ok(())
+    }
+}
+
+impl Args for SweepCli {
+    fn augment_args(cmd: Command) -> Command {
+        with_run_arguments(SweepArgs::augment_args(cmd))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        with_run_arguments(SweepArgs::augment_args_for_update(cmd))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn run_flags_pass_through_and_matrix_flags_do_not() {
+        let cli = Cli::try_parse_from([
+            "herd",
+            "sweep",
+            "--workers",
+            "1,2",
+            "--duration",
+            "300ms",
+            "--warmup=0s",
+            "--out",
+            "x",
+            "--repeat",
+            "2",
+            "--client-threads",
+            "1",
+        ])
+        .unwrap();
+        let Command::Sweep(s) = cli.command else {
+            panic!("not sweep")
+        };
+        assert_eq!(s.sweep.workers, ["1", "2"]);
+        assert_eq!(s.sweep.repeat, 2);
+        let mut flags = s.run_flags.clone();
+        flags.sort();
+        assert_eq!(
+            flags,
+            ["--client-threads=1", "--duration=300ms", "--warmup=0s"]
+        );
+    }
+
+    #[test]
+    fn a_bad_run_flag_is_refused_by_clap() {
+        assert!(Cli::try_parse_from([
+            "herd",
+            "sweep",
+            "--workers",
+            "1",
+            "--out",
+            "x",
+            "--duration",
+            "soon"
+        ])
+        .is_err());
+        assert!(Cli::try_parse_from([
+            "herd",
+            "sweep",
+            "--workers",
+            "1",
+            "--out",
+            "x",
+            "--strategy",
+            "blocking"
+        ])
+        .is_err());
+    }
+}

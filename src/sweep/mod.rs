@@ -1,0 +1,124 @@
+//! `herd sweep`: a matrix of `herd run`s. Each cell is measured in-process by
+//! [`crate::run::measure`], the code `herd run` uses, with the `RunArgs` `herd run` would
+//! parse. Within each repeat the cells run in a shuffled order, so that drift over a long
+//! sweep (heat, other load) does not favour one strategy; each run's rows are appended when
+//! it finishes, and `--resume` runs only the cells DIR/runs.csv does not have yet.
+pub mod args;
+pub mod matrix;
+pub mod meta;
+
+pub use args::{SweepArgs, SweepCli};
+
+use crate::Error;
+use indicatif::{ProgressBar, ProgressStyle};
+use matrix::Cell;
+
+/// Run the sweep.
+pub fn sweep(cli: &SweepCli) -> Result<(), Error> {
+    let a = &cli.sweep;
+    let strategies = matrix::strategies(&a.strategies)?;
+    let cells = matrix::cells(cli, &strategies)?;
+    let runs_csv = a.out.join("runs.csv");
+    let done = matrix::done_counts(&a.out, &cells)?;
+    if !a.resume && done.iter().any(|&d| d > 0) {
+        return Err(Error::Usage(format!(
+            "--out {}: runs.csv already holds runs of this matrix; add --resume to finish that \
+             sweep, or choose another --out",
+            a.out.display()
+        )));
+    }
+    if !a.resume && runs_csv.exists() {
+        eprintln!(
+            "note: {} already exists; this sweep's rows are appended to it",
+            runs_csv.display()
+        );
+    }
+
+    // The plan: for each repeat, the cells that do not have that many runs yet, shuffled.
+    let seed = a.seed.unwrap_or_else(|| fastrand::u64(..));
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut plan: Vec<(u32, &Cell)> = Vec::new();
+    for r in 0..a.repeat {
+        let mut todo: Vec<&Cell> = cells
+            .iter()
+            .zip(&done)
+            .filter(|(_, &d)| d <= r)
+            .map(|(c, _)| c)
+            .collect();
+        rng.shuffle(&mut todo);
+        plan.extend(todo.into_iter().map(|c| (r, c)));
+    }
+    let already: u32 = done.iter().map(|&d| d.min(a.repeat)).sum();
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| Error::Usage(format!("--out {}: {e}", a.out.display())))?;
+    let meta = meta::start(&a.out, cli, seed, plan.len())?;
+    eprintln!(
+        "sweep: {} cells x {} repeats = {} runs; {} already in {}, {} to run",
+        cells.len(),
+        a.repeat,
+        cells.len() * a.repeat as usize,
+        already,
+        a.out.display(),
+        plan.len()
+    );
+
+    let bar = ProgressBar::new(plan.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} runs, ETA {eta} | {msg}",
+        )
+        .map_err(|e| Error::Run(e.to_string()))?
+        .progress_chars("=> "),
+    );
+    let mut failures = Vec::new();
+    for (i, (r, cell)) in plan.iter().enumerate() {
+        let label = format!("repeat {} {}", r + 1, cell.label());
+        bar.set_message(label.clone());
+        match crate::run::measure(&cell.args) {
+            Ok(out) => {
+                let row = &out.row;
+                let line = format!(
+                    "[{}/{}] {label}: {:.0} conn/s, p99 {:.0} us, {:.2} ctx switches/accept, {} errors",
+                    i + 1,
+                    plan.len(),
+                    row.conn_per_s,
+                    row.latency_p99_us,
+                    row.ctx_switches_per_accept,
+                    row.errors
+                );
+                say(&bar, line);
+            }
+            // Bad input is the same for every cell: stop at once.
+            Err(e @ Error::Usage(_)) => {
+                bar.abandon();
+                return Err(e);
+            }
+            Err(e) => {
+                let line = format!("[{}/{}] {label}: FAILED: {e}", i + 1, plan.len());
+                say(&bar, line.clone());
+                failures.push(line);
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_with_message("done");
+    meta::finish(&a.out, meta, plan.len() - failures.len(), &failures)?;
+    if !failures.is_empty() {
+        return Err(Error::Run(format!(
+            "{} of {} runs failed (listed above and in meta.json); `herd sweep --resume` with the \
+             same flags runs them again",
+            failures.len(),
+            plan.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A line above the progress bar, or on stderr when there is no bar (not a terminal).
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
