@@ -1,4 +1,6 @@
 //! The command line. Doc comments here are the `--help` text.
+use crate::chaos::fault::{Fault, FaultConfig};
+use crate::server::master::ReuseportReload;
 use crate::server::{ServerConfig, MAX_WORKERS};
 use crate::strategy::listen::ListenConfig;
 use crate::strategy::StrategyKind;
@@ -53,6 +55,19 @@ pub struct ServerArgs {
     /// Requests served on one keep-alive connection before the server closes it.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_requests_per_conn: u32,
+    /// Fault injection, repeatable: `die-holding-lock:P` (a worker that has just taken the
+    /// accept lock dies, SIGKILL, with probability P), `crash-after:N` (a worker exits abruptly
+    /// after N connections).
+    #[arg(long = "fault", value_name = "KIND:VALUE", value_parser = Fault::parse)]
+    pub faults: Vec<Fault>,
+    /// RLIMIT_NOFILE of each worker, set before its first accept (to provoke EMFILE).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub worker_nofile: Option<u64>,
+    /// reuseport on SIGHUP: `keep` hands each socket to the new worker (nothing lost);
+    /// `recreate` binds new sockets and shuts the old ones down (what is queued on them is
+    /// reset, unless net.ipv4.tcp_migrate_req=1).
+    #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
+    pub reuseport_reload: ReuseportReload,
 }
 
 impl ServerArgs {
@@ -70,13 +85,18 @@ impl ServerArgs {
             sleep: Duration::from_micros(self.sleep_us),
             graceful_timeout: self.graceful_timeout,
             max_requests_per_conn: self.max_requests_per_conn,
+            faults: FaultConfig {
+                faults: self.faults.clone(),
+                worker_nofile: self.worker_nofile,
+            },
+            reuseport_reload: self.reuseport_reload,
         }
     }
 
     /// The same options as command-line arguments, for starting `herd serve`.
     pub fn to_args(&self) -> Vec<String> {
         let d = |d: Duration| format!("{}us", d.as_micros());
-        vec![
+        let mut v = vec![
             format!("--strategy={}", self.strategy),
             format!("--workers={}", self.workers),
             format!("--backlog={}", self.backlog),
@@ -85,7 +105,11 @@ impl ServerArgs {
             format!("--read-timeout={}", d(self.read_timeout)),
             format!("--graceful-timeout={}", d(self.graceful_timeout)),
             format!("--max-requests-per-conn={}", self.max_requests_per_conn),
-        ]
+        ];
+        v.extend(self.faults.iter().map(|f| format!("--fault={f}")));
+        v.extend(self.worker_nofile.map(|n| format!("--worker-nofile={n}")));
+        v.push(format!("--reuseport-reload={}", self.reuseport_reload));
+        v
     }
 }
 
@@ -169,6 +193,12 @@ mod tests {
             "7",
             "--read-timeout",
             "250ms",
+            "--fault",
+            "crash-after:9",
+            "--fault",
+            "die-holding-lock:0.25",
+            "--worker-nofile",
+            "12",
         ]);
         let Command::Run(run) = cli.command else {
             panic!("not run")
@@ -180,6 +210,12 @@ mod tests {
         };
         assert_eq!(serve.server.to_args(), run.server.to_args());
         assert_eq!(serve.server.read_timeout, Duration::from_millis(250));
+        let cfg = serve.server.config("127.0.0.1:0".parse().unwrap());
+        assert_eq!(
+            cfg.faults.faults,
+            vec![Fault::CrashAfter(9), Fault::DieHoldingLock(0.25)]
+        );
+        assert_eq!(cfg.faults.worker_nofile, Some(12));
     }
 
     #[test]

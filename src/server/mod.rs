@@ -28,4 +28,8 @@ pub struct ServerConfig {
     pub graceful_timeout: Duration,
     /// Requests served on one keep-alive connection before the server closes it.
     pub max_requests_per_conn: u32,
+    /// Fault injection and worker resource limits (`--fault`, `--worker-nofile`).
+    pub faults: crate::chaos::fault::FaultConfig,
+    /// What a reload does with `reuseport`'s sockets (`--reuseport-reload`).
+    pub reuseport_reload: master::ReuseportReload,
 }

@@ -40,3 +40,11 @@ pub fn accept(listener: &std::net::TcpListener) -> io::Result<std::net::TcpStrea
     // SAFETY: accept4 just returned this descriptor; nothing else owns it.
     Ok(unsafe { std::net::TcpStream::from_raw_fd(fd) })
 }
+
+/// Set the soft RLIMIT_NOFILE of this process to `soft` (capped at the hard limit): a worker's
+/// `--worker-nofile`, to provoke EMFILE.
+pub fn set_fd_limit(soft: u64) -> io::Result<()> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
+    setrlimit(Resource::RLIMIT_NOFILE, soft.min(hard), hard).map_err(io::Error::from)
+}
