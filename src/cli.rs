@@ -26,6 +26,9 @@ pub enum Command {
     Run(RunArgs),
     /// List the accept strategies and whether this kernel supports each.
     Strategies,
+    /// Apply faults (reloads, killed workers, dead lock holders) to `herd serve` under load and
+    /// report per strategy what was lost, the time to recover and whether it still serves.
+    Chaos(ChaosArgs),
 }
 
 /// How the server is built; shared by `serve` and `run`.
@@ -156,6 +159,69 @@ pub struct RunArgs {
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub warmup: Duration,
     /// Append rows to DIR/runs.csv, DIR/workers.csv and DIR/latency.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Strategies for `herd chaos`: one name, or `all`.
+#[derive(Debug, Clone)]
+pub struct Strategies(pub Vec<StrategyKind>);
+
+fn parse_strategies(s: &str) -> Result<Strategies, String> {
+    use clap::ValueEnum;
+    if s == "all" {
+        return Ok(Strategies(StrategyKind::ALL.to_vec()));
+    }
+    StrategyKind::from_str(s, false)
+        .map(|k| Strategies(vec![k]))
+        .map_err(|_| format!("{s}: not a strategy (see `herd strategies`) nor `all`"))
+}
+
+/// A parsed `--schedule`.
+#[derive(Debug, Clone)]
+pub struct Schedule(pub Vec<crate::chaos::schedule::Item>);
+
+#[derive(Debug, Clone, Args)]
+pub struct ChaosArgs {
+    /// Strategy to test, or `all`.
+    #[arg(long, default_value = "all", value_parser = parse_strategies)]
+    pub strategy: Strategies,
+    /// Worker processes.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=512))]
+    pub workers: u32,
+    /// Faults, `KIND:INTERVAL,...` with KIND `reload` (SIGHUP), `kill` (SIGKILL a random
+    /// worker) or `kill-holder` (the accept-lock holder dies holding it). Each item is its own
+    /// segment with a fresh server, the fault applied every INTERVAL for --duration.
+    #[arg(long, default_value = "reload:1s,kill:1s,kill-holder:1s", value_parser = |s: &str| crate::chaos::schedule::parse(s).map(Schedule))]
+    pub schedule: Schedule,
+    /// Length of each segment's faulted part (a 1 s tail without faults follows).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Load before the first fault, to measure the baseline rate.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub baseline: Duration,
+    /// Length of one load phase: the resolution of the recovery time.
+    #[arg(long, default_value = "50ms", value_parser = parse_duration)]
+    pub phase: Duration,
+    /// Connections in flight (closed loop).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: u32,
+    /// Client threads (default: one per CPU).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub client_threads: Option<u32>,
+    /// A connection not complete after this long is abandoned and counted as a timeout.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// The server's --graceful-timeout (how long a draining worker may take).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub graceful_timeout: Duration,
+    /// The server's --reuseport-reload.
+    #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
+    pub reuseport_reload: ReuseportReload,
+    /// Address the server listens on; port 0 lets the kernel choose.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+    /// Append one row per strategy and fault kind to DIR/chaos.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
