@@ -120,7 +120,7 @@ fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<Chao
     let stop = AtomicBool::new(false);
     let mut stats = Stats::default();
     let (phases, times) = std::thread::scope(|sc| {
-        let faults = sc.spawn(|| apply_faults(master, item, applicable, start, end, &stop));
+        let faults = sc.spawn(|| apply_faults(master, item, applicable, args.workers as usize, start, end, &stop));
         let phases = phases_until(
             &cfg,
             args.phase,
@@ -197,6 +197,7 @@ fn apply_faults(
     master: Pid,
     item: &Item,
     applicable: bool,
+    workers: usize,
     start: u64,
     end: u64,
     stop: &AtomicBool,
@@ -216,7 +217,7 @@ fn apply_faults(
             break;
         }
         let applied = match item.kind {
-            FaultKind::Reload => kill(master, Signal::SIGHUP).is_ok(),
+            FaultKind::Reload => reload_confirmed(master, workers),
             FaultKind::KillHolder => applicable && kill(master, Signal::SIGUSR2).is_ok(),
             FaultKind::Kill => {
                 let kids = children(master.as_raw());
@@ -233,6 +234,29 @@ fn apply_faults(
         }
     }
     times
+}
+
+/// SIGHUP, then wait (up to 1 s) until the master has forked `workers` new workers:
+/// signals of one kind coalesce while pending, so a second SIGHUP sent before the master read
+/// the first would be no second reload. Only confirmed reloads are counted as faults.
+fn reload_confirmed(master: Pid, workers: usize) -> bool {
+    let before = children(master.as_raw());
+    if kill(master, Signal::SIGHUP).is_err() {
+        return false;
+    }
+    let deadline = monotonic_ns() + 1_000_000_000;
+    while monotonic_ns() < deadline {
+        // A reload forks one new worker per seat, all in one go.
+        let new = children(master.as_raw())
+            .iter()
+            .filter(|p| !before.contains(p))
+            .count();
+        if new >= workers {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
 }
 
 /// Wait (up to 3 s) until `workers` workers serve, all claimed and alive, and none drains;
