@@ -108,7 +108,11 @@ fn a_lock_holder_killed_holding_the_lock_is_recovered() {
         let rows = chaos(s, "kill-holder:300ms", "1300ms", dir.path());
         let r = &rows[0];
         assert_eq!(num(r, "faults_applied"), 4.0, "{s}");
-        assert_eq!(num(r, "worker_deaths"), 4.0, "{s}: each fault kills a holder");
+        assert_eq!(
+            num(r, "worker_deaths"),
+            4.0,
+            "{s}: each fault kills a holder"
+        );
         assert_eq!(num(r, "unrecovered"), 0.0, "{s}: {r:?}");
         assert!(num(r, "recovery_max_ms") < 1000.0, "{s}: {r:?}");
         assert_eq!(num(r, "restarts"), 4.0, "{s}: {r:?}");
@@ -253,7 +257,10 @@ fn an_emfile_storm_burns_no_cpu_and_recovers() {
         std::thread::sleep(window);
         let d = scoreboard(&srv);
         let storm = (cpu_ns(&d) - cpu_ns(&c)) / window.as_secs_f64();
-        assert!(sum(&d, "accept_err_no_fds") > 0, "{strategy}: no EMFILE: {d}");
+        assert!(
+            sum(&d, "accept_err_no_fds") > 0,
+            "{strategy}: no EMFILE: {d}"
+        );
         assert_eq!(sum(&d, "accepted"), 0, "{strategy}");
         // A busy loop would take a whole core (1e9 ns/s); the backoff keeps it near idle.
         assert!(

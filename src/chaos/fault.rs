@@ -145,7 +145,13 @@ mod tests {
             Ok(Fault::DieHoldingLock(0.5))
         );
         assert_eq!(Fault::parse("crash-after:7"), Ok(Fault::CrashAfter(7)));
-        for bad in ["die-holding-lock:0", "die-holding-lock:2", "crash-after:0", "x:1", "y"] {
+        for bad in [
+            "die-holding-lock:0",
+            "die-holding-lock:2",
+            "crash-after:0",
+            "x:1",
+            "y",
+        ] {
             assert!(Fault::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Fault::CrashAfter(3).to_string(), "crash-after:3");

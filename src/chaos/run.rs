@@ -120,7 +120,17 @@ fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<Chao
     let stop = AtomicBool::new(false);
     let mut stats = Stats::default();
     let (phases, times) = std::thread::scope(|sc| {
-        let faults = sc.spawn(|| apply_faults(master, item, applicable, args.workers as usize, start, end, &stop));
+        let faults = sc.spawn(|| {
+            apply_faults(
+                master,
+                item,
+                applicable,
+                args.workers as usize,
+                start,
+                end,
+                &stop,
+            )
+        });
         let phases = phases_until(
             &cfg,
             args.phase,
@@ -175,7 +185,9 @@ fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<Chao
         },
         recovered: rec.len() as u64,
         unrecovered: (times.len() - rec.len()) as u64,
-        recovery_p50_ms: rec.get(rec.len().saturating_sub(1) / 2).map_or(0.0, |&n| ms(n)),
+        recovery_p50_ms: rec
+            .get(rec.len().saturating_sub(1) / 2)
+            .map_or(0.0, |&n| ms(n)),
         recovery_max_ms: rec.last().map_or(0.0, |&n| ms(n)),
         worker_deaths: server.worker_exits().len() as u64,
         restarts,
@@ -306,6 +318,9 @@ fn children(pid: i32) -> Vec<i32> {
 fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, r)| !r.trim_start().starts_with('Z')))
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| !r.trim_start().starts_with('Z'))
+        })
         .unwrap_or(false)
 }

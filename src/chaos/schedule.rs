@@ -41,7 +41,11 @@ pub fn parse(s: &str) -> Result<Vec<Item>, String> {
             "reload" => FaultKind::Reload,
             "kill" => FaultKind::Kill,
             "kill-holder" => FaultKind::KillHolder,
-            _ => return Err(format!("{part}: unknown fault {kind} (reload, kill, kill-holder)")),
+            _ => {
+                return Err(format!(
+                    "{part}: unknown fault {kind} (reload, kill, kill-holder)"
+                ))
+            }
         };
         let every = crate::cli::parse_duration(every).map_err(|e| format!("{part}: {e}"))?;
         if every < Duration::from_millis(10) {

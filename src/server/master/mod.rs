@@ -206,7 +206,10 @@ fn worker_main(slot: usize, seat: usize, ctx: &Ctx<'_>, shared: &Shared) -> ! {
     let code = match code {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
-            eprintln!("herd serve: worker {slot} (pid {}): {e}", std::process::id());
+            eprintln!(
+                "herd serve: worker {slot} (pid {}): {e}",
+                std::process::id()
+            );
             1
         }
         Err(_) => 101,
