@@ -262,6 +262,7 @@ fn an_emfile_storm_burns_no_cpu_and_recovers() {
             "{strategy}: no EMFILE: {d}"
         );
         assert_eq!(sum(&d, "accepted"), 0, "{strategy}");
+        eprintln!("{strategy}: worker CPU idle {idle:.0} ns/s, EMFILE storm {storm:.0} ns/s");
         // A busy loop would take a whole core (1e9 ns/s); the backoff keeps it near idle.
         assert!(
             storm < idle + 0.2e9,
