@@ -16,3 +16,13 @@ for mode in keep recreate; do
 done
 echo "net.ipv4.tcp_migrate_req=$(cat /proc/sys/net/ipv4/tcp_migrate_req 2>/dev/null || echo absent)" \
   | tee -a "$out/table.txt"
+# With root: the same recreate reloads in a private network namespace (the host's sysctl is
+# left alone), with net.ipv4.tcp_migrate_req 0 and 1.
+if unshare -n true 2>/dev/null; then
+  for m in 0 1; do
+    unshare -n sh -c "ip link set lo up && echo $m > /proc/sys/net/ipv4/tcp_migrate_req && \
+      $herd chaos --strategy reuseport --workers 4 --duration 5s --schedule reload:250ms \
+        --reuseport-reload recreate --out $out/reuseport-recreate-migrate$m" \
+      | tee "$out/reuseport-recreate-migrate$m.txt"
+  done
+fi
