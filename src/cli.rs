@@ -1,4 +1,6 @@
 //! The command line. Doc comments here are the `--help` text.
+use crate::chaos::fault::{Fault, FaultConfig};
+use crate::server::master::ReuseportReload;
 use crate::server::{ServerConfig, MAX_WORKERS};
 use crate::strategy::listen::ListenConfig;
 use crate::strategy::{StrategyKind, StrategyOptions};
@@ -32,6 +34,9 @@ pub enum Command {
     Plot(crate::report::plot::PlotArgs),
     /// Print a Markdown table comparing the strategies of a results directory.
     Report(crate::report::markdown::ReportArgs),
+    /// Apply faults (reloads, killed workers, dead lock holders) to `herd serve` under load and
+    /// report per strategy what was lost, the time to recover and whether it still serves.
+    Chaos(ChaosArgs),
 }
 
 /// How the server is built; shared by `serve` and `run`.
@@ -76,6 +81,19 @@ pub struct ServerArgs {
     /// reuseport: set SO_INCOMING_CPU on socket i to i % CPUs (effective since Linux 6.1).
     #[arg(long)]
     pub incoming_cpu: bool,
+    /// Fault injection, repeatable: `die-holding-lock:P` (a worker that has just taken the
+    /// accept lock dies, SIGKILL, with probability P), `crash-after:N` (a worker exits abruptly
+    /// after N connections).
+    #[arg(long = "fault", value_name = "KIND:VALUE", value_parser = Fault::parse)]
+    pub faults: Vec<Fault>,
+    /// RLIMIT_NOFILE of each worker, set before its first accept (to provoke EMFILE).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub worker_nofile: Option<u64>,
+    /// reuseport on SIGHUP: `keep` hands each socket to the new worker (nothing lost);
+    /// `recreate` binds new sockets and shuts the old ones down (what is queued on them is
+    /// reset, unless net.ipv4.tcp_migrate_req=1).
+    #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
+    pub reuseport_reload: ReuseportReload,
 }
 
 impl ServerArgs {
@@ -105,6 +123,11 @@ impl ServerArgs {
             graceful_timeout: self.graceful_timeout,
             max_requests_per_conn: self.max_requests_per_conn,
             strategy_options: self.strategy_options(),
+            faults: FaultConfig {
+                faults: self.faults.clone(),
+                worker_nofile: self.worker_nofile,
+            },
+            reuseport_reload: self.reuseport_reload,
         }
     }
 
@@ -133,6 +156,9 @@ impl ServerArgs {
         if let Some(delay) = self.accept_mutex_delay {
             args.push(format!("--accept-mutex-delay={}", d(delay)));
         }
+        args.extend(self.faults.iter().map(|f| format!("--fault={f}")));
+        args.extend(self.worker_nofile.map(|n| format!("--worker-nofile={n}")));
+        args.push(format!("--reuseport-reload={}", self.reuseport_reload));
         args
     }
 }
@@ -184,6 +210,69 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Strategies for `herd chaos`: one name, or `all`.
+#[derive(Debug, Clone)]
+pub struct Strategies(pub Vec<StrategyKind>);
+
+fn parse_strategies(s: &str) -> Result<Strategies, String> {
+    use clap::ValueEnum;
+    if s == "all" {
+        return Ok(Strategies(StrategyKind::ALL.to_vec()));
+    }
+    StrategyKind::from_str(s, false)
+        .map(|k| Strategies(vec![k]))
+        .map_err(|_| format!("{s}: not a strategy (see `herd strategies`) nor `all`"))
+}
+
+/// A parsed `--schedule`.
+#[derive(Debug, Clone)]
+pub struct Schedule(pub Vec<crate::chaos::schedule::Item>);
+
+#[derive(Debug, Clone, Args)]
+pub struct ChaosArgs {
+    /// Strategy to test, or `all`.
+    #[arg(long, default_value = "all", value_parser = parse_strategies)]
+    pub strategy: Strategies,
+    /// Worker processes.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=512))]
+    pub workers: u32,
+    /// Faults, `KIND:INTERVAL,...` with KIND `reload` (SIGHUP), `kill` (SIGKILL a random
+    /// worker) or `kill-holder` (the accept-lock holder dies holding it). Each item is its own
+    /// segment with a fresh server, the fault applied every INTERVAL for --duration.
+    #[arg(long, default_value = "reload:1s,kill:1s,kill-holder:1s", value_parser = |s: &str| crate::chaos::schedule::parse(s).map(Schedule))]
+    pub schedule: Schedule,
+    /// Length of each segment's faulted part (a 1 s tail without faults follows).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Load before the first fault, to measure the baseline rate.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub baseline: Duration,
+    /// Length of one load phase: the resolution of the recovery time.
+    #[arg(long, default_value = "50ms", value_parser = parse_duration)]
+    pub phase: Duration,
+    /// Connections in flight (closed loop).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: u32,
+    /// Client threads (default: one per CPU).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub client_threads: Option<u32>,
+    /// A connection not complete after this long is abandoned and counted as a timeout.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// The server's --graceful-timeout (how long a draining worker may take).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub graceful_timeout: Duration,
+    /// The server's --reuseport-reload.
+    #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
+    pub reuseport_reload: ReuseportReload,
+    /// Address the server listens on; port 0 lets the kernel choose.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+    /// Append one row per strategy and fault kind to DIR/chaos.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 /// `5s`, `250ms`, `1m`, `1500us`; a bare number is seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.parse::<f64>() {
@@ -217,6 +306,12 @@ mod tests {
             "7",
             "--read-timeout",
             "250ms",
+            "--fault",
+            "crash-after:9",
+            "--fault",
+            "die-holding-lock:0.25",
+            "--worker-nofile",
+            "12",
         ]);
         let Command::Run(run) = cli.command else {
             panic!("not run")
@@ -228,6 +323,12 @@ mod tests {
         };
         assert_eq!(serve.server.to_args(), run.server.to_args());
         assert_eq!(serve.server.read_timeout, Duration::from_millis(250));
+        let cfg = serve.server.config("127.0.0.1:0".parse().unwrap());
+        assert_eq!(
+            cfg.faults.faults,
+            vec![Fault::CrashAfter(9), Fault::DieHoldingLock(0.25)]
+        );
+        assert_eq!(cfg.faults.worker_nofile, Some(12));
     }
 
     #[test]

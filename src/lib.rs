@@ -4,6 +4,7 @@
 //! `herd serve` child with [`load`] and writes [`report`] rows. All `unsafe` code is in [`sys`].
 #![deny(unsafe_code)]
 
+pub mod chaos;
 pub mod cli;
 pub mod error;
 pub mod load;

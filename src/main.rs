@@ -11,6 +11,7 @@ fn main() {
         Command::Sweep(args) => herd::sweep::sweep(&args),
         Command::Plot(args) => herd::report::plot::plot(&args),
         Command::Report(args) => herd::report::markdown::report(&args),
+        Command::Chaos(args) => herd::chaos::run::chaos(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");

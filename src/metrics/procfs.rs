@@ -66,6 +66,8 @@ mod tests {
 
     #[test]
     fn reads_this_thread() {
+        // A fresh test thread may not have switched yet; a sleep is one voluntary switch.
+        std::thread::sleep(std::time::Duration::from_millis(1));
         let pid = std::process::id() as u64;
         let tid = crate::sys::process::gettid() as u64;
         // A fresh test thread may not have been switched out yet: sleeping is one switch.

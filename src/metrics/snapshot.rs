@@ -29,6 +29,10 @@ pub struct WorkerSample {
     pub utime_ticks: u64,
     pub stime_ticks: u64,
     pub cpu_ns: u64,
+    /// Unexpected deaths of this slot's workers that the master restarted (cumulative since
+    /// the server started, not a difference: a restart changes the generation anyway).
+    #[serde(default)]
+    pub restarts: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -37,7 +41,20 @@ pub struct Snapshot {
     pub t_ns: u64,
     /// Clock ticks per second of `utime_ticks` and `stime_ticks`.
     pub ticks_per_s: u64,
+    /// The serving workers (active slots) only: not the old generation still draining after a
+    /// reload, not slots that are free. A slot whose worker died and awaits its restart is
+    /// listed with pid 0.
     pub workers: Vec<WorkerSample>,
+    /// Pid of the worker holding the accept lock (0: nobody); absent for strategies without a
+    /// lock. Filled in by the master.
+    #[serde(default)]
+    pub lock_holder: Option<u64>,
+    /// Reloads (SIGHUP) so far.
+    #[serde(default)]
+    pub reloads: u64,
+    /// Old-generation or removed workers still finishing their connections.
+    #[serde(default)]
+    pub draining: u64,
 }
 
 impl WorkerSample {
@@ -73,6 +90,7 @@ impl WorkerSample {
             utime_ticks: k.utime_ticks,
             stime_ticks: k.stime_ticks,
             cpu_ns: k.cpu_ns,
+            restarts: 0,
         }
     }
 
@@ -106,25 +124,31 @@ impl WorkerSample {
             utime_ticks: d(self.utime_ticks, before.utime_ticks),
             stime_ticks: d(self.stime_ticks, before.stime_ticks),
             cpu_ns: d(self.cpu_ns, before.cpu_ns),
+            restarts: self.restarts,
         }
     }
 }
 
 impl Snapshot {
+    /// Read every active slot of `board`.
     pub fn take(board: &Scoreboard) -> Self {
         Snapshot {
             t_ns: crate::sys::clock::monotonic_ns(),
             ticks_per_s: crate::sys::clock::clock_ticks_per_sec(),
             workers: board
-                .slots()
-                .iter()
-                .enumerate()
-                .map(|(i, s)| WorkerSample::read(i, s))
+                .active_slots()
+                .map(|i| WorkerSample {
+                    restarts: board.restarts(i),
+                    ..WorkerSample::read(i, board.slot(i))
+                })
                 .collect(),
+            ..Default::default()
         }
     }
 
-    /// Per-worker differences `self - before`, matched by worker index.
+    /// Per-worker differences `self - before`, matched by worker index (slot) and generation.
+    /// A worker in `self` but not in `before` (added, or a new slot after a reload) counts
+    /// from zero; one in `before` only (removed, or an old generation) is left out.
     pub fn since(&self, before: &Snapshot) -> Snapshot {
         let workers = self
             .workers
@@ -140,6 +164,9 @@ impl Snapshot {
             t_ns: self.t_ns,
             ticks_per_s: self.ticks_per_s,
             workers,
+            lock_holder: self.lock_holder,
+            reloads: self.reloads,
+            draining: self.draining,
         }
     }
 

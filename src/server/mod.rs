@@ -30,4 +30,8 @@ pub struct ServerConfig {
     pub max_requests_per_conn: u32,
     /// Flags that tune the strategy (`--multi-accept`, `--accept-mutex-*`, `--incoming-cpu`).
     pub strategy_options: StrategyOptions,
+    /// Fault injection and worker resource limits (`--fault`, `--worker-nofile`).
+    pub faults: crate::chaos::fault::FaultConfig,
+    /// What a reload does with `reuseport`'s sockets (`--reuseport-reload`).
+    pub reuseport_reload: master::ReuseportReload,
 }

@@ -42,6 +42,7 @@ fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
             Err(_) => Slot::bump(&slot.conn_errors, 1),
         }
         Slot::bump(&slot.busy_ns, monotonic_ns().saturating_sub(accepted_ns));
+        crate::chaos::fault::connection_done(Slot::read(&slot.accepted));
     }
     Ok(())
 }

@@ -253,6 +253,32 @@ impl Shared {
         }
     }
 
+    /// The pid holding the accept lock (0: nobody), or `None` for a strategy without one.
+    pub fn lock_holder(&self) -> Option<u64> {
+        match self {
+            Shared::SysvSem(s) => Some(s.holder()),
+            Shared::PthreadMutex(s) => Some(s.holder()),
+            Shared::Fcntl(s) => Some(s.holder()),
+            Shared::Flock(s) => Some(s.holder()),
+            Shared::PosixSem(s) => Some(s.holder()),
+            Shared::AcceptMutex(s) => Some(s.holder()),
+            Shared::Blocking(_)
+            | Shared::Epoll(_)
+            | Shared::Reuseport(_)
+            | Shared::IoUring(_)
+            | Shared::Poll(_)
+            | Shared::Select(_) => None,
+        }
+    }
+
+    /// The per-worker sockets, for a master that adds, removes or replaces workers.
+    pub fn reuseport_mut(&mut self) -> Option<&mut reuseport::Shared> {
+        match self {
+            Shared::Reuseport(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Build worker `worker`'s acceptor (after fork, in the worker) and hand it to `run`, the
     /// worker's loop, monomorphised per strategy.
     pub fn with_acceptor<R>(&self, worker: usize, run: impl RunWorker<R>) -> io::Result<R> {

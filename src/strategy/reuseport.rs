@@ -4,7 +4,10 @@
 //! Mechanism: the kernel picks the socket for each new connection by a hash of its 4-tuple, so
 //! every socket has its own accept queue and only its own worker ever waits on it. Needs
 //! Linux 3.9. The master makes all the sockets before fork and keeps them, so a worker that is
-//! replaced gets the same socket and nothing queued on it is lost.
+//! replaced (restart, or reload with `--reuseport-reload keep`) gets the same socket and nothing
+//! queued on it is lost. Removing a socket (SIGTTOU, or a reload with
+//! `--reuseport-reload recreate`) shuts it down: the kernel resets the connections queued on
+//! it, unless net.ipv4.tcp_migrate_req=1 (Linux 5.14) moves them to another socket of the group.
 //!
 //! Expected behaviour: no herd at all (one waiter per queue), one wakeup per connection, an even
 //! spread by hash, but a busy worker's queue waits behind it while other workers idle: the
@@ -30,6 +33,8 @@ pub const SUMMARY: &str =
 
 pub struct Shared {
     pub listeners: Vec<TcpListener>,
+    cfg: ListenConfig,
+    addr: SocketAddr,
 }
 
 impl Shared {
@@ -37,11 +42,13 @@ impl Shared {
     pub fn new(cfg: &ListenConfig, workers: usize) -> io::Result<Self> {
         let first = listen::bind(cfg, cfg.addr, true, false)?;
         let addr = first.local_addr()?;
-        let mut listeners = vec![first];
-        for _ in 1..workers {
-            listeners.push(listen::bind(cfg, addr, true, false)?);
-        }
-        Ok(Shared { listeners })
+        let mut s = Shared {
+            listeners: vec![first],
+            cfg: cfg.clone(),
+            addr,
+        };
+        s.ensure(workers)?;
+        Ok(s)
     }
 
     /// `--incoming-cpu`: SO_INCOMING_CPU on socket i = i % CPUs.
@@ -54,7 +61,33 @@ impl Shared {
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listeners[0].local_addr()
+        Ok(self.addr)
+    }
+
+    /// Master: bind sockets until there is one per seat (a worker added by SIGTTIN).
+    pub fn ensure(&mut self, seats: usize) -> io::Result<()> {
+        while self.listeners.len() < seats {
+            self.listeners
+                .push(listen::bind(&self.cfg, self.addr, true, false)?);
+        }
+        Ok(())
+    }
+
+    /// Master: take the sockets beyond `seats` out (SIGTTOU); the caller shuts them down with
+    /// [`retire`] once their workers have been told to stop.
+    pub fn truncate(&mut self, seats: usize) -> Vec<TcpListener> {
+        self.listeners.split_off(seats.min(self.listeners.len()))
+    }
+
+    /// Master: replace every socket by a new one (`--reuseport-reload recreate`); returns the
+    /// old ones for [`retire`].
+    pub fn recreate(&mut self) -> io::Result<Vec<TcpListener>> {
+        let n = self.listeners.len();
+        let mut fresh = Vec::with_capacity(n);
+        for _ in 0..n {
+            fresh.push(listen::bind(&self.cfg, self.addr, true, false)?);
+        }
+        Ok(std::mem::replace(&mut self.listeners, fresh))
     }
 
     pub fn acceptor(&self, worker: usize) -> io::Result<ReuseportAcceptor<'_>> {
@@ -74,6 +107,22 @@ impl Acceptor for ReuseportAcceptor<'_> {
     fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
         Ok(blocking_accept(self.listener, slot))
     }
+}
+
+/// Take a socket out of the reuseport group at once: shutdown(2) on a listener stops it
+/// listening for every process holding it (workers forked earlier keep copies of the
+/// descriptor, so closing the master's copy alone would leave it in the group, queueing
+/// connections nobody accepts). What is queued is reset, or migrated when
+/// net.ipv4.tcp_migrate_req=1.
+pub fn retire(listener: TcpListener) {
+    let _ = socket2::SockRef::from(&listener).shutdown(std::net::Shutdown::Both);
+}
+
+/// net.ipv4.tcp_migrate_req (Linux 5.14), if the kernel has it.
+pub fn migrate_req() -> Option<u8> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_migrate_req")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
 }
 
 pub fn supported() -> Result<(), String> {

@@ -90,3 +90,11 @@ pub fn attach_reuseport_cpu_cbpf(sock: &impl AsRawFd, sockets: u32) -> io::Resul
     ))?;
     Ok(())
 }
+
+/// Set the soft RLIMIT_NOFILE of this process to `soft` (capped at the hard limit): a worker's
+/// `--worker-nofile`, to provoke EMFILE.
+pub fn set_fd_limit(soft: u64) -> io::Result<()> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
+    setrlimit(Resource::RLIMIT_NOFILE, soft.min(hard), hard).map_err(io::Error::from)
+}

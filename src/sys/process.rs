@@ -69,3 +69,10 @@ pub fn die_with_parent(sig: libc::c_int, expected_parent: libc::pid_t) -> io::Re
     }
     Ok(())
 }
+
+/// SIGKILL the calling process: die at once, holding whatever it holds (fault injection).
+pub fn kill_self() -> ! {
+    // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
+    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    exit_now(137)
+}

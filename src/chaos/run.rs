@@ -1,0 +1,326 @@
+//! `herd chaos`: for each strategy and each schedule item, a segment: start `herd serve`, load
+//! it in short closed-loop phases (`herd::load::run_phase`, the same client as `herd run`),
+//! measure a baseline, apply the item's fault every INTERVAL for `--duration` from a second
+//! thread while the phases go on, keep loading for a 1 s tail, then check that the server still
+//! serves: every worker back and claimed, and a probe of 200 connections all answered. One row
+//! per segment; recovery times as defined in [`super::timeline`].
+use super::row::{table, ChaosRow};
+use super::schedule::{FaultKind, Item};
+use super::timeline::{baseline, recovery_ns, Phase};
+use crate::cli::ChaosArgs;
+use crate::load::stats::{ErrorKind, Stats};
+use crate::load::{run_phase, LoadConfig};
+use crate::report::csv::Appender;
+use crate::report::row::HostInfo;
+use crate::server::child::ServerChild;
+use crate::strategy::{reuseport, StrategyKind};
+use crate::sys::clock::monotonic_ns;
+use crate::Error;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// Load after the last fault, so that it can be seen to recover.
+const TAIL: Duration = Duration::from_secs(1);
+/// Connections of the final probe.
+const PROBE: u64 = 200;
+
+pub fn chaos(args: &ChaosArgs) -> Result<(), Error> {
+    let mut out = match &args.out {
+        Some(dir) => {
+            let usage = |e: Error| Error::Usage(format!("--out {}: {e}", dir.display()));
+            std::fs::create_dir_all(dir).map_err(|e| usage(Error::file(dir, e)))?;
+            Some(Appender::open::<ChaosRow>(&dir.join("chaos.csv")).map_err(usage)?)
+        }
+        None => None,
+    };
+    let threads = args.client_threads.map(|t| t as usize);
+    LoadConfig::new(args.addr, args.concurrency as usize, threads, args.timeout).check_fds()?;
+    let mut strategies = Vec::new();
+    for &s in &args.strategy.0 {
+        match s.supported() {
+            Ok(()) => strategies.push(s),
+            Err(why) if args.strategy.0.len() == 1 => {
+                return Err(Error::Usage(format!("--strategy {s}: {why}")))
+            }
+            Err(why) => eprintln!("herd chaos: skipping {s}: {why}"),
+        }
+    }
+    let mut rows = Vec::new();
+    for s in strategies {
+        for item in &args.schedule.0 {
+            let row = segment(args, s, item)?;
+            eprintln!(
+                "herd chaos: {s} {}: {} faults, {} lost, serving after: {}",
+                row.fault, row.faults_applied, row.errors, row.serving_after
+            );
+            if let Some(f) = out.as_mut() {
+                f.append(&row)?;
+                f.flush()?;
+            }
+            rows.push(row);
+        }
+    }
+    print!("{}", table(&rows));
+    Ok(())
+}
+
+/// Run load in phases of `phase` until `until_ns` (or the server is gone).
+fn phases_until(
+    cfg: &LoadConfig,
+    phase: Duration,
+    until_ns: u64,
+    abort: &AtomicBool,
+    stats: &mut Stats,
+) -> Result<Vec<Phase>, Error> {
+    let mut out = Vec::new();
+    while monotonic_ns() < until_ns && !abort.load(Ordering::SeqCst) {
+        let start = monotonic_ns();
+        let r = run_phase(cfg, phase, None, abort)?;
+        out.push(Phase::new(start, monotonic_ns(), &r.stats));
+        stats.merge(&r.stats);
+    }
+    Ok(out)
+}
+
+fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<ChaosRow, Error> {
+    let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
+    let serve_args = vec![
+        format!("--strategy={strategy}"),
+        format!("--workers={}", args.workers),
+        format!("--graceful-timeout={}ms", args.graceful_timeout.as_millis()),
+        format!("--reuseport-reload={}", args.reuseport_reload),
+        format!("--addr={}", args.addr),
+    ];
+    let mut server = ServerChild::start(&exe, &serve_args, false)?;
+    let threads = args.client_threads.map(|t| t as usize);
+    let cfg = LoadConfig::new(
+        server.addr,
+        args.concurrency as usize,
+        threads,
+        args.timeout,
+    );
+    let abort = server.gone().clone();
+    let applicable = item.kind != FaultKind::KillHolder || server.snapshot()?.lock_holder.is_some();
+
+    let mut ignored = Stats::default();
+    let base = phases_until(
+        &cfg,
+        args.phase,
+        monotonic_ns() + args.baseline.as_nanos() as u64,
+        &abort,
+        &mut ignored,
+    )?;
+    let base_rate = baseline(&base);
+
+    let master = server.pid();
+    let start = monotonic_ns();
+    let end = start + args.duration.as_nanos() as u64;
+    let stop = AtomicBool::new(false);
+    let mut stats = Stats::default();
+    let (phases, times) = std::thread::scope(|sc| {
+        let faults = sc.spawn(|| {
+            apply_faults(
+                master,
+                item,
+                applicable,
+                args.workers as usize,
+                start,
+                end,
+                &stop,
+            )
+        });
+        let phases = phases_until(
+            &cfg,
+            args.phase,
+            end + TAIL.as_nanos() as u64,
+            &abort,
+            &mut stats,
+        );
+        stop.store(true, Ordering::SeqCst);
+        (phases, faults.join().unwrap_or_default())
+    });
+    let phases = phases?;
+    let elapsed_s = phases
+        .last()
+        .map_or(0.0, |p| p.end_ns.saturating_sub(start) as f64 / 1e9);
+
+    let mut rec: Vec<u64> = times
+        .iter()
+        .filter_map(|&t| recovery_ns(&phases, base_rate, t))
+        .collect();
+    rec.sort_unstable();
+    let ms = |ns: u64| ns as f64 / 1e6;
+
+    let (final_workers, restarts, reloads) = final_state(&mut server, args.workers as usize);
+    let probe_ok = !abort.load(Ordering::SeqCst) && probe(&server, args, &abort);
+    let stopped = server
+        .stop(args.graceful_timeout + Duration::from_secs(3))
+        .is_ok_and(|s| s.success());
+    let e = |k: ErrorKind| stats.errors_of(k);
+    let host = HostInfo::detect();
+    Ok(ChaosRow {
+        run_id: format!("{}-{}", std::process::id(), monotonic_ns()),
+        timestamp: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        strategy: strategy.name().into(),
+        workers: args.workers.into(),
+        concurrency: args.concurrency.into(),
+        fault: item.kind.name().into(),
+        interval_s: item.every.as_secs_f64(),
+        duration_s: args.duration.as_secs_f64(),
+        faults_applied: times.len() as u64,
+        requests_ok: stats.ok,
+        errors: stats.errors_total(),
+        err_refused: e(ErrorKind::Refused),
+        err_reset: e(ErrorKind::Reset),
+        err_timeout: e(ErrorKind::Timeout),
+        err_short: e(ErrorKind::ShortResponse),
+        err_other: e(ErrorKind::BadResponse) + e(ErrorKind::AddrNotAvail) + e(ErrorKind::Other),
+        baseline_conn_per_s: base_rate,
+        conn_per_s: if elapsed_s > 0.0 {
+            stats.ok as f64 / elapsed_s
+        } else {
+            0.0
+        },
+        recovered: rec.len() as u64,
+        unrecovered: (times.len() - rec.len()) as u64,
+        recovery_p50_ms: rec
+            .get(rec.len().saturating_sub(1) / 2)
+            .map_or(0.0, |&n| ms(n)),
+        recovery_max_ms: rec.last().map_or(0.0, |&n| ms(n)),
+        worker_deaths: server.worker_exits().len() as u64,
+        restarts,
+        reloads,
+        final_workers: final_workers as u64,
+        serving_after: final_workers == args.workers as usize && probe_ok && stopped,
+        reuseport_reload: args.reuseport_reload.to_string(),
+        tcp_migrate_req: reuseport::migrate_req().map_or(-1, i64::from),
+        phase_ms: args.phase.as_secs_f64() * 1e3,
+        kernel: host.kernel,
+        nproc: host.nproc,
+        herd_version: host.herd_version,
+    })
+}
+
+/// The fault thread: apply `item` at start + k * every for k = 1, 2, ... before `end`; return
+/// the CLOCK_MONOTONIC time of each fault applied.
+fn apply_faults(
+    master: Pid,
+    item: &Item,
+    applicable: bool,
+    workers: usize,
+    start: u64,
+    end: u64,
+    stop: &AtomicBool,
+) -> Vec<u64> {
+    let mut times = Vec::new();
+    let every = item.every.as_nanos() as u64;
+    for k in 1.. {
+        let at = start + k * every;
+        if at >= end {
+            break;
+        }
+        while monotonic_ns() < at && !stop.load(Ordering::SeqCst) {
+            let left = at.saturating_sub(monotonic_ns()).min(5_000_000);
+            std::thread::sleep(Duration::from_nanos(left));
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let applied = match item.kind {
+            FaultKind::Reload => reload_confirmed(master, workers),
+            FaultKind::KillHolder => applicable && kill(master, Signal::SIGUSR2).is_ok(),
+            FaultKind::Kill => {
+                let kids = children(master.as_raw());
+                !kids.is_empty()
+                    && kill(
+                        Pid::from_raw(kids[fastrand::usize(..kids.len())]),
+                        Signal::SIGKILL,
+                    )
+                    .is_ok()
+            }
+        };
+        if applied {
+            times.push(monotonic_ns());
+        }
+    }
+    times
+}
+
+/// SIGHUP, then wait (up to 1 s) until the master has forked `workers` new workers:
+/// signals of one kind coalesce while pending, so a second SIGHUP sent before the master read
+/// the first would be no second reload. Only confirmed reloads are counted as faults.
+fn reload_confirmed(master: Pid, workers: usize) -> bool {
+    let before = children(master.as_raw());
+    if kill(master, Signal::SIGHUP).is_err() {
+        return false;
+    }
+    let deadline = monotonic_ns() + 1_000_000_000;
+    while monotonic_ns() < deadline {
+        // A reload forks one new worker per seat, all in one go.
+        let new = children(master.as_raw())
+            .iter()
+            .filter(|p| !before.contains(p))
+            .count();
+        if new >= workers {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+/// Wait (up to 3 s) until `workers` workers serve, all claimed and alive, and none drains;
+/// return how many serve, the restarts and the reloads the scoreboard shows.
+fn final_state(server: &mut ServerChild, workers: usize) -> (usize, u64, u64) {
+    let deadline = monotonic_ns() + 3_000_000_000;
+    let mut last = (0, 0, 0);
+    while monotonic_ns() < deadline {
+        let Ok(snap) = server.snapshot() else { break };
+        let live = snap
+            .workers
+            .iter()
+            .filter(|w| w.pid != 0 && alive(w.pid as i32))
+            .count();
+        last = (
+            live,
+            snap.workers.iter().map(|w| w.restarts).sum(),
+            snap.reloads,
+        );
+        if live == workers && snap.workers.len() == workers && snap.draining == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    last
+}
+
+/// PROBE connections, 4 at a time: all must complete.
+fn probe(server: &ServerChild, args: &ChaosArgs, abort: &AtomicBool) -> bool {
+    let cfg = LoadConfig::new(server.addr, 4, Some(1), args.timeout);
+    match run_phase(&cfg, Duration::from_secs(10), Some(PROBE), abort) {
+        Ok(r) => r.stats.ok == PROBE && r.stats.errors_total() == 0,
+        Err(_) => false,
+    }
+}
+
+/// The children of `pid` (its workers, serving or draining).
+fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Alive and not a zombie.
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| !r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}

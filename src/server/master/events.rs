@@ -1,0 +1,324 @@
+//! The master's event loop: signals from the signalfd, reaped workers, due restarts, the
+//! retirement of drained generations, and the graceful stop. See the module above for what
+//! each signal does.
+use super::pool::{backoff, Pool, Role, Seat, QUICK_DEATH};
+use super::{say, spawn, Ctx, ReuseportReload, WorkerExit};
+use crate::chaos::fault;
+use crate::metrics::{Slot, Snapshot};
+use crate::server::MAX_WORKERS;
+use crate::strategy::{reuseport, Shared};
+use crate::Error;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::signalfd::SignalFd;
+use std::net::TcpListener;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+/// How often a stop signal is repeated while workers are still running.
+const STOP_REPEAT: Duration = Duration::from_millis(100);
+/// After a reload, how long the old generation waits for the new one to be ready before it is
+/// told to stop anyway.
+const READY_WAIT: Duration = Duration::from_secs(5);
+
+pub(super) struct Master<'a> {
+    ctx: &'a Ctx<'a>,
+    shared: &'a mut Shared,
+    pool: Pool,
+    /// Graceful-stop deadline, and when SIGTERM was last repeated.
+    stop: Option<(Instant, Instant)>,
+    reloads: u64,
+    /// `reuseport` sockets to shut down once their old workers have been told to stop.
+    retiring: Vec<TcpListener>,
+}
+
+impl<'a> Master<'a> {
+    pub fn new(ctx: &'a Ctx<'a>, shared: &'a mut Shared, pool: Pool) -> Self {
+        Master {
+            ctx,
+            shared,
+            pool,
+            stop: None,
+            reloads: 0,
+            retiring: Vec::new(),
+        }
+    }
+
+    pub fn run(mut self, sfd: &SignalFd) -> Result<(), Error> {
+        loop {
+            let busy = self.stop.is_some()
+                || self.pool.seats.iter().any(|s| s.restart_at.is_some())
+                || self.pool.draining() > 0;
+            let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(if busy { 5u16 } else { 50 })) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(Error::io("poll on signalfd", e.into())),
+            }
+            while let Ok(Some(info)) = sfd.read_signal() {
+                if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
+                    self.on_signal(sig)?;
+                }
+            }
+            for (w, status) in self.pool.reap() {
+                self.on_exit(w, status)?;
+            }
+            if let Some((deadline, last)) = self.stop {
+                if self.pool.workers.is_empty() {
+                    return Ok(());
+                }
+                if Instant::now() >= deadline {
+                    self.pool.signal_all(Signal::SIGKILL);
+                } else if last.elapsed() >= STOP_REPEAT {
+                    self.pool.signal_all(Signal::SIGTERM);
+                    self.stop = Some((deadline, Instant::now()));
+                }
+                continue;
+            }
+            self.restart_due()?;
+            self.retire_old();
+        }
+    }
+
+    fn on_signal(&mut self, sig: Signal) -> Result<(), Error> {
+        let stopping = self.stop.is_some();
+        match sig {
+            Signal::SIGTERM | Signal::SIGINT if !stopping => {
+                let now = Instant::now();
+                self.stop = Some((now + self.ctx.cfg.graceful_timeout, now));
+                self.pool.signal_all(Signal::SIGTERM);
+                self.retire_sockets();
+            }
+            Signal::SIGQUIT => {
+                self.stop = Some((Instant::now(), Instant::now()));
+                self.pool.signal_all(Signal::SIGKILL);
+            }
+            Signal::SIGUSR1 => {
+                let mut snap = Snapshot::take(self.ctx.board);
+                snap.lock_holder = self.shared.lock_holder();
+                snap.reloads = self.reloads;
+                snap.draining = self.pool.draining() as u64;
+                let json =
+                    serde_json::to_string(&snap).map_err(|e| Error::Server(e.to_string()))?;
+                say(&format!("scoreboard {json}"))?;
+            }
+            Signal::SIGUSR2 => fault::arm_die_next_holder(),
+            Signal::SIGHUP if !stopping => self.reload()?,
+            Signal::SIGTTIN if !stopping => self.add_seat()?,
+            Signal::SIGTTOU if !stopping => self.remove_seat(),
+            Signal::SIGCHLD => {}
+            _ if stopping => {}
+            other => eprintln!("herd serve: {other} is not handled; ignored"),
+        }
+        Ok(())
+    }
+
+    /// Put the serving worker of `seat` (if any) out of service: it drains once the new
+    /// generation is ready. Its slot leaves the scoreboard's active set.
+    fn drain_seat(&mut self, seat: usize) {
+        let board = self.ctx.board;
+        if let Some(w) = self.pool.serving_in(seat) {
+            let now = Instant::now();
+            w.role = Role::Draining {
+                since: now,
+                signalled: None,
+                last_signal: now,
+            };
+            board.set_active(w.slot, false);
+        }
+        if let Some(s) = self.pool.seats.get(seat) {
+            board.set_active(s.slot, false);
+        }
+    }
+
+    fn free_slot(&self) -> Result<usize, Error> {
+        self.pool.free_slot(self.ctx.board).ok_or_else(|| {
+            Error::Server(format!(
+                "no free scoreboard slot (all {MAX_WORKERS} in use or draining)"
+            ))
+        })
+    }
+
+    /// SIGHUP: a new generation in free slots; the old one drains.
+    fn reload(&mut self) -> Result<(), Error> {
+        self.reloads += 1;
+        if self.ctx.cfg.reuseport_reload == ReuseportReload::Recreate {
+            if let Some(r) = self.shared.reuseport_mut() {
+                let old = r
+                    .recreate()
+                    .map_err(|e| Error::io("re-creating the reuseport sockets", e))?;
+                self.retiring.extend(old);
+            }
+        }
+        for seat in 0..self.pool.seats.len() {
+            self.drain_seat(seat);
+            let slot = self.free_slot()?;
+            self.pool.seats[seat] = Seat {
+                slot,
+                quick_deaths: 0,
+                restart_at: None,
+            };
+            spawn(self.ctx, self.shared, &mut self.pool, seat, slot)?;
+        }
+        eprintln!(
+            "herd serve: reload {}: {} new workers started, {} draining",
+            self.reloads,
+            self.pool.seats.len(),
+            self.pool.draining()
+        );
+        Ok(())
+    }
+
+    /// SIGTTIN: one more worker.
+    fn add_seat(&mut self) -> Result<(), Error> {
+        let seat = self.pool.seats.len();
+        if seat >= MAX_WORKERS {
+            eprintln!("herd serve: SIGTTIN ignored: already {MAX_WORKERS} workers");
+            return Ok(());
+        }
+        if let Some(r) = self.shared.reuseport_mut() {
+            r.ensure(seat + 1)
+                .map_err(|e| Error::io("binding a reuseport socket", e))?;
+        }
+        let slot = self.free_slot()?;
+        self.pool.seats.push(Seat {
+            slot,
+            quick_deaths: 0,
+            restart_at: None,
+        });
+        spawn(self.ctx, self.shared, &mut self.pool, seat, slot)?;
+        eprintln!("herd serve: SIGTTIN: {} workers", self.pool.seats.len());
+        Ok(())
+    }
+
+    /// SIGTTOU: one worker fewer (never below one).
+    fn remove_seat(&mut self) {
+        let n = self.pool.seats.len();
+        if n <= 1 {
+            eprintln!("herd serve: SIGTTOU ignored: only one worker left");
+            return;
+        }
+        self.drain_seat(n - 1);
+        self.pool.seats.pop();
+        if let Some(r) = self.shared.reuseport_mut() {
+            let gone = r.truncate(n - 1);
+            self.retiring.extend(gone);
+        }
+        eprintln!("herd serve: SIGTTOU: {} workers", n - 1);
+    }
+
+    fn on_exit(&mut self, w: super::pool::Worker, status: String) -> Result<(), Error> {
+        let board = self.ctx.board;
+        match self.shared.on_worker_exit(w.pid.as_raw() as u64) {
+            Ok(true) => eprintln!(
+                "herd serve: released the accept lock held by dead worker {} (pid {})",
+                w.slot, w.pid
+            ),
+            Ok(false) => {}
+            Err(e) => eprintln!(
+                "herd serve: could not release the lock of dead worker {}: {e}",
+                w.slot
+            ),
+        }
+        board.clear_pid(w.slot);
+        let clean = status == "exit 0" || status.contains("SIGKILL");
+        let expected = match w.role {
+            _ if self.stop.is_some() => clean,
+            Role::Draining { .. } => clean,
+            Role::Serving => false,
+        };
+        if !expected {
+            eprintln!(
+                "herd serve: worker {} (pid {}) died: {status}",
+                w.slot, w.pid
+            );
+            let x = WorkerExit {
+                worker: w.slot,
+                pid: w.pid.as_raw(),
+                status,
+            };
+            let json = serde_json::to_string(&x).map_err(|e| Error::Server(e.to_string()))?;
+            say(&format!("worker-exit {json}"))?;
+        }
+        if self.stop.is_none() && w.role == Role::Serving {
+            if let Some(seat) = self.pool.seats.get_mut(w.seat) {
+                if w.started.elapsed() < QUICK_DEATH {
+                    seat.quick_deaths = seat.quick_deaths.saturating_add(1);
+                } else {
+                    seat.quick_deaths = 1;
+                }
+                let delay = backoff(seat.quick_deaths);
+                seat.restart_at = Some(Instant::now() + delay);
+                board.count_restart(w.slot);
+                eprintln!(
+                    "herd serve: restarting worker {} in {} ms (restart {} of this slot)",
+                    w.slot,
+                    delay.as_millis(),
+                    board.restarts(w.slot)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Restart the seats whose backoff has expired, each in its own slot.
+    fn restart_due(&mut self) -> Result<(), Error> {
+        let now = Instant::now();
+        for seat in 0..self.pool.seats.len() {
+            let s = &mut self.pool.seats[seat];
+            if s.restart_at.is_some_and(|t| t <= now) {
+                s.restart_at = None;
+                let slot = s.slot;
+                spawn(self.ctx, self.shared, &mut self.pool, seat, slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tell draining workers to stop once every serving worker has claimed its slot (or after
+    /// [`READY_WAIT`]); repeat SIGTERM every 100 ms; SIGKILL after `--graceful-timeout`.
+    fn retire_old(&mut self) {
+        let board = self.ctx.board;
+        let ready = self
+            .pool
+            .serving()
+            .all(|w| Slot::read(&board.slot(w.slot).pid) == w.pid.as_raw() as u64);
+        let grace = self.ctx.cfg.graceful_timeout;
+        let now = Instant::now();
+        let mut waiting = false;
+        for w in &mut self.pool.workers {
+            let Role::Draining {
+                since,
+                signalled,
+                last_signal,
+            } = &mut w.role
+            else {
+                continue;
+            };
+            match *signalled {
+                None if ready || since.elapsed() >= READY_WAIT => {
+                    let _ = kill(w.pid, Signal::SIGTERM);
+                    *signalled = Some(now);
+                    *last_signal = now;
+                }
+                None => waiting = true,
+                Some(t) if t.elapsed() >= grace => {
+                    let _ = kill(w.pid, Signal::SIGKILL);
+                }
+                Some(_) if last_signal.elapsed() >= STOP_REPEAT => {
+                    let _ = kill(w.pid, Signal::SIGTERM);
+                    *last_signal = now;
+                }
+                Some(_) => {}
+            }
+        }
+        if !waiting {
+            self.retire_sockets();
+        }
+    }
+
+    fn retire_sockets(&mut self) {
+        for l in self.retiring.drain(..) {
+            reuseport::retire(l);
+        }
+    }
+}

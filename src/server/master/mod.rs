@@ -1,0 +1,238 @@
+//! The master of `herd serve`: single-threaded, it sets up what the strategy shares, forks the
+//! workers, prints `listening ADDR` once every worker is ready, then waits for signals on a
+//! signalfd ([`events`] handles them):
+//!
+//! - SIGTERM, SIGINT: graceful stop. Workers finish their in-flight connection and exit; the
+//!   signal is repeated every 100 ms (a worker can be between its stop check and accept()),
+//!   and after `--graceful-timeout` the rest get SIGKILL. Every worker is reaped; exit 0.
+//! - SIGQUIT: immediate stop (SIGKILL to every worker), reaped; exit 0.
+//! - SIGHUP: graceful reload. A new generation of workers starts in free scoreboard slots; once
+//!   it has claimed its slots (or after 5 s), the old workers get SIGTERM, finish their
+//!   connection and exit (SIGKILL after `--graceful-timeout`). The listening socket stays open
+//!   in the master throughout, so nothing queued on it is dropped. `reuseport`: see
+//!   `--reuseport-reload`.
+//! - SIGTTIN / SIGTTOU: one worker more / fewer (at least 1, at most 1024).
+//! - SIGCHLD: reap. A serving worker that dies unexpectedly is reported (stderr and a
+//!   `worker-exit {json}` line), counted in its slot's `restarts`, and restarted in its slot,
+//!   at once the first time and with a doubling backoff (50 ms .. 2 s) while its successors keep
+//!   dying within 1 s of starting. If it held an accept lock the kernel does not recover, the
+//!   master releases it (`Shared::on_worker_exit`).
+//! - SIGUSR1: print the scoreboard (active workers, lock holder, reloads) as one
+//!   `scoreboard {json}` line on stdout.
+//! - SIGUSR2: fault injection: the next worker to take the accept lock dies holding it.
+mod events;
+mod pool;
+
+use super::worker::{Loop, WorkerCtx};
+use super::ServerConfig;
+use crate::chaos::fault;
+use crate::metrics::Scoreboard;
+use crate::strategy::Shared;
+use crate::sys::process::{self, Forked};
+use crate::sys::signal;
+use crate::Error;
+use clap::ValueEnum;
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::unistd::Pid;
+use pool::{Pool, Role, Seat, Worker};
+use serde::{Deserialize, Serialize};
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+/// How long the master waits for every worker to report ready.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a worker's process ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerExit {
+    pub worker: usize,
+    pub pid: i32,
+    /// `exit N` or `signal N (NAME)`.
+    pub status: String,
+}
+
+/// What a reload does with `reuseport`'s per-worker sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ReuseportReload {
+    /// Each new worker takes over its predecessor's socket (held by the master): nothing lost.
+    #[default]
+    Keep,
+    /// Bind new sockets and shut the old ones down: connections queued on them are reset
+    /// (unless net.ipv4.tcp_migrate_req=1 migrates them). For measuring that loss.
+    Recreate,
+}
+
+impl std::fmt::Display for ReuseportReload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReuseportReload::Keep => "keep",
+            ReuseportReload::Recreate => "recreate",
+        })
+    }
+}
+
+/// What the master needs to fork a worker.
+pub(super) struct Ctx<'a> {
+    pub cfg: &'a ServerConfig,
+    pub board: &'a Scoreboard,
+    pub master_pid: libc::pid_t,
+}
+
+/// Run the server until it is told to stop.
+pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
+    cfg.strategy
+        .supported()
+        .map_err(|why| Error::Usage(format!("--strategy {}: {why}", cfg.strategy)))?;
+    cfg.strategy_options
+        .check(cfg.strategy)
+        .map_err(Error::Usage)?;
+    let board = Scoreboard::new(cfg.workers).map_err(|e| Error::io("mapping the scoreboard", e))?;
+    fault::install_shared().map_err(|e| Error::io("mapping the fault word", e))?;
+    let mut shared = cfg
+        .strategy
+        .prepare(&cfg.listen, cfg.workers, &cfg.strategy_options)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AddrInUse
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::PermissionDenied => {
+                Error::Usage(format!("--addr {}: {e}", cfg.listen.addr))
+            }
+            _ => Error::io(format!("setting up strategy {}", cfg.strategy), e),
+        })?;
+    let addr = shared
+        .local_addr()
+        .map_err(|e| Error::io("reading the bound address", e))?;
+
+    // Block the master's signals before forking: the workers inherit the mask and unblock what
+    // they handle, and nothing arrives before the signalfd exists.
+    let mask = signal::master_signals();
+    signal::block(&mask).map_err(|e| Error::io("blocking signals", e))?;
+    io::stdout().flush().map_err(|e| Error::io("stdout", e))?;
+
+    let ctx = Ctx {
+        cfg,
+        board: &board,
+        master_pid: std::process::id() as libc::pid_t,
+    };
+    let mut pool = Pool::default();
+    for i in 0..cfg.workers {
+        pool.seats.push(Seat {
+            slot: i,
+            quick_deaths: 0,
+            restart_at: None,
+        });
+        spawn(&ctx, &shared, &mut pool, i, i)?;
+    }
+    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| Error::io("signalfd", e.into()))?;
+
+    wait_ready(&board, &mut pool)?;
+    eprintln!(
+        "herd serve: strategy {}, {} workers, pid {}, on {addr}",
+        cfg.strategy, cfg.workers, ctx.master_pid
+    );
+    fault::server_ready();
+    say(&format!("listening {addr}"))?;
+
+    events::Master::new(&ctx, &mut shared, pool).run(&sfd)
+}
+
+/// Fork a worker for `seat` into scoreboard slot `slot` and record it.
+pub(super) fn spawn(
+    ctx: &Ctx<'_>,
+    shared: &Shared,
+    pool: &mut Pool,
+    seat: usize,
+    slot: usize,
+) -> Result<(), Error> {
+    ctx.board.set_active(slot, true);
+    match process::fork().map_err(|e| Error::io("fork", e))? {
+        Forked::Child => worker_main(slot, seat, ctx, shared),
+        Forked::Parent(pid) => pool.workers.push(Worker {
+            pid: Pid::from_raw(pid),
+            slot,
+            seat,
+            started: Instant::now(),
+            role: Role::Serving,
+        }),
+    }
+    Ok(())
+}
+
+/// Wait until every worker has claimed its slot (its acceptor is built and it is about to
+/// wait), failing if one exits first.
+fn wait_ready(board: &Scoreboard, pool: &mut Pool) -> Result<(), Error> {
+    let start = Instant::now();
+    loop {
+        if let Some((w, status)) = pool.reap().into_iter().next() {
+            return Err(Error::Server(format!(
+                "worker {} (pid {}) exited during startup: {status}",
+                w.slot, w.pid
+            )));
+        }
+        if pool
+            .serving()
+            .all(|w| crate::metrics::Slot::read(&board.slot(w.slot).pid) == w.pid.as_raw() as u64)
+        {
+            return Ok(());
+        }
+        if start.elapsed() > STARTUP_TIMEOUT {
+            return Err(Error::Server(
+                "workers did not become ready within 30 s".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// One line on stdout, flushed at once (`herd run` reads it through a pipe).
+pub(super) fn say(line: &str) -> Result<(), Error> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("stdout", e))
+}
+
+/// The body of a forked worker process. Never returns.
+fn worker_main(slot: usize, seat: usize, ctx: &Ctx<'_>, shared: &Shared) -> ! {
+    let cfg = ctx.cfg;
+    let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        process::die_with_parent(libc::SIGTERM, ctx.master_pid)?;
+        signal::install_worker_handlers()?;
+        fault::install_in_worker(&cfg.faults);
+        let wctx = WorkerCtx {
+            index: slot,
+            slot: ctx.board.slot(slot),
+            cfg,
+        };
+        shared.with_acceptor(seat, ReadyThenLoop { ctx: &wctx })?
+    }));
+    let code = match code {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            eprintln!(
+                "herd serve: worker {slot} (pid {}): {e}",
+                std::process::id()
+            );
+            1
+        }
+        Err(_) => 101,
+    };
+    process::exit_now(code)
+}
+
+/// Claims the worker's slot once its acceptor exists, then runs the loop.
+struct ReadyThenLoop<'a> {
+    ctx: &'a WorkerCtx<'a>,
+}
+
+impl crate::strategy::RunWorker<io::Result<()>> for ReadyThenLoop<'_> {
+    fn run<A: crate::strategy::Acceptor>(self, acceptor: A) -> io::Result<()> {
+        // After the acceptor (an epoll instance needs a descriptor), before the first accept.
+        if let Some(n) = self.ctx.cfg.faults.worker_nofile {
+            crate::sys::net::set_fd_limit(n)?;
+        }
+        self.ctx.slot.claim(std::process::id(), process::gettid());
+        Loop(self.ctx).run(acceptor)
+    }
+}
