@@ -1,7 +1,7 @@
 //! The command line. Doc comments here are the `--help` text.
 use crate::server::{ServerConfig, MAX_WORKERS};
 use crate::strategy::listen::ListenConfig;
-use crate::strategy::StrategyKind;
+use crate::strategy::{Mode, StrategyKind};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +24,9 @@ pub enum Command {
     Run(RunArgs),
     /// List the accept strategies and whether this kernel supports each.
     Strategies,
+    /// With every worker idle, make K connections one after another and print which worker
+    /// took each, per strategy, with a verdict (FIFO rotation, LIFO / same worker, hash).
+    Order(OrderArgs),
 }
 
 /// How the server is built; shared by `serve` and `run`.
@@ -53,6 +56,14 @@ pub struct ServerArgs {
     /// Requests served on one keep-alive connection before the server closes it.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_requests_per_conn: u32,
+    /// Workers as forked processes (the prefork server) or as threads of one process.
+    #[arg(long, value_enum, default_value_t = Mode::Process)]
+    pub mode: Mode,
+    /// Write one CSV row per accepted connection to FILE (sequence, worker, accept time,
+    /// accept-queue delay when the client sends X-Herd-Connect-Ns, wakeups since the
+    /// worker's last accept). The file is truncated.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 impl ServerArgs {
@@ -65,18 +76,21 @@ impl ServerArgs {
                 addr,
                 backlog: self.backlog as i32,
                 io_timeout: self.read_timeout,
+                mode: self.mode,
             },
             work: Duration::from_micros(self.work_us),
             sleep: Duration::from_micros(self.sleep_us),
             graceful_timeout: self.graceful_timeout,
             max_requests_per_conn: self.max_requests_per_conn,
+            trace: self.trace.clone(),
+            tracer: None,
         }
     }
 
     /// The same options as command-line arguments, for starting `herd serve`.
     pub fn to_args(&self) -> Vec<String> {
         let d = |d: Duration| format!("{}us", d.as_micros());
-        vec![
+        let mut args = vec![
             format!("--strategy={}", self.strategy),
             format!("--workers={}", self.workers),
             format!("--backlog={}", self.backlog),
@@ -85,7 +99,12 @@ impl ServerArgs {
             format!("--read-timeout={}", d(self.read_timeout)),
             format!("--graceful-timeout={}", d(self.graceful_timeout)),
             format!("--max-requests-per-conn={}", self.max_requests_per_conn),
-        ]
+        ];
+        args.push(format!("--mode={}", self.mode));
+        if let Some(t) = &self.trace {
+            args.push(format!("--trace={}", t.display()));
+        }
+        args
     }
 }
 
@@ -134,6 +153,49 @@ pub struct RunArgs {
     /// Append rows to DIR/runs.csv, DIR/workers.csv and DIR/latency.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `herd order`: the order in which idle workers take connections.
+#[derive(Debug, Clone, Args)]
+pub struct OrderArgs {
+    /// Accept strategy, or `all` for every strategy this kernel supports.
+    #[arg(long, default_value = "all", value_parser = parse_strategy_choice)]
+    pub strategy: StrategyChoice,
+    /// Workers (1 to 1024).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=MAX_WORKERS as i64))]
+    pub workers: u32,
+    /// Connections to make, one after another.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub connections: u32,
+    /// Workers as processes or threads.
+    #[arg(long, value_enum, default_value_t = Mode::Process)]
+    pub mode: Mode,
+    /// Idle time after each response, so that the worker is back in its wait before the next
+    /// connection (e.g. 20ms).
+    #[arg(long, default_value = "20ms", value_parser = parse_duration)]
+    pub gap: Duration,
+    /// Address the server listens on; port 0 lets the kernel choose.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+}
+
+/// One strategy, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyChoice {
+    All,
+    One(StrategyKind),
+}
+
+fn parse_strategy_choice(s: &str) -> Result<StrategyChoice, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(StrategyChoice::All);
+    }
+    <StrategyKind as clap::ValueEnum>::from_str(s, true)
+        .map(StrategyChoice::One)
+        .map_err(|_| {
+            let names: Vec<_> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
+            format!("expected `all` or one of {}", names.join(", "))
+        })
 }
 
 /// `5s`, `250ms`, `1m`, `1500us`; a bare number is seconds.

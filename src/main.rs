@@ -5,9 +5,10 @@ use herd::cli::{Cli, Command};
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => herd::server::master::serve(&args.server.config(args.addr)),
+        Command::Serve(args) => herd::server::serve(&args.server.config(args.addr)),
         Command::Run(args) => herd::run::run(&args),
         Command::Strategies => herd::report::table::print_strategies(),
+        Command::Order(args) => herd::order::run(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");

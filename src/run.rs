@@ -39,7 +39,9 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     let mut serve_args = args.server.to_args();
     serve_args.push(format!("--addr={}", args.addr));
     let mut server = ServerChild::start(&exe, &serve_args, true)?;
-    let cfg = LoadConfig::new(server.addr, concurrency, threads, args.load.timeout);
+    let mut cfg = LoadConfig::new(server.addr, concurrency, threads, args.load.timeout);
+    // Tracing: tell the server when each connection started, for its accept-queue delay.
+    cfg.send_connect_ns = args.server.trace.is_some();
     let abort = server.gone().clone();
 
     if !args.warmup.is_zero() {
@@ -64,7 +66,7 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     let inputs = RunInputs {
         run_id: &run_id,
         strategy,
-        mode: "process",
+        mode: args.server.mode.name(),
         workers: args.server.workers as usize,
         concurrency,
         client_threads: phase.threads,

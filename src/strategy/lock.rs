@@ -59,19 +59,22 @@ impl<L: AcceptLock> Shared<L> {
     }
 
     pub fn acceptor(&self) -> LockedAcceptor<'_, L> {
+        // The kernel thread id: the worker's pid in process mode (a forked worker's only
+        // thread), and distinct per worker thread in thread mode.
         LockedAcceptor {
             shared: self,
-            me: std::process::id() as u64,
+            me: crate::sys::process::gettid() as u64,
         }
     }
 
-    /// The pid holding the lock, 0 if none.
+    /// The worker (pid, or tid in thread mode) holding the lock, 0 if none.
     pub fn holder(&self) -> u64 {
         self.holder[0].0.load(Ordering::Acquire)
     }
 
-    /// Called by the master after reaping `pid`: if it died holding the lock, release it for
-    /// the others. Returns whether it did.
+    /// Called by the master after reaping `pid` (in thread mode: after joining the worker
+    /// thread `pid`, a tid): if it died holding the lock, release it for the others. Returns
+    /// whether it did.
     pub fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
         if pid == 0
             || self.holder[0]

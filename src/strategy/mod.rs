@@ -19,9 +19,12 @@ pub mod epoll_exclusive;
 pub mod epoll_shared;
 pub mod listen;
 pub mod lock;
+pub mod mode;
 pub mod pthread_mutex;
 pub mod reuseport;
 pub mod sysv_sem;
+
+pub use mode::Mode;
 
 /// The accept strategies herd implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
