@@ -245,6 +245,29 @@ mod tests {
     }
 
     #[test]
+    fn mode_and_trace_reach_serve() {
+        let cli = Cli::parse_from(["herd", "run", "--mode", "thread", "--trace", "t.csv"]);
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        let mut argv = vec!["herd".to_string(), "serve".to_string()];
+        argv.extend(run.server.to_args());
+        let Command::Serve(serve) = Cli::parse_from(argv).command else {
+            panic!("not serve")
+        };
+        let cfg = serve.server.config(serve.addr);
+        assert_eq!(cfg.listen.mode, Mode::Thread);
+        assert_eq!(cfg.trace.as_deref(), Some(std::path::Path::new("t.csv")));
+        let Command::Order(o) =
+            Cli::parse_from(["herd", "order", "--strategy", "sysv-sem"]).command
+        else {
+            panic!("not order")
+        };
+        assert_eq!(o.strategy, StrategyChoice::One(StrategyKind::SysvSem));
+        assert!(Cli::try_parse_from(["herd", "order", "--strategy", "nope"]).is_err());
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
         assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
