@@ -27,6 +27,11 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
 pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     // Every check on input happens before the server starts.
     let mut files = args.out.as_deref().map(ResultFiles::open).transpose()?;
+    if let Some(t) = &args.server.trace {
+        // The server truncates it again; this only checks that it can be written.
+        std::fs::File::create(t)
+            .map_err(|e| Error::Usage(format!("--trace {}: {e}", t.display())))?;
+    }
     let concurrency = args.load.concurrency as usize;
     let threads = args.load.client_threads.map(|t| t as usize);
     LoadConfig::new(args.addr, concurrency, threads, args.load.timeout).check_fds()?;

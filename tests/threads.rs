@@ -277,3 +277,69 @@ fn order_prints_one_valid_worker_per_connection() {
     );
     assert!(seq.iter().all(|&w| w < 3), "{line}");
 }
+
+/// The sum of `accepted` over the scoreboard.
+fn accepted(s: &Server) -> u64 {
+    s.signal(libc::SIGUSR1);
+    let line = s.line_with("scoreboard ", Duration::from_secs(10)).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(line.strip_prefix("scoreboard ").unwrap()).unwrap();
+    v["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["accepted"].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn a_connection_in_flight_at_stop_is_served_and_traced_in_both_modes() {
+    for mode in ["process", "thread"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.csv");
+        let mut s = Server::start(&[
+            "--mode",
+            mode,
+            "--workers",
+            "2",
+            "--sleep-us",
+            "300000",
+            "--trace",
+            path.to_str().unwrap(),
+        ]);
+        let addr = s.addr;
+        let client = std::thread::spawn(move || get(addr));
+        // Stop only once the connection has been accepted (bounded: 200 x 20 ms).
+        let mut n = 0;
+        for _ in 0..200 {
+            n = accepted(&s);
+            if n == 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(n, 1, "{mode}: the connection was never accepted");
+        s.signal(libc::SIGTERM);
+        let resp = client.join().unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200"), "{mode}: {resp}");
+        assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0), "{mode}");
+        assert_eq!(
+            trace_rows(&path).len(),
+            1,
+            "{mode}: the in-flight row is missing"
+        );
+    }
+}
+
+#[test]
+fn an_unwritable_trace_is_a_usage_error() {
+    for cmd in ["serve", "run"] {
+        let out = herd_output(
+            &[cmd, "--trace", "/nonexistent-dir/trace.csv"],
+            Duration::from_secs(20),
+        );
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--trace"), "{cmd}: {err}");
+    }
+}

@@ -66,6 +66,8 @@ mod tests {
 
     #[test]
     fn reads_this_thread() {
+        // A fresh test thread may not have been switched out yet: sleep once so it has.
+        std::thread::sleep(std::time::Duration::from_millis(1));
         let pid = std::process::id() as u64;
         let tid = crate::sys::process::gettid() as u64;
         let s = thread_stat(pid, tid).unwrap();

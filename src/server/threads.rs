@@ -64,8 +64,8 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
             tids: &tids,
             shared: &shared,
         };
-        for i in 0..cfg.workers {
-            let (shared, board, tid) = (&shared, &board, &tids[i]);
+        for (i, tid) in tids.iter().enumerate() {
+            let (shared, board) = (&shared, &board);
             let handle = std::thread::Builder::new()
                 .name(format!("herd-worker-{i}"))
                 .spawn_scoped(s, move || worker_thread(i, cfg, shared, board, tid))
@@ -128,6 +128,11 @@ fn worker_thread(
         };
         shared.with_acceptor(index, ReadyThenLoop { ctx: &ctx })?
     }));
+    status_of(res)
+}
+
+/// The status line of a worker thread's end, from what its body returned or how it panicked.
+fn status_of(res: std::thread::Result<io::Result<()>>) -> Status {
     match res {
         Ok(Ok(())) => "exit 0".into(),
         Ok(Err(e)) => format!("error: {e}"),
@@ -313,4 +318,23 @@ fn say(line: &str) -> Result<(), Error> {
     writeln!(out, "{line}")
         .and_then(|()| out.flush())
         .map_err(|e| Error::io("stdout", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_or_failing_worker_gets_a_status() {
+        let caught = |f: fn() -> io::Result<()>| {
+            status_of(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)))
+        };
+        assert_eq!(caught(|| Ok(())), "exit 0");
+        assert_eq!(
+            caught(|| Err(io::Error::other("epoll_create failed"))),
+            "error: epoll_create failed"
+        );
+        assert_eq!(caught(|| panic!("boom")), "panic: boom");
+        assert_eq!(caught(|| panic!("slot {}", 3)), "panic: slot 3");
+    }
 }

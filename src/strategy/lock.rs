@@ -9,6 +9,11 @@
 //!
 //! A lock strategy is a file that implements [`AcceptLock`] for its primitive; the acceptor is
 //! written once, here.
+//!
+//! In thread mode the same acceptor runs in each worker thread; the holder record uses the
+//! kernel thread id (the pid, in process mode). A primitive whose process form cannot exclude
+//! threads of one process (fcntl record locks) picks its thread form from
+//! `ListenConfig::mode` when it is prepared.
 use super::listen::{self, ListenConfig};
 use super::{blocking_accept, Acceptor};
 use crate::metrics::Slot;
