@@ -13,14 +13,20 @@
 //! | `queue_delay_ns` | `accept_ns - connect_ns`: handshake plus time in the accept queue; empty when unknown |
 //! | `wakeups` | the worker's wakeups since its previous accept, including the one that brought this connection (1 for a clean wake-one; more when it woke for nothing in between) |
 //!
-//! The row is written when the worker has finished with the connection (then the connect time
-//! is known), with one write(2) on a descriptor opened with O_APPEND: every worker (process or
+//! The row is made when the worker has finished with the connection (then the connect time is
+//! known) and kept in the worker's own buffer; a full buffer ([`FLUSH_AT`] bytes of whole rows)
+//! goes out in one write(2) on a descriptor opened with O_APPEND. Every worker (process or
 //! thread) shares that open file description, and Linux appends each write whole, under the
-//! inode lock, so rows never interleave. A graceful stop lets every worker finish its
-//! connection, so the file has exactly one row per accepted connection. Rows are in the order
-//! workers finished; sort by `seq` for accept order.
+//! inode lock, so rows never interleave. The buffer is also written when the worker's loop ends
+//! (a stop, an error, a panic: the writer's `Drop`), and a graceful stop lets every worker
+//! finish its connection first, so the file has exactly one row per accepted connection once
+//! the server has exited. (A worker killed outright loses its buffered rows; while the server
+//! runs, the file lags by up to a buffer per worker.) Rows are grouped by worker; sort by `seq`
+//! for accept order.
 //!
-//! When tracing is off the worker loop pays one `Option` check per connection.
+//! Buffering keeps the cost per connection to formatting one row, not a system call that takes
+//! the inode lock all workers share (`scripts/trace-overhead.sh` measures what is left). When
+//! tracing is off the worker loop pays one `Option` check per connection.
 use crate::metrics::Slot;
 use crate::sys::atomic_lock::LockWord;
 use crate::sys::shm::SharedArray;
@@ -31,6 +37,9 @@ use std::sync::atomic::Ordering;
 
 /// The CSV header of a trace file.
 pub const HEADER: &str = "seq,worker,tid,accept_ns,connect_ns,queue_delay_ns,wakeups\n";
+
+/// A worker writes its buffered rows once they reach this many bytes (about 500 rows).
+pub const FLUSH_AT: usize = 32 * 1024;
 
 /// The request header herd's client may send: its CLOCK_MONOTONIC ns at connect().
 pub const CONNECT_NS_HEADER: &str = "X-Herd-Connect-Ns";
@@ -69,18 +78,18 @@ impl Tracer {
             worker,
             tid: crate::sys::process::gettid(),
             last_wakeups: Slot::read(&slot.wakeups),
-            line: Vec::with_capacity(128),
+            buf: Vec::with_capacity(FLUSH_AT + 256),
         }
     }
 }
 
-/// One worker's writer: its last wakeup count and a reusable line buffer.
+/// One worker's writer: its last wakeup count and its buffer of whole rows.
 pub struct TraceWriter<'a> {
     tracer: &'a Tracer,
     worker: usize,
     tid: i32,
     last_wakeups: u64,
-    line: Vec<u8>,
+    buf: Vec<u8>,
 }
 
 /// What is known of a connection when it is accepted.
@@ -102,19 +111,40 @@ impl TraceWriter<'_> {
         Accepted { seq, wakeups }
     }
 
-    /// Write the connection's row, once the worker is done with it.
+    /// Add the connection's row, once the worker is done with it; write the buffer out when
+    /// it is full.
     pub fn row(&mut self, a: Accepted, accept_ns: u64, connect_ns: Option<u64>) -> io::Result<()> {
-        self.line.clear();
         let (seq, w, tid, wk) = (a.seq, self.worker, self.tid, a.wakeups);
         match connect_ns {
             Some(c) => {
                 let delay = accept_ns.saturating_sub(c);
-                writeln!(self.line, "{seq},{w},{tid},{accept_ns},{c},{delay},{wk}")?
+                writeln!(self.buf, "{seq},{w},{tid},{accept_ns},{c},{delay},{wk}")?
             }
-            None => writeln!(self.line, "{seq},{w},{tid},{accept_ns},,,{wk}")?,
+            None => writeln!(self.buf, "{seq},{w},{tid},{accept_ns},,,{wk}")?,
         }
-        // One write(2) on an O_APPEND file: the row lands whole at the end.
-        (&self.tracer.file).write_all(&self.line)
+        if self.buf.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Write every buffered row, in one write(2) on the O_APPEND file: they land whole at the
+    /// end.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let res = (&self.tracer.file).write_all(&self.buf);
+        self.buf.clear();
+        res
+    }
+}
+
+impl Drop for TraceWriter<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            eprintln!("herd serve: worker {}: writing the trace: {e}", self.worker);
+        }
     }
 }
 
@@ -138,6 +168,10 @@ mod tests {
         let b = w1.on_accept(s1);
         w1.row(b, 500, None).unwrap();
         w0.row(a, 1000, Some(400)).unwrap();
+        let before = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(before, HEADER, "rows are buffered until a flush");
+        drop(w1);
+        w0.flush().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], HEADER.trim_end());

@@ -55,7 +55,11 @@ fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
             t.row(a, accepted_ns, connect_ns)?;
         }
     }
-    Ok(())
+    // Every path out of the loop (here, `?`, a panic) drops the writer, which writes its rows.
+    match trace.as_mut() {
+        Some(t) => t.flush(),
+        None => Ok(()),
+    }
 }
 
 /// Serve every request on one connection; `Ok(false)` when it ended with a 400. The first
