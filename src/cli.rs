@@ -3,7 +3,7 @@ use crate::chaos::fault::{Fault, FaultConfig};
 use crate::server::master::ReuseportReload;
 use crate::server::{ServerConfig, MAX_WORKERS};
 use crate::strategy::listen::ListenConfig;
-use crate::strategy::{StrategyKind, StrategyOptions};
+use crate::strategy::{Mode, StrategyKind, StrategyOptions};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +37,9 @@ pub enum Command {
     /// Apply faults (reloads, killed workers, dead lock holders) to `herd serve` under load and
     /// report per strategy what was lost, the time to recover and whether it still serves.
     Chaos(ChaosArgs),
+    /// With every worker idle, make K connections one after another and print which worker
+    /// took each, per strategy, with a verdict (FIFO rotation, LIFO / same worker, hash).
+    Order(OrderArgs),
 }
 
 /// How the server is built; shared by `serve` and `run`.
@@ -94,6 +97,14 @@ pub struct ServerArgs {
     /// reset, unless net.ipv4.tcp_migrate_req=1).
     #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
     pub reuseport_reload: ReuseportReload,
+    /// Workers as forked processes (the prefork server) or as threads of one process.
+    #[arg(long, value_enum, default_value_t = Mode::Process)]
+    pub mode: Mode,
+    /// Write one CSV row per accepted connection to FILE (sequence, worker, accept time,
+    /// accept-queue delay when the client sends X-Herd-Connect-Ns, wakeups since the
+    /// worker's last accept). The file is truncated.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 impl ServerArgs {
@@ -117,6 +128,7 @@ impl ServerArgs {
                 addr,
                 backlog: self.backlog as i32,
                 io_timeout: self.read_timeout,
+                mode: self.mode,
             },
             work: Duration::from_micros(self.work_us),
             sleep: Duration::from_micros(self.sleep_us),
@@ -128,6 +140,8 @@ impl ServerArgs {
                 worker_nofile: self.worker_nofile,
             },
             reuseport_reload: self.reuseport_reload,
+            trace: self.trace.clone(),
+            tracer: None,
         }
     }
 
@@ -159,6 +173,10 @@ impl ServerArgs {
         args.extend(self.faults.iter().map(|f| format!("--fault={f}")));
         args.extend(self.worker_nofile.map(|n| format!("--worker-nofile={n}")));
         args.push(format!("--reuseport-reload={}", self.reuseport_reload));
+        args.push(format!("--mode={}", self.mode));
+        if let Some(t) = &self.trace {
+            args.push(format!("--trace={}", t.display()));
+        }
         args
     }
 }
@@ -273,6 +291,49 @@ pub struct ChaosArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `herd order`: the order in which idle workers take connections.
+#[derive(Debug, Clone, Args)]
+pub struct OrderArgs {
+    /// Accept strategy, or `all` for every strategy this kernel supports.
+    #[arg(long, default_value = "all", value_parser = parse_strategy_choice)]
+    pub strategy: StrategyChoice,
+    /// Workers (1 to 1024).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=MAX_WORKERS as i64))]
+    pub workers: u32,
+    /// Connections to make, one after another.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub connections: u32,
+    /// Workers as processes or threads.
+    #[arg(long, value_enum, default_value_t = Mode::Process)]
+    pub mode: Mode,
+    /// Idle time after each response, so that the worker is back in its wait before the next
+    /// connection (e.g. 20ms).
+    #[arg(long, default_value = "20ms", value_parser = parse_duration)]
+    pub gap: Duration,
+    /// Address the server listens on; port 0 lets the kernel choose.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+}
+
+/// One strategy, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyChoice {
+    All,
+    One(StrategyKind),
+}
+
+fn parse_strategy_choice(s: &str) -> Result<StrategyChoice, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(StrategyChoice::All);
+    }
+    <StrategyKind as clap::ValueEnum>::from_str(s, true)
+        .map(StrategyChoice::One)
+        .map_err(|_| {
+            let names: Vec<_> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
+            format!("expected `all` or one of {}", names.join(", "))
+        })
+}
+
 /// `5s`, `250ms`, `1m`, `1500us`; a bare number is seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.parse::<f64>() {
@@ -367,6 +428,29 @@ mod tests {
             .iter()
             .any(|a| a.contains("accept-mutex") || a.contains("multi") || a.contains("incoming")));
         assert_eq!(plain.server.strategy_options(), StrategyOptions::default());
+    }
+
+    #[test]
+    fn mode_and_trace_reach_serve() {
+        let cli = Cli::parse_from(["herd", "run", "--mode", "thread", "--trace", "t.csv"]);
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        let mut argv = vec!["herd".to_string(), "serve".to_string()];
+        argv.extend(run.server.to_args());
+        let Command::Serve(serve) = Cli::parse_from(argv).command else {
+            panic!("not serve")
+        };
+        let cfg = serve.server.config(serve.addr);
+        assert_eq!(cfg.listen.mode, Mode::Thread);
+        assert_eq!(cfg.trace.as_deref(), Some(std::path::Path::new("t.csv")));
+        let Command::Order(o) =
+            Cli::parse_from(["herd", "order", "--strategy", "sysv-sem"]).command
+        else {
+            panic!("not order")
+        };
+        assert_eq!(o.strategy, StrategyChoice::One(StrategyKind::SysvSem));
+        assert!(Cli::try_parse_from(["herd", "order", "--strategy", "nope"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! herd: a benchmark and research harness for the thundering-herd problem in prefork servers.
 //!
-//! The binary's subcommands are thin: `serve` runs [`server::master::serve`], `run` drives a
+//! The binary's subcommands are thin: `serve` runs [`server::serve`], `run` drives a
 //! `herd serve` child with [`load`] and writes [`report`] rows. All `unsafe` code is in [`sys`].
 #![deny(unsafe_code)]
 
@@ -9,6 +9,7 @@ pub mod cli;
 pub mod error;
 pub mod load;
 pub mod metrics;
+pub mod order;
 pub mod report;
 pub mod run;
 pub mod server;

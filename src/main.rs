@@ -5,13 +5,14 @@ use herd::cli::{Cli, Command};
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => herd::server::master::serve(&args.server.config(args.addr)),
+        Command::Serve(args) => herd::server::serve(&args.server.config(args.addr)),
         Command::Run(args) => herd::run::run(&args),
         Command::Strategies => herd::report::table::print_strategies(),
         Command::Sweep(args) => herd::sweep::sweep(&args),
         Command::Plot(args) => herd::report::plot::plot(&args),
         Command::Report(args) => herd::report::markdown::report(&args),
         Command::Chaos(args) => herd::chaos::run::chaos(&args),
+        Command::Order(args) => herd::order::run(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");

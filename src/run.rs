@@ -27,6 +27,11 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
 pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     // Every check on input happens before the server starts.
     let mut files = args.out.as_deref().map(ResultFiles::open).transpose()?;
+    if let Some(t) = &args.server.trace {
+        // The server truncates it again; this only checks that it can be written.
+        std::fs::File::create(t)
+            .map_err(|e| Error::Usage(format!("--trace {}: {e}", t.display())))?;
+    }
     let concurrency = args.load.concurrency as usize;
     let threads = args.load.client_threads.map(|t| t as usize);
     LoadConfig::new(args.addr, concurrency, threads, args.load.timeout).check_fds()?;
@@ -39,7 +44,9 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     let mut serve_args = args.server.to_args();
     serve_args.push(format!("--addr={}", args.addr));
     let mut server = ServerChild::start(&exe, &serve_args, true)?;
-    let cfg = LoadConfig::new(server.addr, concurrency, threads, args.load.timeout);
+    let mut cfg = LoadConfig::new(server.addr, concurrency, threads, args.load.timeout);
+    // Tracing: tell the server when each connection started, for its accept-queue delay.
+    cfg.send_connect_ns = args.server.trace.is_some();
     let abort = server.gone().clone();
 
     if !args.warmup.is_zero() {
@@ -64,7 +71,7 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     let inputs = RunInputs {
         run_id: &run_id,
         strategy,
-        mode: "process",
+        mode: args.server.mode.name(),
         workers: args.server.workers as usize,
         concurrency,
         client_threads: phase.threads,

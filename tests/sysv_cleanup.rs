@@ -35,4 +35,23 @@ fn semaphore_removed_on_exit_and_on_error() {
         before,
         "semaphore set left behind after a failed start"
     );
+
+    // Thread mode: the set is removed once every worker thread is joined.
+    let mut s = Server::start(&[
+        "--workers",
+        "2",
+        "--strategy",
+        "sysv-sem",
+        "--mode",
+        "thread",
+    ]);
+    assert!(get(s.addr).starts_with("HTTP/1.1 200"));
+    assert_eq!(sem_sets(), before + 1);
+    s.signal(libc::SIGTERM);
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+    assert_eq!(
+        sem_sets(),
+        before,
+        "thread mode left its semaphore set behind"
+    );
 }

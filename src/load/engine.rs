@@ -70,6 +70,7 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
         poll: Poll::new()?,
         slots: (0..conns).map(|_| None).collect(),
         bufs: (0..conns).map(|_| Vec::with_capacity(512)).collect(),
+        reqs: (0..conns).map(|_| Vec::new()).collect(),
         free: (0..conns).rev().collect(),
         cooling: Vec::new(),
         active: 0,
@@ -113,6 +114,8 @@ struct EventLoop<'a> {
     poll: Poll,
     slots: Vec<Option<Conn>>,
     bufs: Vec<Vec<u8>>,
+    /// Per-connection requests, when each carries its connect time (`send_connect_ns`).
+    reqs: Vec<Vec<u8>>,
     free: Vec<usize>,
     /// Slots waiting out RETRY_NS after a failed start: (slot, retry time).
     cooling: Vec<(usize, u64)>,
@@ -166,6 +169,9 @@ impl EventLoop<'_> {
             sock.bind(&std::net::SocketAddr::new(src, 0).into())?;
         }
         let t_start = monotonic_ns();
+        if cfg.send_connect_ns {
+            super::http::with_connect_ns(&mut self.reqs[i], self.ctx.request, t_start);
+        }
         match sock.connect(&cfg.target.into()) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
@@ -197,7 +203,11 @@ impl EventLoop<'_> {
 
     /// Move connection `i` as far as it can go. `Ok(Some(parsed))` when the server closed.
     fn advance(&mut self, i: usize) -> Result<Option<Parsed>, ErrorKind> {
-        let request = self.ctx.request;
+        let request: &[u8] = if self.ctx.cfg.send_connect_ns {
+            &self.reqs[i]
+        } else {
+            self.ctx.request
+        };
         let Some(conn) = self.slots[i].as_mut() else {
             return Ok(None);
         };

@@ -1,4 +1,5 @@
 //! The client's side of HTTP/1.1: the request it sends and the response it checks.
+use std::io::Write;
 
 /// A GET request for `path` on `host`, closing the connection after the response unless
 /// `keep_alive`.
@@ -6,6 +7,14 @@ pub fn request(host: &str, path: &str, keep_alive: bool) -> Vec<u8> {
     let conn = if keep_alive { "keep-alive" } else { "close" };
     format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: herd\r\nConnection: {conn}\r\n\r\n")
         .into_bytes()
+}
+
+/// `request` (a complete head, no body) with `X-Herd-Connect-Ns: connect_ns` added, into `out`.
+pub fn with_connect_ns(out: &mut Vec<u8>, request: &[u8], connect_ns: u64) {
+    out.clear();
+    out.extend_from_slice(request.strip_suffix(b"\r\n").unwrap_or(request));
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "X-Herd-Connect-Ns: {connect_ns}\r\n\r\n");
 }
 
 /// What a good response told us.
@@ -93,6 +102,16 @@ mod tests {
             }
         );
         assert_eq!(parse_response(&r[..r.len() - 1], false), Parsed::Incomplete);
+    }
+
+    #[test]
+    fn connect_ns_header_ends_the_head() {
+        let mut out = Vec::new();
+        with_connect_ns(&mut out, &request("h", "/", false), 77);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("Connection: close\r\nX-Herd-Connect-Ns: 77\r\n\r\n"));
+        let head = crate::server::http::parse_head(text.as_bytes()).unwrap();
+        assert_eq!(head.connect_ns, Some(77));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct LoadConfig {
     pub timeout: Duration,
     /// Bind each connection to the next of 127.0.0.2..=254 (loopback targets only).
     pub rotate_sources: bool,
+    /// Send the connect time as `X-Herd-Connect-Ns` in each request (for `--trace`); off by
+    /// default, so that an untraced run sends the same bytes as before.
+    pub send_connect_ns: bool,
 }
 
 impl LoadConfig {
@@ -48,6 +51,7 @@ impl LoadConfig {
             threads: threads.unwrap_or(cpus).clamp(1, concurrency.max(1)),
             timeout,
             rotate_sources: target.ip().is_loopback() && target.is_ipv4(),
+            send_connect_ns: false,
         }
     }
 

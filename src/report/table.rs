@@ -11,6 +11,9 @@ pub fn print_strategies() -> Result<(), Error> {
             Err(why) => format!("UNSUPPORTED: {why}"),
         };
         println!("{:<23} {:<12} {}", k.name(), support, k.summary());
+        if let Some(form) = crate::strategy::mode::thread_form(*k) {
+            println!("{:<23} {:<12} --mode thread: {form}", "", "");
+        }
     }
     Ok(())
 }

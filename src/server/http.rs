@@ -5,6 +5,10 @@
 //! Every response names the worker and its accept time, which herd's client uses for the
 //! accept-queue delay and the per-worker view:
 //! `X-Herd-Worker: <index>` and `X-Herd-Accept-Ns: <CLOCK_MONOTONIC ns>`.
+//!
+//! A request may carry the client's connect time, `X-Herd-Connect-Ns: <CLOCK_MONOTONIC ns>`
+//! (optional; herd's client sends it when tracing), which `--trace` turns into the
+//! accept-queue delay.
 use std::io::{self, Read, Write};
 
 /// Largest request head accepted.
@@ -18,6 +22,8 @@ pub struct Head {
     /// The client wants the connection kept open afterwards.
     pub keep_alive: bool,
     pub content_length: u64,
+    /// `X-Herd-Connect-Ns`, when the client sent a valid one.
+    pub connect_ns: Option<u64>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -50,6 +56,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
         _ => return Err(ParseError::Malformed),
     };
     let mut content_length = 0;
+    let mut connect_ns = None;
     for line in lines.take_while(|l| !l.is_empty()) {
         let (name, value) = line.split_once(':').ok_or(ParseError::Malformed)?;
         let value = value.trim();
@@ -67,11 +74,15 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             // Chunked bodies are not supported by this minimal server.
             return Err(ParseError::Malformed);
+        } else if name.eq_ignore_ascii_case("x-herd-connect-ns") {
+            // Optional and informational: a bad value is ignored, not a bad request.
+            connect_ns = value.parse().ok();
         }
     }
     Ok(Head {
         keep_alive,
         content_length,
+        connect_ns,
     })
 }
 
@@ -170,6 +181,11 @@ mod tests {
         assert!(!h.keep_alive);
         let h = parse_head(b"POST /x HTTP/1.1\r\ncontent-length: 5\r\n\r\n").unwrap();
         assert_eq!(h.content_length, 5);
+        assert_eq!(h.connect_ns, None);
+        let h = parse_head(b"GET / HTTP/1.1\r\nX-Herd-Connect-Ns: 123\r\n\r\n").unwrap();
+        assert_eq!(h.connect_ns, Some(123));
+        let h = parse_head(b"GET / HTTP/1.1\r\nx-herd-connect-ns: soon\r\n\r\n").unwrap();
+        assert_eq!(h.connect_ns, None);
     }
 
     #[test]

@@ -5,10 +5,15 @@
 pub mod child;
 pub mod http;
 pub mod master;
+pub mod threads;
+pub mod trace;
 pub mod worker;
 
 use crate::strategy::listen::ListenConfig;
-use crate::strategy::{StrategyKind, StrategyOptions};
+use crate::strategy::{Mode, StrategyKind, StrategyOptions};
+use crate::Error;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The most workers a server may have.
@@ -34,4 +39,27 @@ pub struct ServerConfig {
     pub faults: crate::chaos::fault::FaultConfig,
     /// What a reload does with `reuseport`'s sockets (`--reuseport-reload`).
     pub reuseport_reload: master::ReuseportReload,
+    /// `--trace FILE`: where to write one row per accepted connection.
+    pub trace: Option<PathBuf>,
+    /// The open trace, made by [`serve`] before any worker starts (`None` when not tracing).
+    pub tracer: Option<Arc<trace::Tracer>>,
+}
+
+/// `herd serve`: open the trace, if any, then run the workers as processes ([`master`]) or as
+/// threads ([`threads`]) until told to stop.
+pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
+    let mut cfg = cfg.clone();
+    if let Some(path) = &cfg.trace {
+        let t = trace::Tracer::create(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                Error::Usage(format!("--trace {}: {e}", path.display()))
+            }
+            _ => Error::file(path, e),
+        })?;
+        cfg.tracer = Some(Arc::new(t));
+    }
+    match cfg.listen.mode {
+        Mode::Process => master::serve(&cfg),
+        Mode::Thread => threads::serve(&cfg),
+    }
 }

@@ -30,30 +30,47 @@ fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
     let slot = ctx.slot;
     let mut req_buf = Vec::with_capacity(http::MAX_HEAD);
     let mut resp_buf = Vec::with_capacity(256);
+    let mut trace = ctx.cfg.tracer.as_deref().map(|t| t.writer(ctx.index, slot));
     while !stop_requested() {
         let Some(stream) = acceptor.next(slot)? else {
             continue;
         };
         let accepted_ns = monotonic_ns();
         Slot::bump(&slot.accepted, 1);
-        match serve_connection(stream, accepted_ns, ctx, &mut req_buf, &mut resp_buf) {
+        let traced = trace.as_mut().map(|t| t.on_accept(slot));
+        let mut connect_ns = None;
+        match serve_connection(
+            stream,
+            accepted_ns,
+            ctx,
+            (&mut req_buf, &mut resp_buf),
+            &mut connect_ns,
+        ) {
             Ok(true) => {}
             Ok(false) => Slot::bump(&slot.bad_requests, 1),
             Err(_) => Slot::bump(&slot.conn_errors, 1),
         }
         Slot::bump(&slot.busy_ns, monotonic_ns().saturating_sub(accepted_ns));
+        if let (Some(t), Some(a)) = (trace.as_mut(), traced) {
+            t.row(a, accepted_ns, connect_ns)?;
+        }
         crate::chaos::fault::connection_done(Slot::read(&slot.accepted));
     }
-    Ok(())
+    // Every path out of the loop (here, `?`, a panic) drops the writer, which writes its rows.
+    match trace.as_mut() {
+        Some(t) => t.flush(),
+        None => Ok(()),
+    }
 }
 
-/// Serve every request on one connection; `Ok(false)` when it ended with a 400.
+/// Serve every request on one connection; `Ok(false)` when it ended with a 400. The first
+/// request's `X-Herd-Connect-Ns`, if any, is left in `connect_ns`.
 fn serve_connection(
     mut stream: TcpStream,
     accepted_ns: u64,
     ctx: &WorkerCtx<'_>,
-    req_buf: &mut Vec<u8>,
-    resp_buf: &mut Vec<u8>,
+    (req_buf, resp_buf): (&mut Vec<u8>, &mut Vec<u8>),
+    connect_ns: &mut Option<u64>,
 ) -> io::Result<bool> {
     let cfg = ctx.cfg;
     // Responses are small and never fill the send buffer, so a read timeout is enough to stop
@@ -75,6 +92,9 @@ fn serve_connection(
         }
         if !cfg.sleep.is_zero() {
             std::thread::sleep(cfg.sleep);
+        }
+        if served == 0 {
+            *connect_ns = head.connect_ns;
         }
         served += 1;
         let keep_alive = head.keep_alive && served < cfg.max_requests_per_conn && !stop_requested();

@@ -77,7 +77,7 @@ impl Shared {
             shared: self,
             ep: Epoll::new()?,
             events: event_buffer(1),
-            me: u64::from(std::process::id()),
+            me: crate::sys::process::gettid() as u64,
             registered: false,
             draining: false,
             want_since: None,

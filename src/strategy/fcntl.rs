@@ -19,7 +19,8 @@
 //! See fcntl(2) ("Advisory record locking"), Apache's `AcceptMutex` documentation.
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
-use crate::sys::filelock::{fcntl_lock, fcntl_unlock, LockFile};
+use super::Mode;
+use crate::sys::filelock::{fcntl_lock, fcntl_unlock, ofd_lock, ofd_unlock, LockFile};
 use std::fs::File;
 use std::io;
 
@@ -29,21 +30,41 @@ pub const SUMMARY: &str =
 pub struct FcntlLock {
     /// Opened by the master before fork; fcntl locks are per process, so one is enough.
     file: File,
-    _path: LockFile,
+    path: LockFile,
+    /// In thread mode, record locks cannot exclude threads of one process: the thread form
+    /// takes OFD locks (F_OFD_SETLKW) on one open file description per thread.
+    mode: Mode,
 }
 
 impl AcceptLock for FcntlLock {
     fn acquire(&self) -> io::Result<Acquired> {
-        fcntl_lock(&self.file).map(|()| Acquired::Clean)
+        match self.mode {
+            Mode::Process => fcntl_lock(&self.file)?,
+            Mode::Thread => self.path.with_own(ofd_lock)?,
+        }
+        Ok(Acquired::Clean)
     }
 
     fn release(&self) -> io::Result<()> {
-        fcntl_unlock(&self.file)
+        match self.mode {
+            Mode::Process => fcntl_unlock(&self.file),
+            Mode::Thread => self.path.with_own(ofd_unlock),
+        }
     }
 }
 
 pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<FcntlLock>> {
     let path = LockFile::create(&std::env::temp_dir())?;
     let file = path.open()?;
-    Shared::new(cfg, FcntlLock { file, _path: path })
+    if cfg.mode == Mode::Thread {
+        crate::sys::filelock::ofd_supported(&file).map_err(io::Error::other)?;
+    }
+    Shared::new(
+        cfg,
+        FcntlLock {
+            file,
+            path,
+            mode: cfg.mode,
+        },
+    )
 }

@@ -15,46 +15,28 @@
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
 use crate::sys::filelock::{flock_lock, flock_unlock, LockFile};
-use std::fs::File;
 use std::io;
-use std::sync::OnceLock;
 
 pub const SUMMARY: &str =
     "a flock(LOCK_EX) lock file, opened by each worker, serialises accept (Apache flock)";
 
+/// flock belongs to the open file description, so every worker, process or thread, opens the
+/// file itself on first use (`LockFile::with_own`: one description per thread, after fork).
 pub struct FlockLock {
     path: LockFile,
-    /// This process's own open file description, opened on first use (after fork).
-    mine: OnceLock<File>,
-}
-
-impl FlockLock {
-    fn file(&self) -> io::Result<&File> {
-        if let Some(f) = self.mine.get() {
-            return Ok(f);
-        }
-        let f = self.path.open()?;
-        Ok(self.mine.get_or_init(|| f))
-    }
 }
 
 impl AcceptLock for FlockLock {
     fn acquire(&self) -> io::Result<Acquired> {
-        flock_lock(self.file()?).map(|()| Acquired::Clean)
+        self.path.with_own(flock_lock).map(|()| Acquired::Clean)
     }
 
     fn release(&self) -> io::Result<()> {
-        flock_unlock(self.file()?)
+        self.path.with_own(flock_unlock)
     }
 }
 
 pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<FlockLock>> {
     let path = LockFile::create(&std::env::temp_dir())?;
-    Shared::new(
-        cfg,
-        FlockLock {
-            path,
-            mine: OnceLock::new(),
-        },
-    )
+    Shared::new(cfg, FlockLock { path })
 }

@@ -14,6 +14,9 @@ pub struct ListenConfig {
     /// cannot hold a worker for ever. (Not set on the listener: there it would also bound
     /// accept() and wake idle workers.)
     pub io_timeout: Duration,
+    /// Whether the workers will be processes or threads: a strategy whose process form does
+    /// not exclude threads of one process (fcntl record locks) picks its thread form from it.
+    pub mode: super::Mode,
 }
 
 /// Bind and listen. `reuseport` sets SO_REUSEPORT before bind; `nonblocking` sets O_NONBLOCK on

@@ -9,6 +9,11 @@
 //!
 //! A lock strategy is a file that implements [`AcceptLock`] for its primitive; the acceptor is
 //! written once, here.
+//!
+//! In thread mode the same acceptor runs in each worker thread; the holder record uses the
+//! kernel thread id (the pid, in process mode). A primitive whose process form cannot exclude
+//! threads of one process (fcntl record locks) picks its thread form from
+//! `ListenConfig::mode` when it is prepared.
 use super::listen::{self, ListenConfig};
 use super::{blocking_accept, Acceptor};
 use crate::metrics::Slot;
@@ -59,19 +64,22 @@ impl<L: AcceptLock> Shared<L> {
     }
 
     pub fn acceptor(&self) -> LockedAcceptor<'_, L> {
+        // The kernel thread id: the worker's pid in process mode (a forked worker's only
+        // thread), and distinct per worker thread in thread mode.
         LockedAcceptor {
             shared: self,
-            me: std::process::id() as u64,
+            me: crate::sys::process::gettid() as u64,
         }
     }
 
-    /// The pid holding the lock, 0 if none.
+    /// The worker (pid, or tid in thread mode) holding the lock, 0 if none.
     pub fn holder(&self) -> u64 {
         self.holder[0].0.load(Ordering::Acquire)
     }
 
-    /// Called by the master after reaping `pid`: if it died holding the lock, release it for
-    /// the others. Returns whether it did.
+    /// Called by the master after reaping `pid` (in thread mode: after joining the worker
+    /// thread `pid`, a tid): if it died holding the lock, release it for the others. Returns
+    /// whether it did.
     pub fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
         if pid == 0
             || self.holder[0]

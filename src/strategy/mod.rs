@@ -24,6 +24,7 @@ pub mod fcntl;
 pub mod flock;
 pub mod listen;
 pub mod lock;
+pub mod mode;
 pub mod options;
 pub mod poll;
 pub mod posix_sem;
@@ -36,6 +37,8 @@ pub mod sysv_sem;
 pub mod uring;
 
 pub use options::StrategyOptions;
+
+pub use mode::Mode;
 
 /// The accept strategies herd implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]

@@ -11,6 +11,10 @@
 //! before the woken waiter runs, so one worker may take long runs of connections. uWSGI's
 //! `--thunder-lock` uses this mutex.
 //!
+//! Thread form (`--mode thread`): the same mutex (PTHREAD_PROCESS_SHARED also works between
+//! threads). Robustness is per thread: when a worker thread ends holding it, the kernel marks it
+//! dead and the next locker recovers it, as for a dead process.
+//!
 //! See pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3), futex(2).
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};

@@ -45,6 +45,7 @@ pub fn supported() -> Result<(), String> {
         addr: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
         backlog: 1,
         io_timeout: std::time::Duration::from_secs(1),
+        mode: super::Mode::Process,
     };
     shared(&cfg, 1)
         .map(drop)

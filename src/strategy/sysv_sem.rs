@@ -9,28 +9,51 @@
 //! SysV semaphores queue their waiters FIFO, so the work rotates evenly. Apache prefork's
 //! `AcceptMutex sysvsem`, uWSGI's default lock on some platforms.
 //!
+//! Thread form (`--mode thread`): the same semaphore excludes threads as well as processes, but
+//! SEM_UNDO adjustments are kept per process, not per thread: a worker thread that dies holding
+//! the semaphore is not undone by the kernel (the process lives on), so in thread mode the
+//! master releases it, as it does for locks the kernel does not recover.
+//!
 //! See semop(2), semctl(2), svipc(7).
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
+use super::Mode;
 use crate::sys::sysv::SysvSem;
 use std::io;
 
 pub const SUMMARY: &str =
     "a SysV semaphore (SEM_UNDO) serialises accept; only the holder waits on the socket";
 
-pub struct SemLock(SysvSem);
+pub struct SemLock {
+    sem: SysvSem,
+    mode: Mode,
+}
 
 impl AcceptLock for SemLock {
     fn acquire(&self) -> io::Result<Acquired> {
-        self.0.lock().map(|()| Acquired::Clean)
+        self.sem.lock().map(|()| Acquired::Clean)
     }
 
     fn release(&self) -> io::Result<()> {
-        self.0.unlock()
+        self.sem.unlock()
+    }
+
+    fn release_for_dead_holder(&self) -> io::Result<()> {
+        match self.mode {
+            // The kernel applied the dead process's SEM_UNDO adjustment already.
+            Mode::Process => Ok(()),
+            // The process is alive: nothing was undone. Releasing with SEM_UNDO also cancels the
+            // dead thread's adjustment in the process's (shared) undo record.
+            Mode::Thread => self.sem.unlock(),
+        }
     }
 }
 
 pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<SemLock>> {
     // The semaphore first: if binding fails, dropping it removes the set again.
-    Shared::new(cfg, SemLock(SysvSem::new()?))
+    let lock = SemLock {
+        sem: SysvSem::new()?,
+        mode: cfg.mode,
+    };
+    Shared::new(cfg, lock)
 }

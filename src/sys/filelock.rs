@@ -4,6 +4,13 @@
 //! The two differ in ownership: an fcntl lock belongs to the process (so threads of one process
 //! cannot exclude each other with it), a flock lock to the open file description (so each
 //! worker must open the file itself, after fork, or all would share one lock).
+//!
+//! Thread mode: an fcntl record lock cannot exclude threads of one process, so the thread form
+//! of an fcntl lock is an open-file-description lock ([`ofd_lock`], F_OFD_SETLKW, Linux 3.15):
+//! fcntl's byte-range semantics, owned by the open file description like flock. Either needs
+//! one open file description per worker thread: [`LockFile::with_own`] gives each calling
+//! thread its own, opened on first use (so, in process mode, after fork in the worker).
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
@@ -38,6 +45,28 @@ impl LockFile {
     pub fn open(&self) -> io::Result<File> {
         OpenOptions::new().read(true).write(true).open(&self.path)
     }
+
+    /// Run `f` on the calling thread's own open file description of this file, opened on the
+    /// thread's first call and kept for the thread's life. Two threads (or two processes)
+    /// never share it, so OFD locks and flock exclude them from each other.
+    pub fn with_own<R>(&self, f: impl FnOnce(&File) -> io::Result<R>) -> io::Result<R> {
+        OWN_FILES.with(|own| {
+            let mut own = own.borrow_mut();
+            let i = match own.iter().position(|(p, _)| p == &self.path) {
+                Some(i) => i,
+                None => {
+                    own.push((self.path.clone(), self.open()?));
+                    own.len() - 1
+                }
+            };
+            f(&own[i].1)
+        })
+    }
+}
+
+thread_local! {
+    /// The calling thread's own open file descriptions, by lock file path.
+    static OWN_FILES: RefCell<Vec<(PathBuf, File)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Drop for LockFile {
@@ -49,7 +78,8 @@ impl Drop for LockFile {
 }
 
 fn setlk(file: &File, cmd: libc::c_int, kind: libc::c_int) -> io::Result<()> {
-    // SAFETY: an all-zero flock struct is valid; we then set the fields we need.
+    // SAFETY: an all-zero flock struct is valid; we then set the fields we need (l_pid stays
+    // 0, as the OFD commands require).
     let mut fl: libc::flock = unsafe { std::mem::zeroed() };
     fl.l_type = kind as libc::c_short;
     fl.l_whence = libc::SEEK_SET as libc::c_short;
@@ -96,4 +126,65 @@ pub fn flock_try_lock(file: &File) -> io::Result<bool> {
 pub fn flock_unlock(file: &File) -> io::Result<()> {
     syscall!(flock(file.as_raw_fd(), libc::LOCK_UN))?;
     Ok(())
+}
+
+/// Block until this open file description holds the OFD write lock (F_OFD_SETLKW, Linux
+/// 3.15); `Interrupted` on a signal. The thread form of [`fcntl_lock`].
+pub fn ofd_lock(file: &File) -> io::Result<()> {
+    setlk(file, libc::F_OFD_SETLKW, libc::F_WRLCK)
+}
+
+/// Take the OFD lock if free; `Ok(false)` when another open file description holds it.
+pub fn ofd_try_lock(file: &File) -> io::Result<bool> {
+    match setlk(file, libc::F_OFD_SETLK, libc::F_WRLCK) {
+        Ok(()) => Ok(true),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EACCES)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn ofd_unlock(file: &File) -> io::Result<()> {
+    setlk(file, libc::F_OFD_SETLK, libc::F_UNLCK)
+}
+
+/// Whether this kernel has OFD locks (Linux 3.15); the reason when it does not.
+pub fn ofd_supported(file: &File) -> Result<(), String> {
+    match ofd_try_lock(file).and_then(|_| ofd_unlock(file)) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(format!("F_OFD_SETLK needs Linux 3.15 or later: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fcntl_locks_do_not_exclude_threads_but_ofd_locks_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let lf = LockFile::create(dir.path()).unwrap();
+        let (a, b) = (lf.open().unwrap(), lf.open().unwrap());
+        // Process-owned: a second description in the same process gets it too.
+        fcntl_lock(&a).unwrap();
+        assert!(fcntl_try_lock(&b).unwrap());
+        fcntl_unlock(&a).unwrap();
+        // Description-owned: each thread's own description excludes the other's.
+        lf.with_own(ofd_lock).unwrap();
+        std::thread::scope(|s| {
+            let other = s.spawn(|| lf.with_own(ofd_try_lock).unwrap());
+            assert!(
+                !other.join().unwrap(),
+                "another thread took a held OFD lock"
+            );
+        });
+        lf.with_own(ofd_unlock).unwrap();
+        std::thread::scope(|s| {
+            let other = s
+                .spawn(|| lf.with_own(|f| ofd_try_lock(f).and_then(|t| ofd_unlock(f).map(|()| t))));
+            assert!(
+                other.join().unwrap().unwrap(),
+                "a free OFD lock was refused"
+            );
+        });
+    }
 }

@@ -79,3 +79,69 @@ pub fn ignore_sigpipe() -> io::Result<()> {
         .map(|_| ())
         .map_err(io::Error::from)
 }
+
+/// Thread mode's stop signal: a real-time signal (the first one glibc leaves free), sent by the
+/// main thread with tgkill(2) to each worker thread. Only worker threads unblock it, so it
+/// cannot be mistaken for a signal to the process, and the master's signals (SIGUSR2 among
+/// them) stay free.
+pub fn thread_stop_signal() -> libc::c_int {
+    libc::SIGRTMIN()
+}
+
+fn raw_set(sigs: &[libc::c_int]) -> io::Result<libc::sigset_t> {
+    // SAFETY: sigemptyset initialises the set before sigaddset reads it.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    syscall!(sigemptyset(&mut set))?;
+    for &s in sigs {
+        // SAFETY: `set` was initialised by sigemptyset.
+        syscall!(sigaddset(&mut set, s))?;
+    }
+    Ok(set)
+}
+
+fn thread_mask(how: libc::c_int, sig: libc::c_int) -> io::Result<()> {
+    let set = raw_set(&[sig])?;
+    // SAFETY: `set` is an initialised sigset; the old mask is not wanted (null).
+    match unsafe { libc::pthread_sigmask(how, &set, std::ptr::null_mut()) } {
+        0 => Ok(()),
+        e => Err(io::Error::from_raw_os_error(e)),
+    }
+}
+
+/// In the main thread of thread mode, before any worker thread exists: make the thread stop
+/// signal raise the stop flag (no SA_RESTART, so accept(), epoll_wait() and semop() return
+/// EINTR), and block it here; threads inherit the mask and each worker unblocks it with
+/// [`unblock_thread_stop`].
+pub fn install_thread_stop() -> io::Result<()> {
+    let sig = thread_stop_signal();
+    // SAFETY: an all-zero sigaction is a valid value; the fields we use are set below.
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    sa.sa_flags = 0;
+    // SAFETY: `sa.sa_mask` is a valid sigset to initialise.
+    syscall!(sigemptyset(&mut sa.sa_mask))?;
+    // SAFETY: `on_stop` only stores to an atomic, which is async-signal-safe; `sa` is fully
+    // initialised and the old action is not wanted.
+    syscall!(sigaction(sig, &sa, std::ptr::null_mut()))?;
+    thread_mask(libc::SIG_BLOCK, sig)
+}
+
+/// In a worker thread of thread mode: let the thread stop signal interrupt this thread.
+pub fn unblock_thread_stop() -> io::Result<()> {
+    thread_mask(libc::SIG_UNBLOCK, thread_stop_signal())
+}
+
+/// Send `sig` to thread `tid` of this process (tgkill(2)).
+pub fn tgkill(tid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    // SAFETY: tgkill takes three integers; a stale tid is answered with ESRCH, not misdelivered
+    // to another process, because the thread group id is checked too.
+    syscall!(syscall(
+        libc::SYS_tgkill,
+        pid as libc::c_long,
+        tid as libc::c_long,
+        sig as libc::c_long
+    ))?;
+    Ok(())
+}
