@@ -57,11 +57,12 @@ fn handoff(c: &mut Criterion) {
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    /// nginx's accept mutex, the floor here: a compare-and-swap on a shared word, with nginx's
-    /// backoff (spin 1, 2, 4, … 1024 pauses with a try after each, then sched_yield). A pure
-    /// spin without the yield is no floor on a busy 2-core machine: a spinner can hold for a
-    /// whole timeslice the CPU its peer needs to release the word (milliseconds per round trip
-    /// were measured that way here), so it is not benchmarked.
+    /// nginx's accept mutex: a compare-and-swap on a shared word, waited for as nginx does
+    /// (spin 1, 2, 4, … 1024 pauses with a try after each, then sched_yield). Cheap while both
+    /// processes have a CPU of their own; when they share one, at the mercy of sched_yield. A
+    /// pure spin without the yield is not benchmarked: on a busy 2-core machine a spinner can
+    /// keep for a whole timeslice the CPU its peer needs to release the word (milliseconds per
+    /// round trip were measured that way here).
     TryLock,
     PthreadMutex,
     PthreadMutexRobust,

@@ -5,6 +5,9 @@
 //! Usage: `cargo run --release --example bench_table -- [CRITERION_DIR]`
 //! (default `target/criterion`).
 //!
+//! Ratios: an uncontended lock against the atomic floor; a handoff against the pthread mutex's
+//! (a futex: the kernel's plainest sleep and wake).
+//!
 //! Every figure is criterion's median of the per-iteration times of its samples, with its 95%
 //! confidence interval: on a machine shared with other work the median is less moved by the odd
 //! disturbed sample than the mean. Ratios are of two medians of the same run.
@@ -174,10 +177,10 @@ impl Unit {
 
 fn locks(r: &Results) {
     println!("Lock primitives (`locks_uncontended`, `locks_handoff`):\n");
-    println!("| primitive | uncontended acquire + release | × atomic | handoff round trip, 2 processes | × try-lock |");
+    println!("| primitive | uncontended acquire + release | × atomic | handoff round trip, 2 processes | × pthread-mutex |");
     println!("|---|---|---|---|---|");
     let floor = get(r, "locks_uncontended", "atomic", "");
-    let spin = get(r, "locks_handoff", "try-lock", "");
+    let futex = get(r, "locks_handoff", "pthread-mutex", "");
     for name in LOCKS {
         let u = get(r, "locks_uncontended", name, "");
         let h = get(r, "locks_handoff", name, "");
@@ -189,7 +192,7 @@ fn locks(r: &Results) {
             with_ci(u),
             ratio(u, floor),
             with_ci(h),
-            ratio(h, spin)
+            ratio(h, futex)
         );
     }
     println!();
