@@ -68,6 +68,8 @@ mod tests {
     fn reads_this_thread() {
         let pid = std::process::id() as u64;
         let tid = crate::sys::process::gettid() as u64;
+        // A fresh test thread may not have been switched out yet: sleeping is one switch.
+        std::thread::sleep(std::time::Duration::from_millis(1));
         let s = thread_stat(pid, tid).unwrap();
         assert!(s.vol_ctx_switches + s.invol_ctx_switches > 0);
     }
