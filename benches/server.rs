@@ -1,0 +1,142 @@
+//! What `accept_path` and `wakeup` share: a `herd serve` child of the built herd binary, started
+//! once per benchmark and stopped and reaped when dropped (by `ServerChild`, also on a panic),
+//! and one HTTP/1.1 round trip against it made the way `herd run`'s client makes it.
+use herd::server::child::ServerChild;
+use herd::strategy::StrategyKind;
+use herd::sys::clock::monotonic_ns;
+use herd::sys::net::set_bind_address_no_port;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The herd binary cargo built for this bench (same profile).
+pub fn herd_exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_herd"))
+}
+
+/// Where criterion writes its results: `$CRITERION_HOME`, else `<target>/criterion` of the
+/// target directory the herd binary was built in (what criterion finds through cargo).
+pub fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    let target = herd_exe()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("target"));
+    target.join("criterion")
+}
+
+/// Every strategy this kernel supports, in `StrategyKind::ALL` order; the others are named on
+/// stderr and skipped.
+pub fn strategies() -> Vec<StrategyKind> {
+    StrategyKind::ALL
+        .iter()
+        .copied()
+        .filter(|s| match s.supported() {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("skipping strategy {}: {why}", s.name());
+                false
+            }
+        })
+        .collect()
+}
+
+/// The worker counts each strategy is measured with: one, and eight idle ones (the herd).
+pub const WORKERS: [usize; 2] = [1, 8];
+
+/// A running `herd serve --strategy S --workers N` on 127.0.0.1 and its worker pids.
+pub struct Herd {
+    server: ServerChild,
+    workers: Vec<u64>,
+    sources: std::iter::Cycle<std::ops::RangeInclusive<u8>>,
+}
+
+impl Herd {
+    pub fn start(strategy: StrategyKind, n: usize) -> Herd {
+        let args = [
+            "--strategy",
+            strategy.name(),
+            "--workers",
+            &n.to_string(),
+            "--addr",
+            "127.0.0.1:0",
+        ]
+        .map(String::from);
+        let mut server = ServerChild::start(herd_exe(), &args, true)
+            .unwrap_or_else(|e| panic!("herd serve --strategy {strategy}: {e}"));
+        let snap = server.snapshot().expect("scoreboard of herd serve");
+        let workers: Vec<u64> = snap.workers.iter().map(|w| w.pid).collect();
+        assert_eq!(workers.len(), n, "one scoreboard slot per worker");
+        Herd {
+            server,
+            workers,
+            // As herd run's client: each connection from the next of 127.0.0.2-254, so that
+            // tens of thousands of connections never run short of 4-tuples.
+            sources: (herd::load::source::FIRST..=herd::load::source::LAST).cycle(),
+        }
+    }
+
+    /// Wait (up to 100 ms) until every worker is asleep (state S in /proc/PID/stat): in
+    /// accept(), epoll_wait() or its accept lock, so that the next connection finds an idle
+    /// server. Returns false if some worker was still running at the deadline.
+    pub fn wait_idle(&self) -> bool {
+        let deadline = Instant::now() + Duration::from_millis(100);
+        loop {
+            if self.workers.iter().all(|&pid| asleep(pid)) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// One connection: connect, `GET /` with `Connection: close`, read the response to EOF,
+    /// close. Returns CLOCK_MONOTONIC just before connect() and the worker's `X-Herd-Accept-Ns`.
+    pub fn round_trip(&mut self) -> (u64, u64) {
+        let src = self.sources.next().unwrap_or(herd::load::source::FIRST);
+        let sock = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).expect("socket");
+        set_bind_address_no_port(&sock).expect("IP_BIND_ADDRESS_NO_PORT");
+        let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, src)), 0);
+        sock.bind(&local.into()).expect("bind source address");
+        let connect_ns = monotonic_ns();
+        sock.connect(&self.server.addr.into()).expect("connect");
+        let mut s: TcpStream = sock.into();
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("SO_RCVTIMEO");
+        s.write_all(b"GET / HTTP/1.1\r\nHost: herd\r\nConnection: close\r\n\r\n")
+            .expect("send request");
+        let mut resp = Vec::with_capacity(256);
+        s.read_to_end(&mut resp).expect("read response");
+        (connect_ns, accept_ns(&resp))
+    }
+}
+
+/// The `X-Herd-Accept-Ns` header of a complete `200` response.
+fn accept_ns(resp: &[u8]) -> u64 {
+    let text = std::str::from_utf8(resp).expect("UTF-8 response");
+    assert!(text.starts_with("HTTP/1.1 200 "), "not a 200: {text:?}");
+    assert!(
+        text.ends_with("\r\n\r\nok\n"),
+        "incomplete response: {text:?}"
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("X-Herd-Accept-Ns: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no X-Herd-Accept-Ns in {text:?}"))
+}
+
+/// Whether process `pid` is in interruptible sleep (or gone: then it cannot run either).
+fn asleep(pid: u64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('S')),
+        Err(_) => true,
+    }
+}
