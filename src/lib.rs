@@ -10,6 +10,7 @@ pub mod load;
 pub mod metrics;
 pub mod report;
 pub mod run;
+pub mod series;
 pub mod server;
 pub mod strategy;
 pub mod sys;

@@ -8,6 +8,7 @@ fn main() {
         Command::Serve(args) => herd::server::master::serve(&args.server.config(args.addr)),
         Command::Run(args) => herd::run::run(&args),
         Command::Strategies => herd::report::table::print_strategies(),
+        Command::Series(args) => herd::series::report::run(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");
