@@ -201,8 +201,12 @@ impl<'a> Master<'a> {
             .due
             .map_or_else(|| slot.terms(), |t| format!("term {t}"));
         let how = status.map_or_else(|| "still running".to_string(), |st| describe(&st));
+        let earlier = match slot.done.as_slice() {
+            [] => String::new(),
+            done => format!(" (it had answered term(s) {done:?})"),
+        };
         Error::Series(format!(
-            "{term}: worker {s} (pid {}) died without answering: {why}; {how}",
+            "{term}: worker {s} (pid {}) died without answering: {why}; {how}{earlier}",
             slot.pid
         ))
     }
@@ -217,11 +221,19 @@ impl<'a> Master<'a> {
             .take(10)
             .collect();
         let more = self.values.iter().filter(|v| v.is_none()).count();
+        let waiting: Vec<String> = self
+            .workers
+            .slots
+            .iter()
+            .filter_map(|s| s.due.map(|t| format!("{t} (pid {})", s.pid)))
+            .take(10)
+            .collect();
         Error::Series(format!(
-            "timed out (--timeout): no result for {} term(s): {}{}",
+            "timed out (--timeout): no result for {} term(s): {}{}; waiting on: {}",
             more,
             missing.join(", "),
-            if more > missing.len() { ", ..." } else { "" }
+            if more > missing.len() { ", ..." } else { "" },
+            waiting.join(", ")
         ))
     }
 }

@@ -76,7 +76,8 @@ impl SeriesConfig {
         };
         if workers > MAX_WORKERS {
             return Err(Error::Usage(format!(
-                "--workers {workers}: at most {MAX_WORKERS} processes (one per term unless --workers is given)"
+                "--terms {terms}: one process per term needs {workers} workers, at most \
+                 {MAX_WORKERS}; give --workers to use a pool"
             )));
         }
         if let Some(f) = fault.filter(|f| f.term >= terms) {
@@ -125,6 +126,31 @@ pub struct Outcome {
     pub vol_ctx: u64,
     pub invol_ctx: u64,
     pub waitpids: u64,
+    /// Descriptors open in the master before the workers were forked and after they were
+    /// reaped, and child processes left then: the no-leak, no-zombie check.
+    pub fds_before: usize,
+    pub fds_after: usize,
+    pub children_after: usize,
+}
+
+/// Descriptors open and child processes (live or zombie) of this process right now. Children
+/// are found by their parent pid in /proc/PID/stat (field 4).
+pub fn leftovers() -> (usize, usize) {
+    let fds = fds::open_count().unwrap_or(usize::MAX);
+    let me = std::process::id().to_string();
+    let children = std::fs::read_dir("/proc")
+        .map(|procs| {
+            procs
+                .flatten()
+                .filter_map(|p| std::fs::read_to_string(p.path().join("stat")).ok())
+                .filter(|stat| {
+                    let after = stat.rsplit_once(')').map_or("", |(_, s)| s);
+                    after.split_whitespace().nth(1) == Some(me.as_str())
+                })
+                .count()
+        })
+        .unwrap_or(usize::MAX);
+    (fds, children)
 }
 
 fn ctx_switches() -> (u64, u64) {
@@ -139,6 +165,7 @@ pub fn compute(cfg: &SeriesConfig) -> Result<Outcome, Error> {
     // A write to the task pipe of a dead worker must be an EPIPE error, not a fatal signal.
     signal::ignore_sigpipe().map_err(|e| Error::io("ignoring SIGPIPE", e))?;
     let job = Job { abs_x: cfg.x.abs(), work: cfg.work, fault: cfg.fault };
+    let fds_before = fds::open_count().unwrap_or(usize::MAX);
     let t0 = Instant::now();
     let nonblocking = cfg.collect != CollectKind::Sequential;
     let mut workers = pool::Workers::spawn(cfg.workers, cfg.pool(), job, nonblocking)?;
@@ -156,6 +183,9 @@ pub fn compute(cfg: &SeriesConfig) -> Result<Outcome, Error> {
     let t2 = Instant::now();
     workers.reap_all(deadline)?;
     let t3 = Instant::now();
+    let waitpids = workers.waitpids;
+    drop(workers);
+    let (fds_after, children_after) = leftovers();
     Ok(Outcome {
         value: term::assemble(cfg.x, &terms),
         terms,
@@ -165,6 +195,9 @@ pub fn compute(cfg: &SeriesConfig) -> Result<Outcome, Error> {
         reap: t3 - t2,
         vol_ctx: cs1.0 - cs0.0,
         invol_ctx: cs1.1 - cs0.1,
-        waitpids: workers.waitpids,
+        waitpids,
+        fds_before,
+        fds_after,
+        children_after,
     })
 }

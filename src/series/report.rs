@@ -150,9 +150,18 @@ pub fn run(args: &SeriesArgs) -> Result<(), Error> {
         }
         None => None,
     };
-    let outcome = compute(&cfg)?;
+    let fds_before = crate::sys::fds::open_count().unwrap_or(usize::MAX);
+    let outcome = compute(&cfg).inspect_err(|_| {
+        // Every worker is reaped and every pipe closed by now; say so, so it can be checked.
+        let (fds, children) = super::leftovers();
+        eprintln!("cleanup   fds {fds_before} before, {fds} after; children left {children}");
+    })?;
     let row = SeriesRow::build(&cfg, &outcome);
     row.print(term::terms_needed(cfg.x));
+    println!(
+        "cleanup   fds {} before, {} after; children left {}; waitpid calls {}",
+        outcome.fds_before, outcome.fds_after, outcome.children_after, outcome.waitpids
+    );
     if let Some(a) = out.as_mut() {
         a.append(&row)?;
         a.flush()?;
