@@ -161,6 +161,10 @@ pub struct SeriesArgs {
     /// CPU time each worker burns per term, in microseconds (a costlier sub-task).
     #[arg(long, default_value_t = 0)]
     pub work_us: u64,
+    /// Mean time each worker sleeps per term, in microseconds (an I/O-bound sub-task; each
+    /// term sleeps a fixed pseudo-random time in [0, 2 x this), so results arrive spread out).
+    #[arg(long, default_value_t = 0)]
+    pub sleep_us: u64,
     /// Append a row to DIR/series.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

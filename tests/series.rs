@@ -72,7 +72,10 @@ fn every_method_agrees_with_exp_one_process_per_term() {
         for (x, n) in CASES {
             let out = ok_run(&["--collect", m, "--x", x, "--terms", n]);
             let err = rel_error(&out);
-            assert!(err < 1e-12, "{m} x={x} N={n}: relative error {err:e}\n{out}");
+            assert!(
+                err < 1e-12,
+                "{m} x={x} N={n}: relative error {err:e}\n{out}"
+            );
             assert!(field(&out, "converged").starts_with("yes"), "{out}");
         }
     }
@@ -101,7 +104,14 @@ fn too_few_terms_are_reported_not_hidden() {
 fn select_goes_past_fd_setsize() {
     // 1040 result pipes and 520 task pipes: the master's descriptors go well past 1023.
     let out = ok_run(&[
-        "--collect", "select", "--x", "2", "--terms", "1040", "--workers", "520",
+        "--collect",
+        "select",
+        "--x",
+        "2",
+        "--terms",
+        "1040",
+        "--workers",
+        "520",
     ]);
     assert!(rel_error(&out) < 1e-12, "{out}");
     let line = field(&out, "master");
@@ -115,7 +125,10 @@ fn expect_failure(args: &[&str], needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "{args:?}: {n:?} not in: {err}");
     }
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("result"), "{args:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("result"),
+        "{args:?}"
+    );
     assert_clean(&err);
 }
 
@@ -127,7 +140,16 @@ fn a_killed_worker_is_named() {
             &["term 5", "killed by signal 9"],
         );
         expect_failure(
-            &["--collect", m, "--terms", "12", "--workers", "3", "--fault", "kill:7"],
+            &[
+                "--collect",
+                m,
+                "--terms",
+                "12",
+                "--workers",
+                "3",
+                "--fault",
+                "kill:7",
+            ],
             &["term 7", "killed by signal 9"],
         );
     }
@@ -145,7 +167,16 @@ fn garbage_short_and_misnumbered_frames_are_refused() {
             &["term 2", "after 10 of 24 bytes"],
         );
         expect_failure(
-            &["--collect", m, "--terms", "8", "--workers", "2", "--fault", "wrong-index:4"],
+            &[
+                "--collect",
+                m,
+                "--terms",
+                "8",
+                "--workers",
+                "2",
+                "--fault",
+                "wrong-index:4",
+            ],
             &["term 4", "frame for term 5"],
         );
     }
@@ -163,7 +194,16 @@ fn a_failing_exit_status_is_an_error() {
 fn a_hung_worker_times_out() {
     for m in METHODS {
         expect_failure(
-            &["--collect", m, "--terms", "6", "--timeout", "300ms", "--fault", "hang:4"],
+            &[
+                "--collect",
+                m,
+                "--terms",
+                "6",
+                "--timeout",
+                "300ms",
+                "--fault",
+                "hang:4",
+            ],
             &["timed out", "4 (pid"],
         );
     }

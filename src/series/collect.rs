@@ -1,8 +1,8 @@
 //! How the master learns which worker's pipe to read: the [`Collector`] trait, one
 //! implementation per file (`sequential.rs`, `select.rs`, `poll.rs`, `epoll.rs`), selected by
 //! [`CollectKind`], and the master's own system-call counters.
-use super::{epoll::EpollCollector, poll::PollCollector, select::SelectCollector};
 use super::sequential::Sequential;
+use super::{epoll::EpollCollector, poll::PollCollector, select::SelectCollector};
 use serde::Serialize;
 use std::io;
 use std::os::fd::RawFd;
@@ -90,8 +90,12 @@ pub trait Collector {
     fn remove(&mut self, slot: usize, fd: RawFd, c: &mut Counters) -> io::Result<()>;
     /// Block until at least one watched pipe is readable or `timeout` passes, and push the
     /// ready slots onto `ready` (nothing on timeout). EINTR is returned as an error.
-    fn wait(&mut self, ready: &mut Vec<usize>, timeout: Duration, c: &mut Counters)
-        -> io::Result<()>;
+    fn wait(
+        &mut self,
+        ready: &mut Vec<usize>,
+        timeout: Duration,
+        c: &mut Counters,
+    ) -> io::Result<()>;
     /// Whether the master reads with blocking reads (sequential) instead of after readiness.
     fn blocking_reads(&self) -> bool {
         false

@@ -46,7 +46,9 @@ impl fmt::Display for FrameError {
             FrameError::WrongIndex { expected, got } => {
                 write!(f, "frame for term {got} where term {expected} was due")
             }
-            FrameError::NotATerm(v) => write!(f, "value {v} is not a term (negative or not finite)"),
+            FrameError::NotATerm(v) => {
+                write!(f, "value {v} is not a term (negative or not finite)")
+            }
         }
     }
 }
@@ -146,7 +148,10 @@ mod tests {
             Err(FrameError::BadMagic(_))
         ));
         let nan = encode_result(1, f64::NAN);
-        assert!(matches!(decode_result(&nan, 1), Err(FrameError::NotATerm(_))));
+        assert!(matches!(
+            decode_result(&nan, 1),
+            Err(FrameError::NotATerm(_))
+        ));
         assert_eq!(decode_task(&encode_task(42)), Some(42));
         assert_eq!(decode_task(&[0; TASK_LEN]), None);
     }

@@ -110,7 +110,11 @@ impl<'a> Master<'a> {
         // 8 bytes into an empty pipe: complete or failed, never partial or blocking.
         match nix::unistd::write(task, &frame) {
             Ok(n) if n == frame.len() => {}
-            Ok(n) => return Err(Error::Series(format!("term {i}: short task write ({n} bytes)"))),
+            Ok(n) => {
+                return Err(Error::Series(format!(
+                    "term {i}: short task write ({n} bytes)"
+                )))
+            }
             Err(e) => {
                 slot.due = Some(i);
                 let why = format!("could not send the task ({e})");

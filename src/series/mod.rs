@@ -20,9 +20,9 @@ pub mod sequential;
 pub mod term;
 pub mod worker;
 
-pub use collect::{CollectKind, Counters};
 use crate::sys::{fds, signal};
 use crate::Error;
+pub use collect::{CollectKind, Counters};
 use nix::sys::resource::{getrlimit, getrusage, Resource, UsageWho};
 use std::time::{Duration, Instant};
 use worker::{Fault, Job};
@@ -41,19 +41,19 @@ pub struct SeriesConfig {
     pub collect: CollectKind,
     pub timeout: Duration,
     pub work: Duration,
+    pub sleep: Duration,
     pub fault: Option<Fault>,
 }
 
 impl SeriesConfig {
-    /// Check the inputs; every failure is a usage error naming its flag.
+    /// Check the inputs; every failure is a usage error naming its flag. The timeout is 10 s,
+    /// no work or sleep per term, no fault; set those fields afterwards
+    /// ([`SeriesConfig::with_fault`] checks its term).
     pub fn new(
         x: f64,
         terms: u32,
         workers: Option<u32>,
         collect: CollectKind,
-        timeout: Duration,
-        work: Duration,
-        fault: Option<Fault>,
     ) -> Result<Self, Error> {
         if !x.is_finite() || x.abs() > term::MAX_ABS_X {
             return Err(Error::Usage(format!(
@@ -62,7 +62,9 @@ impl SeriesConfig {
             )));
         }
         if terms == 0 || terms > MAX_TERMS {
-            return Err(Error::Usage(format!("--terms {terms}: must be 1 to {MAX_TERMS}")));
+            return Err(Error::Usage(format!(
+                "--terms {terms}: must be 1 to {MAX_TERMS}"
+            )));
         }
         let workers = match workers {
             Some(0) => return Err(Error::Usage("--workers 0: need at least one".into())),
@@ -80,12 +82,30 @@ impl SeriesConfig {
                  {MAX_WORKERS}; give --workers to use a pool"
             )));
         }
-        if let Some(f) = fault.filter(|f| f.term >= terms) {
-            return Err(Error::Usage(format!("--fault: term {} >= --terms {terms}", f.term)));
-        }
-        let cfg = SeriesConfig { x, terms, workers, collect, timeout, work, fault };
+        let cfg = SeriesConfig {
+            x,
+            terms,
+            workers,
+            collect,
+            timeout: Duration::from_secs(10),
+            work: Duration::ZERO,
+            sleep: Duration::ZERO,
+            fault: None,
+        };
         cfg.check_fds()?;
         Ok(cfg)
+    }
+
+    /// Inject `fault` (tests): its term must be one of the terms.
+    pub fn with_fault(mut self, fault: Option<Fault>) -> Result<Self, Error> {
+        if let Some(f) = fault.filter(|f| f.term >= self.terms) {
+            return Err(Error::Usage(format!(
+                "--fault: term {} >= --terms {}",
+                f.term, self.terms
+            )));
+        }
+        self.fault = fault;
+        Ok(self)
     }
 
     /// A pool (workers take several terms each) rather than one process per term.
@@ -155,7 +175,12 @@ pub fn leftovers() -> (usize, usize) {
 
 fn ctx_switches() -> (u64, u64) {
     getrusage(UsageWho::RUSAGE_SELF)
-        .map(|u| (u.voluntary_context_switches() as u64, u.involuntary_context_switches() as u64))
+        .map(|u| {
+            (
+                u.voluntary_context_switches() as u64,
+                u.involuntary_context_switches() as u64,
+            )
+        })
         .unwrap_or((0, 0))
 }
 
@@ -164,7 +189,12 @@ fn ctx_switches() -> (u64, u64) {
 pub fn compute(cfg: &SeriesConfig) -> Result<Outcome, Error> {
     // A write to the task pipe of a dead worker must be an EPIPE error, not a fatal signal.
     signal::ignore_sigpipe().map_err(|e| Error::io("ignoring SIGPIPE", e))?;
-    let job = Job { abs_x: cfg.x.abs(), work: cfg.work, fault: cfg.fault };
+    let job = Job {
+        abs_x: cfg.x.abs(),
+        work: cfg.work,
+        sleep: cfg.sleep,
+        fault: cfg.fault,
+    };
     let fds_before = fds::open_count().unwrap_or(usize::MAX);
     let t0 = Instant::now();
     let nonblocking = cfg.collect != CollectKind::Sequential;
@@ -176,7 +206,13 @@ pub fn compute(cfg: &SeriesConfig) -> Result<Outcome, Error> {
         .build(cfg.workers as usize)
         .map_err(|e| Error::io(format!("setting up {} collection", cfg.collect), e))?;
     let cs0 = ctx_switches();
-    let m = master::Master::new(&mut workers, collector.as_mut(), cfg.terms, cfg.pool(), deadline);
+    let m = master::Master::new(
+        &mut workers,
+        collector.as_mut(),
+        cfg.terms,
+        cfg.pool(),
+        deadline,
+    );
     let (terms, counters) = m.run()?;
     let cs1 = ctx_switches();
     drop(collector);

@@ -32,7 +32,12 @@ pub struct Slot {
 impl Slot {
     /// The terms to name when this worker fails.
     pub fn terms(&self) -> String {
-        let list: Vec<String> = self.due.iter().chain(&self.done).map(u32::to_string).collect();
+        let list: Vec<String> = self
+            .due
+            .iter()
+            .chain(&self.done)
+            .map(u32::to_string)
+            .collect();
         match list.len() {
             0 => "no term".to_string(),
             1 => format!("term {}", list[0]),

@@ -20,6 +20,7 @@ pub struct SeriesRow {
     pub terms: u32,
     pub workers: u32,
     pub work_us: u64,
+    pub sleep_us: u64,
     pub result: f64,
     pub exp: f64,
     pub rel_error: f64,
@@ -62,7 +63,11 @@ impl SeriesRow {
         let now = SystemTime::now();
         let secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         SeriesRow {
-            run_id: format!("{secs}-{:05}-{:04x}", std::process::id() % 100_000, fastrand::u16(..)),
+            run_id: format!(
+                "{secs}-{:05}-{:04x}",
+                std::process::id() % 100_000,
+                fastrand::u16(..)
+            ),
             timestamp: humantime::format_rfc3339_seconds(now).to_string(),
             collect: cfg.collect.name().into(),
             mode: if cfg.pool() { "pool" } else { "per-term" }.into(),
@@ -70,6 +75,7 @@ impl SeriesRow {
             terms: cfg.terms,
             workers: cfg.workers,
             work_us: cfg.work.as_micros() as u64,
+            sleep_us: cfg.sleep.as_micros() as u64,
             result: o.value,
             exp: cfg.x.exp(),
             rel_error: term::relative_error(o.value, cfg.x),
@@ -133,15 +139,11 @@ pub fn run(args: &SeriesArgs) -> Result<(), Error> {
             }
         });
     }
-    let cfg = SeriesConfig::new(
-        args.x,
-        args.terms,
-        args.workers,
-        args.collect,
-        args.timeout,
-        Duration::from_micros(args.work_us),
-        args.fault,
-    )?;
+    let mut cfg = SeriesConfig::new(args.x, args.terms, args.workers, args.collect)?
+        .with_fault(args.fault)?;
+    cfg.timeout = args.timeout;
+    cfg.work = Duration::from_micros(args.work_us);
+    cfg.sleep = Duration::from_micros(args.sleep_us);
     let mut out = match &args.out {
         Some(dir) => {
             let usage = |e: Error| Error::Usage(format!("--out {}: {e}", dir.display()));

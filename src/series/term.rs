@@ -94,7 +94,9 @@ mod tests {
 
     #[test]
     fn agrees_with_exp_across_the_range() {
-        for x in [-700.0, -50.0, -20.0, -1.5, -1e-3, 0.0, 1e-3, 1.0, 10.0, 50.0, 300.0, 700.0] {
+        for x in [
+            -700.0, -50.0, -20.0, -1.5, -1e-3, 0.0, 1e-3, 1.0, 10.0, 50.0, 300.0, 700.0,
+        ] {
             let n = terms_needed(x);
             let err = relative_error(series(x, n), x);
             let bound = (2.0 * f64::abs(x) + 4.0) * U;

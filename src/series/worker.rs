@@ -36,9 +36,7 @@ pub struct Fault {
 impl FromStr for Fault {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (k, t) = s
-            .split_once(':')
-            .ok_or("expected KIND:TERM, e.g. kill:3")?;
+        let (k, t) = s.split_once(':').ok_or("expected KIND:TERM, e.g. kill:3")?;
         let kind = match k {
             "kill" => FaultKind::Kill,
             "garbage" => FaultKind::Garbage,
@@ -46,9 +44,15 @@ impl FromStr for Fault {
             "wrong-index" => FaultKind::WrongIndex,
             "exit" => FaultKind::Exit,
             "hang" => FaultKind::Hang,
-            _ => return Err(format!("unknown fault {k:?} (kill, garbage, short, wrong-index, exit, hang)")),
+            _ => {
+                return Err(format!(
+                    "unknown fault {k:?} (kill, garbage, short, wrong-index, exit, hang)"
+                ))
+            }
         };
-        let term = t.parse().map_err(|_| format!("term {t:?} is not a number"))?;
+        let term = t
+            .parse()
+            .map_err(|_| format!("term {t:?} is not a number"))?;
         Ok(Fault { kind, term })
     }
 }
@@ -59,7 +63,19 @@ pub struct Job {
     pub abs_x: f64,
     /// CPU time to burn per term (a stand-in for a costlier sub-task).
     pub work: Duration,
+    /// Mean time to sleep per term (an I/O-bound sub-task): term i sleeps a fixed
+    /// pseudo-random duration in [0, 2 * sleep), so results arrive spread out.
+    pub sleep: Duration,
     pub fault: Option<Fault>,
+}
+
+/// The sleep of term `i`: `2 * mean * h(i)`, h a hash of i scaled to [0, 1).
+pub fn sleep_of(mean: Duration, i: u32) -> Duration {
+    let h = u64::from(i)
+        .wrapping_add(1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        >> 11;
+    mean.mul_f64(2.0 * (h as f64 / (1u64 << 53) as f64))
 }
 
 fn write_all(fd: &OwnedFd, mut buf: &[u8]) -> Result<(), Errno> {
@@ -78,6 +94,9 @@ fn answer(out: &OwnedFd, job: &Job, i: u32) -> Result<(), i32> {
     if !job.work.is_zero() {
         crate::sys::clock::burn_cpu(job.work);
     }
+    if !job.sleep.is_zero() {
+        std::thread::sleep(sleep_of(job.sleep, i));
+    }
     let value = term(job.abs_x, i);
     let fault = job.fault.filter(|f| f.term == i).map(|f| f.kind);
     let frame = match fault {
@@ -92,7 +111,11 @@ fn answer(out: &OwnedFd, job: &Job, i: u32) -> Result<(), i32> {
         Some(FaultKind::WrongIndex) => encode_result(i + 1, value),
         _ => encode_result(i, value),
     };
-    let len = if fault == Some(FaultKind::Short) { 10 } else { RESULT_LEN };
+    let len = if fault == Some(FaultKind::Short) {
+        10
+    } else {
+        RESULT_LEN
+    };
     write_all(out, &frame[..len]).map_err(|_| 1)?;
     match fault {
         Some(FaultKind::Exit) => Err(3),

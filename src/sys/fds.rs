@@ -15,8 +15,9 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 /// of the parent's (now closed) descriptors ever runs in the child.
 pub fn isolate(keep: &[RawFd], body: impl FnOnce(Vec<OwnedFd>) -> i32) -> ! {
     let code = match move_to_front(keep) {
-        Ok(fds) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(fds)))
-            .unwrap_or(101),
+        Ok(fds) => {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(fds))).unwrap_or(101)
+        }
         Err(_) => 102,
     };
     super::process::exit_now(code)
@@ -50,5 +51,7 @@ fn move_to_front(keep: &[RawFd]) -> io::Result<Vec<OwnedFd>> {
 /// How many descriptors this process has open (entries of /proc/self/fd, minus the one used
 /// to read the directory).
 pub fn open_count() -> io::Result<usize> {
-    Ok(std::fs::read_dir("/proc/self/fd")?.count().saturating_sub(1))
+    Ok(std::fs::read_dir("/proc/self/fd")?
+        .count()
+        .saturating_sub(1))
 }

@@ -16,6 +16,10 @@ pub fn readable(fd: RawFd) -> libc::pollfd {
 /// entries have a non-zero `revents`.
 pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
     // SAFETY: `fds` is a writable array of `fds.len()` pollfd structures.
-    let n = syscall!(poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms))?;
+    let n = syscall!(poll(
+        fds.as_mut_ptr(),
+        fds.len() as libc::nfds_t,
+        timeout_ms
+    ))?;
     Ok(n as usize)
 }
