@@ -4,20 +4,24 @@
 //! The README section "Benchmarks" says what each group measures; `scripts/bench-table.sh`
 //! turns the results into its table.
 //!
-//! Order matters for one reason: `handoff` forks, which herd allows only in a single-threaded
-//! process, so it runs before the modules that start `herd serve` children (each of which has
-//! reader threads until it is dropped).
+//! Order matters for one reason: `handoff` and `series` fork, which herd allows only in a
+//! single-threaded process, so they run before the modules that start `herd serve` children
+//! (each of which has reader threads until it is dropped).
 use criterion::criterion_main;
 
 mod accept_path;
 mod handoff;
 mod locks;
+mod series;
 mod server;
 mod wakeup;
+
+criterion::criterion_group!(series_benches, series::benches);
 
 criterion_main!(
     locks::benches,
     handoff::benches,
+    series_benches,
     accept_path::benches,
     wakeup::benches
 );

@@ -40,6 +40,10 @@ pub enum Command {
     /// With every worker idle, make K connections one after another and print which worker
     /// took each, per strategy, with a verdict (FIFO rotation, LIFO / same worker, hash).
     Order(OrderArgs),
+    /// The task farm: fork workers that compute the terms x^i/i! of e^x, collect them over
+    /// pipes (sequentially, with select, poll or epoll), sum, and count the master's system
+    /// calls and wakeups.
+    Series(SeriesArgs),
 }
 
 /// How the server is built; shared by `serve` and `run`.
@@ -332,6 +336,43 @@ fn parse_strategy_choice(s: &str) -> Result<StrategyChoice, String> {
             let names: Vec<_> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
             format!("expected `all` or one of {}", names.join(", "))
         })
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeriesArgs {
+    /// The exponent x of e^x (|x| <= 700).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub x: f64,
+    /// Number of terms N: x^0/0! to x^(N-1)/(N-1)!.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=crate::series::MAX_TERMS as i64))]
+    pub terms: u32,
+    /// How the master collects the results.
+    #[arg(long, value_enum, default_value_t = crate::series::CollectKind::Epoll)]
+    pub collect: crate::series::CollectKind,
+    /// Worker processes; fewer than --terms makes a pool that takes indices from the master
+    /// (default: one process per term).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::series::MAX_WORKERS as i64))]
+    pub workers: Option<u32>,
+    /// Give up (kill and reap every worker) if the terms have not all arrived after this long.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// CPU time each worker burns per term, in microseconds (a costlier sub-task).
+    #[arg(long, default_value_t = 0)]
+    pub work_us: u64,
+    /// Mean time each worker sleeps per term, in microseconds (an I/O-bound sub-task; each
+    /// term sleeps a fixed pseudo-random time in [0, 2 x this), so results arrive spread out).
+    #[arg(long, default_value_t = 0)]
+    pub sleep_us: u64,
+    /// Append a row to DIR/series.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only draw DIR/series.csv as DIR/series.png and DIR/series.svg.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Fault injection for tests: KIND:TERM, KIND one of kill, garbage, short, wrong-index,
+    /// exit, hang.
+    #[arg(long, hide = true)]
+    pub fault: Option<crate::series::worker::Fault>,
 }
 
 /// `5s`, `250ms`, `1m`, `1500us`; a bare number is seconds.

@@ -20,6 +20,9 @@ pub enum Error {
     /// A run could not produce trustworthy figures.
     #[error("run: {0}")]
     Run(String),
+    /// `herd series`: a worker failed or sent something that is not its term.
+    #[error("series: {0}")]
+    Series(String),
 }
 
 impl Error {

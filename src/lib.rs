@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod order;
 pub mod report;
 pub mod run;
+pub mod series;
 pub mod server;
 pub mod strategy;
 pub mod sweep;

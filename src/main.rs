@@ -13,6 +13,7 @@ fn main() {
         Command::Report(args) => herd::report::markdown::report(&args),
         Command::Chaos(args) => herd::chaos::run::chaos(&args),
         Command::Order(args) => herd::order::run(&args),
+        Command::Series(args) => herd::series::report::run(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");

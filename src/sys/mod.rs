@@ -20,15 +20,19 @@ macro_rules! syscall {
     }};
 }
 
+pub mod alarm;
 pub mod atomic_lock;
 pub mod clock;
 pub mod epoll;
+pub mod fds;
 pub mod filelock;
 pub mod net;
 pub mod pmutex;
+pub mod poll;
 pub mod process;
 pub mod psem;
 pub mod readiness;
+pub mod select;
 pub mod shm;
 pub mod signal;
 pub mod sysv;

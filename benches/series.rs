@@ -1,0 +1,29 @@
+//! `herd series`: one whole farm (fork, collect, reap) per iteration, per collection method,
+//! one process per term and as a pool. Forks from the bench process, which must be
+//! single-threaded (herd's fork refuses otherwise). Fork and exit dominate the time; the
+//! collection-only figures and system-call counts come from `scripts/series-sweep.sh`.
+use criterion::{BenchmarkId, Criterion};
+use herd::series::{compute, CollectKind, SeriesConfig};
+use std::time::Duration;
+
+fn config(collect: CollectKind, terms: u32, workers: u32) -> SeriesConfig {
+    SeriesConfig::new(1.0, terms, Some(workers), collect).expect("valid config")
+}
+
+pub fn benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("series");
+    g.sample_size(10).measurement_time(Duration::from_secs(3));
+    for (label, terms, workers) in [("per-term-64", 64, 64), ("pool-8x256", 256, 8)] {
+        for m in CollectKind::ALL {
+            let cfg = config(m, terms, workers);
+            g.bench_with_input(BenchmarkId::new(label, m.name()), &cfg, |b, cfg| {
+                b.iter(|| {
+                    let o = compute(cfg).expect("series run");
+                    assert!(herd::series::term::relative_error(o.value, 1.0) < 1e-12);
+                    assert_eq!(o.fds_before, o.fds_after, "descriptor leak");
+                })
+            });
+        }
+    }
+    g.finish();
+}
