@@ -63,3 +63,40 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         Mode::Thread => threads::serve(&cfg),
     }
 }
+
+/// Check the strategy and its options, map the scoreboard and set up what the strategy
+/// shares: the first steps of both the process and the thread master.
+pub(crate) fn prepare(
+    cfg: &ServerConfig,
+) -> Result<
+    (
+        crate::metrics::Scoreboard,
+        crate::strategy::Shared,
+        std::net::SocketAddr,
+    ),
+    Error,
+> {
+    cfg.strategy
+        .supported()
+        .map_err(|why| Error::Usage(format!("--strategy {}: {why}", cfg.strategy)))?;
+    cfg.strategy_options
+        .check(cfg.strategy)
+        .map_err(Error::Usage)?;
+    let board = crate::metrics::Scoreboard::new(cfg.workers)
+        .map_err(|e| Error::io("mapping the scoreboard", e))?;
+    let shared = cfg
+        .strategy
+        .prepare(&cfg.listen, cfg.workers, &cfg.strategy_options)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse
+            | std::io::ErrorKind::AddrNotAvailable
+            | std::io::ErrorKind::PermissionDenied => {
+                Error::Usage(format!("--addr {}: {e}", cfg.listen.addr))
+            }
+            _ => Error::io(format!("setting up strategy {}", cfg.strategy), e),
+        })?;
+    let addr = shared
+        .local_addr()
+        .map_err(|e| Error::io("reading the bound address", e))?;
+    Ok((board, shared, addr))
+}

@@ -35,7 +35,6 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::io::{self, Write};
-use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread::ScopedJoinHandle;
@@ -48,7 +47,7 @@ const STOP_REPEAT: Duration = Duration::from_millis(100);
 
 /// Run the server with thread workers until it is told to stop.
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
-    let (board, shared, addr) = prepare(cfg)?;
+    let (board, shared, addr) = super::prepare(cfg)?;
     signal::ignore_sigpipe().map_err(|e| Error::io("ignoring SIGPIPE", e))?;
     let mask = signal::master_signals();
     signal::block(&mask).map_err(|e| Error::io("blocking signals", e))?;
@@ -82,32 +81,6 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         say(&format!("listening {addr}"))?;
         run_master(cfg, &board, &mut threads, &sfd)
     })
-}
-
-/// Check the strategy, map the scoreboard and set up what the strategy shares.
-fn prepare(cfg: &ServerConfig) -> Result<(Scoreboard, Shared, SocketAddr), Error> {
-    cfg.strategy
-        .supported()
-        .map_err(|why| Error::Usage(format!("--strategy {}: {why}", cfg.strategy)))?;
-    cfg.strategy_options
-        .check(cfg.strategy)
-        .map_err(Error::Usage)?;
-    let board = Scoreboard::new(cfg.workers).map_err(|e| Error::io("mapping the scoreboard", e))?;
-    let shared = cfg
-        .strategy
-        .prepare(&cfg.listen, cfg.workers, &cfg.strategy_options)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::AddrInUse
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::PermissionDenied => {
-                Error::Usage(format!("--addr {}: {e}", cfg.listen.addr))
-            }
-            _ => Error::io(format!("setting up strategy {}", cfg.strategy), e),
-        })?;
-    let addr = shared
-        .local_addr()
-        .map_err(|e| Error::io("reading the bound address", e))?;
-    Ok((board, shared, addr))
 }
 
 /// How a worker thread ended: `exit 0` (stopped), `error: ...` or `panic: ...`.

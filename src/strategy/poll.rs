@@ -14,7 +14,7 @@
 //!
 //! See poll(2), accept(2).
 use super::ready::{interrupted_is_false, ReadyAcceptor, SharedSocket, Wait};
-use crate::sys::readiness::poll_readable;
+use crate::sys::poll::poll_readable;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 

@@ -13,7 +13,7 @@
 //!
 //! See select(2) (BUGS: FD_SETSIZE), accept(2).
 use super::ready::{interrupted_is_false, ReadyAcceptor, SharedSocket, Wait};
-use crate::sys::readiness::{select_can_watch, select_readable};
+use crate::sys::select::{select_can_watch, select_readable};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 

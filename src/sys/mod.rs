@@ -31,7 +31,6 @@ pub mod pmutex;
 pub mod poll;
 pub mod process;
 pub mod psem;
-pub mod readiness;
 pub mod select;
 pub mod shm;
 pub mod signal;

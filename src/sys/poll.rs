@@ -23,3 +23,8 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
     ))?;
     Ok(n as usize)
 }
+
+/// Block until `fd` is readable. Fails with `Interrupted` when a signal arrives.
+pub fn poll_readable(fd: RawFd) -> io::Result<()> {
+    poll(&mut [readable(fd)], -1).map(drop)
+}

@@ -1,4 +1,6 @@
-//! select(2) without glibc's `fd_set`.
+//! select(2): with glibc's `fd_set` as servers use it ([`select_readable`], one descriptor,
+//! bounded by FD_SETSIZE) and without it ([`select_read`]).
+//!
 //!
 //! glibc's `fd_set` is a fixed 1024-bit array (`FD_SETSIZE`) and `FD_SET(fd)` with
 //! `fd >= 1024` is undefined behaviour: it writes past the array. The kernel has no such limit:
@@ -77,4 +79,55 @@ pub fn select_read(set: &mut FdBits, nfds: RawFd, timeout: Duration) -> io::Resu
         null
     ))?;
     Ok(n as usize)
+}
+
+/// Whether select(2) can watch `fd`: an fd_set has FD_SETSIZE bits, and FD_SET on a larger
+/// descriptor writes past the end of the set.
+pub fn select_can_watch(fd: RawFd) -> io::Result<()> {
+    if fd < 0 || fd as usize >= libc::FD_SETSIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "select() cannot watch descriptor {fd}: FD_SETSIZE is {}",
+                libc::FD_SETSIZE
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Block in select(2) until `fd` is readable. Fails with `Interrupted` when a signal arrives,
+/// and with `InvalidInput` (before any call) when `fd` does not fit in an fd_set.
+pub fn select_readable(fd: RawFd) -> io::Result<()> {
+    select_can_watch(fd)?;
+    // SAFETY: an all-zero fd_set is a valid empty set (FD_ZERO makes it one anyway).
+    let mut set: libc::fd_set = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid fd_set and 0 <= fd < FD_SETSIZE was checked above.
+    unsafe {
+        libc::FD_ZERO(&mut set);
+        libc::FD_SET(fd, &mut set);
+    }
+    // SAFETY: `set` is valid for the call; null write/except sets and timeout are allowed.
+    syscall!(select(
+        fd + 1,
+        &mut set,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut()
+    ))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_refuses_descriptors_beyond_fd_setsize() {
+        assert!(select_can_watch(0).is_ok());
+        assert!(select_can_watch(libc::FD_SETSIZE as RawFd - 1).is_ok());
+        let e = select_readable(libc::FD_SETSIZE as RawFd).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(select_can_watch(-1).is_err());
+    }
 }

@@ -80,28 +80,8 @@ pub(super) struct Ctx<'a> {
 
 /// Run the server until it is told to stop.
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
-    cfg.strategy
-        .supported()
-        .map_err(|why| Error::Usage(format!("--strategy {}: {why}", cfg.strategy)))?;
-    cfg.strategy_options
-        .check(cfg.strategy)
-        .map_err(Error::Usage)?;
-    let board = Scoreboard::new(cfg.workers).map_err(|e| Error::io("mapping the scoreboard", e))?;
+    let (board, mut shared, addr) = super::prepare(cfg)?;
     fault::install_shared().map_err(|e| Error::io("mapping the fault word", e))?;
-    let mut shared = cfg
-        .strategy
-        .prepare(&cfg.listen, cfg.workers, &cfg.strategy_options)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::AddrInUse
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::PermissionDenied => {
-                Error::Usage(format!("--addr {}: {e}", cfg.listen.addr))
-            }
-            _ => Error::io(format!("setting up strategy {}", cfg.strategy), e),
-        })?;
-    let addr = shared
-        .local_addr()
-        .map_err(|e| Error::io("reading the bound address", e))?;
 
     // Block the master's signals before forking: the workers inherit the mask and unblock what
     // they handle, and nothing arrives before the signalfd exists.
