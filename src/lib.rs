@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod error;
 pub mod load;
+pub mod loadcmd;
 pub mod metrics;
 pub mod report;
 pub mod run;

@@ -8,6 +8,8 @@ fn main() {
         Command::Serve(args) => herd::server::master::serve(&args.server.config(args.addr)),
         Command::Run(args) => herd::run::run(&args),
         Command::Strategies => herd::report::table::print_strategies(),
+        Command::Load(args) => herd::loadcmd::load(&args),
+        Command::Merge(args) => herd::loadcmd::merge(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");
