@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn splits_host_port_and_path() {
-        let s = |u: &str| split(u).map(|(h, p, a, path)| (h, p, a, path)).ok();
+        let s = |u: &str| split(u).ok();
         assert_eq!(
             s("http://127.0.0.1:8080/x/y?z=1"),
             Some((
