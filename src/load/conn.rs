@@ -105,6 +105,8 @@ impl Conn {
                     }
                 }
                 self.state = State::Reading;
+                // The response cannot be there yet; its arrival is a new edge.
+                return Ok(Step::Pending);
             }
             let Some(resp) = self.read_response(buf, last)? else {
                 return Ok(Step::Pending);
