@@ -161,7 +161,8 @@ pub struct RunArgs {
     /// Load before the measurement starts, not counted (0s: none).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub warmup: Duration,
-    /// Append rows to DIR/runs.csv, DIR/workers.csv and DIR/latency.csv.
+    /// Append rows to DIR/runs.csv, DIR/workers.csv and DIR/latency.csv, histograms to
+    /// DIR/hist/RUN_ID.hlog.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
