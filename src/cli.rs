@@ -192,11 +192,12 @@ pub struct MergeArgs {
     pub files: Vec<PathBuf>,
 }
 
-/// A connection rate: a finite number above 0.
+/// A connection rate: above 0 and at most 10 million per second (far beyond what one client
+/// host can start; the bound keeps a schedule's bookkeeping finite).
 pub fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        Ok(_) => Err("must be above 0 connections per second".into()),
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e7 => Ok(r),
+        Ok(_) => Err("must be above 0 and at most 10000000 connections per second".into()),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -252,6 +252,7 @@ fn bad_load_input_is_a_usage_error() {
     expect_usage_error(&["load", "--url", &dead, "--rate", "0"], "--rate");
     expect_usage_error(&["run", "--rate", "0"], "--rate");
     expect_usage_error(&["run", "--rate=-5"], "--rate");
+    expect_usage_error(&["run", "--rate", "1e12"], "--rate");
     expect_usage_error(&["load", "--url", "https://127.0.0.1/"], "--url");
     expect_usage_error(
         &["load", "--url", &dead, "--concurrency", "100000"],
