@@ -26,6 +26,7 @@ pub fn load(args: &LoadCmdArgs) -> Result<(), Error> {
     let phase = load::run_phase(&cfg, args.load.duration, args.load.requests, &abort)?;
     let report = Report {
         strategy: "",
+        mode: "",
         workers: 0,
         work_us: 0,
         sleep_us: 0,

@@ -67,6 +67,7 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     let delta = after.since(&before);
     let report = Report {
         strategy: args.server.strategy.name(),
+        mode: "process",
         workers: args.server.workers as usize,
         work_us: args.server.work_us,
         sleep_us: args.server.sleep_us,
@@ -79,6 +80,8 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
 /// What a run reports besides the client's figures: the server's, when it was measured.
 pub struct Report<'a> {
     pub strategy: &'a str,
+    /// `process` (worker processes); empty for `herd load`.
+    pub mode: &'a str,
     pub workers: usize,
     pub work_us: u64,
     pub sleep_us: u64,
@@ -104,7 +107,7 @@ impl Report<'_> {
         let inputs = RunInputs {
             run_id: &run_id,
             strategy: self.strategy,
-            mode: "process",
+            mode: self.mode,
             workers: self.workers,
             concurrency: cfg.concurrency,
             client_threads: phase.threads,
