@@ -8,6 +8,7 @@ pub mod chaos;
 pub mod cli;
 pub mod error;
 pub mod load;
+pub mod loadcmd;
 pub mod metrics;
 pub mod order;
 pub mod report;

@@ -14,6 +14,8 @@ fn main() {
         Command::Chaos(args) => herd::chaos::run::chaos(&args),
         Command::Order(args) => herd::order::run(&args),
         Command::Series(args) => herd::series::report::run(&args),
+        Command::Load(args) => herd::loadcmd::load(&args),
+        Command::Merge(args) => herd::loadcmd::merge(&args),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");

@@ -3,7 +3,8 @@
 //! the server, and reports the difference: the server's counters cover exactly the measured
 //! connections, so `accepted` can be checked against the client's count.
 use crate::cli::RunArgs;
-use crate::load::{self, LoadConfig};
+use crate::load::{self, LoadConfig, PhaseResult};
+use crate::metrics::Snapshot;
 use crate::report::csv::ResultFiles;
 use crate::report::row::{latency_rows, HostInfo, RunInputs, RunRow, WorkerRow};
 use crate::report::table;
@@ -32,9 +33,14 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
         std::fs::File::create(t)
             .map_err(|e| Error::Usage(format!("--trace {}: {e}", t.display())))?;
     }
-    let concurrency = args.load.concurrency as usize;
-    let threads = args.load.client_threads.map(|t| t as usize);
-    LoadConfig::new(args.addr, concurrency, threads, args.load.timeout).check_fds()?;
+    // The address is a placeholder until the server says where it listens.
+    LoadConfig::from_args(args.addr, &args.load)?;
+    if args.load.requests_per_conn > args.server.max_requests_per_conn {
+        return Err(Error::Usage(format!(
+            "--requests-per-conn {}: above --max-requests-per-conn {}, so the server would close connections early",
+            args.load.requests_per_conn, args.server.max_requests_per_conn
+        )));
+    }
     args.server
         .strategy
         .supported()
@@ -44,7 +50,7 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     let mut serve_args = args.server.to_args();
     serve_args.push(format!("--addr={}", args.addr));
     let mut server = ServerChild::start(&exe, &serve_args, true)?;
-    let mut cfg = LoadConfig::new(server.addr, concurrency, threads, args.load.timeout);
+    let mut cfg = LoadConfig::from_args(server.addr, &args.load)?;
     // Tracing: tell the server when each connection started, for its accept-queue delay.
     cfg.send_connect_ns = args.server.trace.is_some();
     let abort = server.gone().clone();
@@ -54,6 +60,7 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
         check_server(&mut server, "during the warmup")?;
     }
     let before = server.snapshot()?;
+    let started = SystemTime::now();
     let phase = load::run_phase(&cfg, args.load.duration, args.load.requests, &abort)?;
     check_server(&mut server, "during the measurement")?;
     let after = server.snapshot()?;
@@ -65,47 +72,109 @@ pub fn measure(args: &RunArgs) -> Result<RunOutcome, Error> {
     }
 
     let delta = after.since(&before);
-    let host = HostInfo::detect();
-    let run_id = new_run_id();
-    let strategy = args.server.strategy.name();
-    let inputs = RunInputs {
-        run_id: &run_id,
-        strategy,
+    let report = Report {
+        strategy: args.server.strategy.name(),
         mode: args.server.mode.name(),
         workers: args.server.workers as usize,
-        concurrency,
-        client_threads: phase.threads,
         work_us: args.server.work_us,
         sleep_us: args.server.sleep_us,
-        elapsed_s: phase.elapsed.as_secs_f64(),
-        client: &phase.stats,
-        server: &delta,
-        host: &host,
+        target: format!("http://{}/", server.addr),
+        server: Some(&delta),
     };
-    let row = RunRow::build(&inputs, timestamp());
-    let workers: Vec<WorkerRow> = delta
-        .workers
-        .iter()
-        .map(|w| WorkerRow::build(&inputs, w))
-        .collect();
-    if let Some(f) = files.as_mut() {
-        f.runs.append(&row)?;
-        for w in &workers {
-            f.workers.append(w)?;
+    report.record(&cfg, &phase, started, files.as_mut())
+}
+
+/// What a run reports besides the client's figures: the server's, when it was measured.
+pub struct Report<'a> {
+    pub strategy: &'a str,
+    /// `process` (worker processes); empty for `herd load`.
+    pub mode: &'a str,
+    pub workers: usize,
+    pub work_us: u64,
+    pub sleep_us: u64,
+    /// The URL loaded.
+    pub target: String,
+    /// The server's counters over the measured phase; `None` for `herd load`.
+    pub server: Option<&'a Snapshot>,
+}
+
+impl Report<'_> {
+    /// Build the rows of a measured phase and append them (and the histogram log) to `files`.
+    /// Shared by `herd run` and `herd load`.
+    pub fn record(
+        &self,
+        cfg: &LoadConfig,
+        phase: &PhaseResult,
+        started: SystemTime,
+        files: Option<&mut ResultFiles>,
+    ) -> Result<RunOutcome, Error> {
+        let host = HostInfo::detect();
+        let run_id = new_run_id();
+        let none = Snapshot::default();
+        let inputs = RunInputs {
+            run_id: &run_id,
+            strategy: self.strategy,
+            mode: self.mode,
+            workers: self.workers,
+            concurrency: cfg.concurrency,
+            client_threads: phase.threads,
+            work_us: self.work_us,
+            sleep_us: self.sleep_us,
+            elapsed_s: phase.elapsed.as_secs_f64(),
+            client: &phase.stats,
+            server: self.server.unwrap_or(&none),
+            host: &host,
+        };
+        let mut row = RunRow::build(&inputs, timestamp());
+        let measured = self.server.is_some();
+        load::report::fill_run(
+            &mut row,
+            cfg,
+            &phase.stats,
+            inputs.elapsed_s,
+            &self.target,
+            measured,
+        );
+        let mut workers: Vec<WorkerRow> = match self.server {
+            Some(d) => d
+                .workers
+                .iter()
+                .map(|w| WorkerRow::build(&inputs, w))
+                .collect(),
+            // Against another server, a worker is known only from X-Herd-Worker headers.
+            None => (0..phase.stats.per_worker.len())
+                .map(|w| WorkerRow {
+                    run_id: run_id.clone(),
+                    strategy: self.strategy.to_string(),
+                    worker: w as u64,
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        for w in &mut workers {
+            load::report::fill_worker(w, &phase.stats);
         }
-        let s = &phase.stats;
-        for (metric, h) in [
-            ("latency", &s.latency),
-            ("connect", &s.connect),
-            ("accept_delay", &s.accept_delay),
-        ] {
-            for r in latency_rows(&inputs, metric, h) {
-                f.latency.append(&r)?;
+        if let Some(f) = files {
+            f.runs.append(&row)?;
+            for w in &workers {
+                f.workers.append(w)?;
             }
+            for (metric, h) in load::report::histograms(&phase.stats) {
+                for r in latency_rows(&inputs, metric, h) {
+                    f.latency.append(&r)?;
+                }
+            }
+            f.flush()?;
+            let path = f.dir.join("hist").join(format!("{run_id}.hlog"));
+            let comment = format!(
+                "herd run_id={run_id} strategy={} target={} arrivals={}",
+                self.strategy, self.target, row.arrivals
+            );
+            let hists = load::report::histograms(&phase.stats);
+            load::hlog::write(&path, &comment, started, phase.elapsed, &hists)?;
         }
-        f.flush()?;
+        Ok(RunOutcome { row, workers })
     }
-    Ok(RunOutcome { row, workers })
 }
 
 /// Fail the run if the server died or lost a worker: its figures would not be comparable.
@@ -123,7 +192,7 @@ fn check_server(server: &mut ServerChild, when: &str) -> Result<(), Error> {
 }
 
 /// A run id that sorts by time and does not collide between concurrent runs.
-fn new_run_id() -> String {
+pub fn new_run_id() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

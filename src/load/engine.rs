@@ -1,17 +1,26 @@
-//! One client thread: an edge-triggered event loop (mio) over its share of the connections.
-//! Each connection connects without blocking, sends one request, reads the response to EOF
-//! and closes; then its slot starts the next (closed loop) until the phase ends. After the end
-//! no connection is started and those in flight finish or time out, so the server's counters
-//! can be read while the client is quiet.
-use super::http::{parse_response, Parsed};
+//! One client thread: an edge-triggered event loop (mio) over its share of the connection
+//! slots, paced by a [`Pacing`]. Closed loop: every free slot starts a connection at once.
+//! Open loop: a slot starts a connection when the schedule says so; when no slot is free (the
+//! `--concurrency` cap) or the thread is simply behind, the start is late and the lateness is
+//! measured, while latency still counts from the intended start. A timerfd wakes the loop at
+//! the next intended start with nanosecond resolution (epoll_wait's timeout is whole ms).
+//! After the phase's end no connection is started and those in flight finish or time out, so
+//! the server's counters can be read while the client is quiet.
+use super::conn::{Conn, Requests, Step};
+use super::pacing::{Pacing, Schedule};
+use super::progress::Progress;
 use super::source::SourceAddrs;
 use super::stats::{ErrorKind, Stats};
 use super::LoadConfig;
 use crate::sys::clock::monotonic_ns;
 use mio::net::TcpStream;
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use socket2::{Domain, Socket, Type};
-use std::io::{self, Read, Write};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// How often timeouts are checked and how long one poll may sleep.
@@ -19,26 +28,33 @@ const TICK_NS: u64 = 10_000_000;
 /// After a connection could not even be started (no port, no descriptor), its slot waits this
 /// long before trying again, so a broken client environment does not spin.
 const RETRY_NS: u64 = 1_000_000;
-/// A response larger than this is refused as bad.
-const MAX_RESPONSE: usize = 64 * 1024;
+/// How often a thread hands its figures to the progress line.
+const PUBLISH_NS: u64 = 250_000_000;
+/// The token of the pacing timer (slots use 0..conns).
+const TIMER: Token = Token(usize::MAX);
 
 /// What every thread of a phase shares.
 pub struct PhaseCtx<'a> {
     pub cfg: &'a LoadConfig,
-    pub request: &'a [u8],
+    pub requests: &'a Requests,
+    /// CLOCK_MONOTONIC when the phase started: the schedule's origin.
+    pub start_ns: u64,
     /// CLOCK_MONOTONIC after which no connection is started.
     pub end_ns: u64,
     /// Connections that may still be started, if the phase is bounded by count.
     pub budget: Option<&'a AtomicU64>,
     /// Raised when the run must end early (the server died).
     pub abort: &'a AtomicBool,
+    pub progress: Option<&'a Progress>,
 }
 
 impl PhaseCtx<'_> {
-    fn may_start(&self, now: u64) -> bool {
-        if now >= self.end_ns || self.abort.load(Ordering::Relaxed) {
-            return false;
-        }
+    fn over(&self, now: u64) -> bool {
+        now >= self.end_ns || self.abort.load(Ordering::Relaxed)
+    }
+
+    /// Take one connection from the budget; false once it is spent.
+    fn take_budget(&self) -> bool {
         match self.budget {
             None => true,
             Some(b) => b
@@ -48,23 +64,12 @@ impl PhaseCtx<'_> {
     }
 }
 
-enum State {
-    Connecting,
-    Writing(usize),
-    Reading,
-}
-
-struct Conn {
-    stream: TcpStream,
-    state: State,
-    /// When the schedule meant this connection to start (closed loop: when it did).
-    t_intended: u64,
-    t_start: u64,
-    deadline: u64,
-}
-
-/// Run one thread's `conns` connections until the phase ends; return what it measured.
+/// Run one thread's `conns` slots until the phase ends; return what it measured.
 pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> io::Result<Stats> {
+    let mut pacing = ctx
+        .cfg
+        .shape
+        .pacing(thread, threads, ctx.start_ns, ctx.end_ns);
     let mut ev = EventLoop {
         ctx,
         poll: Poll::new()?,
@@ -74,21 +79,34 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
         free: (0..conns).rev().collect(),
         cooling: Vec::new(),
         active: 0,
+        budget_spent: false,
         sources: SourceAddrs::new(ctx.cfg.rotate_sources, thread, threads),
         stats: Stats::default(),
     };
+    let timer = match pacing {
+        Pacing::Open(_) => Some(Timer::new(&ev.poll)?),
+        Pacing::Closed => None,
+    };
+    let mut next_publish = monotonic_ns() + PUBLISH_NS;
     let mut events = Events::with_capacity(1024);
     let mut next_tick = monotonic_ns() + TICK_NS;
     loop {
         let now = monotonic_ns();
-        ev.start_free(now);
-        if ev.active == 0 && (now >= ctx.end_ns || ctx.abort.load(Ordering::Relaxed)) {
+        ev.uncool(now);
+        let starting = match &mut pacing {
+            Pacing::Closed => ev.start_closed(now),
+            Pacing::Open(s) => ev.start_scheduled(s, now),
+        };
+        if ev.active == 0 && !starting {
             break;
         }
-        if ev.active == 0 && ev.free.is_empty() && ev.cooling.is_empty() {
-            break; // budget exhausted
+        let mut wait = next_tick.saturating_sub(now).min(TICK_NS);
+        if let (Pacing::Open(s), Some(timer)) = (&pacing, &timer) {
+            if let Some(t) = s.peek().filter(|_| !ev.free.is_empty()) {
+                wait = wait.min(t.saturating_sub(now));
+                timer.arm(t)?;
+            }
         }
-        let wait = next_tick.saturating_sub(now).min(TICK_NS);
         match ev
             .poll
             .poll(&mut events, Some(std::time::Duration::from_nanos(wait)))
@@ -97,16 +115,72 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        for event in events.iter() {
-            ev.on_event(event.token().0);
+        for (n, event) in events.iter().enumerate() {
+            if event.token() != TIMER {
+                ev.on_event(event.token().0);
+            }
+            // Open loop: a long batch of events must not delay due starts.
+            if n % 16 == 15 {
+                if let Pacing::Open(s) = &mut pacing {
+                    ev.start_scheduled(s, monotonic_ns());
+                }
+            }
         }
         let now = monotonic_ns();
         if now >= next_tick {
             ev.expire(now);
             next_tick = now + TICK_NS;
+            if let Some(p) = ctx.progress.filter(|_| now >= next_publish) {
+                p.publish(thread, &ev.stats);
+                next_publish = now + PUBLISH_NS;
+            }
         }
     }
+    if let Some(p) = ctx.progress {
+        p.publish(thread, &ev.stats);
+    }
     Ok(ev.stats)
+}
+
+/// A one-shot CLOCK_MONOTONIC timerfd in the poll, re-armed only when the target changes.
+struct Timer {
+    fd: TimerFd,
+    armed: std::cell::Cell<u64>,
+}
+
+impl Timer {
+    fn new(poll: &Poll) -> io::Result<Self> {
+        let fd = TimerFd::new(
+            ClockId::CLOCK_MONOTONIC,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )
+        .map_err(io::Error::from)?;
+        poll.registry().register(
+            &mut SourceFd(&fd.as_fd().as_raw_fd()),
+            TIMER,
+            Interest::READABLE,
+        )?;
+        Ok(Timer {
+            fd,
+            armed: std::cell::Cell::new(0),
+        })
+    }
+
+    /// Fire at `t_ns` (absolute). Setting the timer also clears a past expiry, so the
+    /// edge-triggered registration fires again.
+    fn arm(&self, t_ns: u64) -> io::Result<()> {
+        if self.armed.get() == t_ns {
+            return Ok(());
+        }
+        self.armed.set(t_ns);
+        let ts = TimeSpec::from(std::time::Duration::from_nanos(t_ns.max(1)));
+        self.fd
+            .set(
+                Expiration::OneShot(ts),
+                TimerSetTimeFlags::TFD_TIMER_ABSTIME,
+            )
+            .map_err(io::Error::from)
+    }
 }
 
 struct EventLoop<'a> {
@@ -114,45 +188,82 @@ struct EventLoop<'a> {
     poll: Poll,
     slots: Vec<Option<Conn>>,
     bufs: Vec<Vec<u8>>,
-    /// Per-connection requests, when each carries its connect time (`send_connect_ns`).
+    /// Per-connection first requests, when each carries its connect time (`send_connect_ns`).
     reqs: Vec<Vec<u8>>,
     free: Vec<usize>,
     /// Slots waiting out RETRY_NS after a failed start: (slot, retry time).
     cooling: Vec<(usize, u64)>,
     active: usize,
+    budget_spent: bool,
     sources: SourceAddrs,
     stats: Stats,
 }
 
 impl EventLoop<'_> {
-    fn start_free(&mut self, now: u64) {
+    fn uncool(&mut self, now: u64) {
         if !self.cooling.is_empty() {
             let (ready, wait): (Vec<_>, Vec<_>) =
                 self.cooling.drain(..).partition(|&(_, t)| t <= now);
             self.cooling = wait;
             self.free.extend(ready.into_iter().map(|(i, _)| i));
         }
+    }
+
+    /// Closed loop: start a connection in every free slot. Whether more may start later.
+    fn start_closed(&mut self, now: u64) -> bool {
+        if self.ctx.over(now) || self.budget_spent {
+            return false;
+        }
         while let Some(&i) = self.free.last() {
-            if !self.ctx.may_start(now) {
-                if self.ctx.budget.is_some()
-                    && now < self.ctx.end_ns
-                    && !self.ctx.abort.load(Ordering::Relaxed)
-                {
-                    // Count budget spent: this slot will never start again.
-                    self.free.clear();
-                }
-                return;
+            if !self.ctx.take_budget() {
+                self.budget_spent = true;
+                return false;
             }
             self.free.pop();
-            match self.open(i, now) {
-                Ok(conn) => {
-                    self.slots[i] = Some(conn);
-                    self.active += 1;
-                }
-                Err(e) => {
-                    self.stats.error(ErrorKind::from_io(&e));
-                    self.cooling.push((i, now + RETRY_NS));
-                }
+            self.start(i, now, now);
+        }
+        true
+    }
+
+    /// Open loop: start every due connection a free slot allows. Whether more may start.
+    fn start_scheduled(&mut self, sched: &mut Schedule, now: u64) -> bool {
+        if self.ctx.over(now) {
+            // The phase is over: what is still scheduled is never started. Each counts as late
+            // by the time it waited, so a generator that fell behind cannot hide it.
+            while let Some(t) = sched.peek() {
+                self.stats.record_lateness(now.saturating_sub(t));
+                self.stats.unstarted_conns += 1;
+                sched.advance();
+            }
+            return false;
+        }
+        while let Some(t) = sched.peek().filter(|&t| t <= now) {
+            let Some(i) = self.free.pop() else { break };
+            if !self.ctx.take_budget() {
+                sched.stop();
+                self.free.push(i);
+                break;
+            }
+            sched.advance();
+            let started = self.start(i, t, monotonic_ns());
+            self.stats.record_lateness(started.saturating_sub(t));
+        }
+        sched.peek().is_some()
+    }
+
+    /// Open a connection in slot `i`; returns its connect() time.
+    fn start(&mut self, i: usize, intended: u64, now: u64) -> u64 {
+        match self.open(i, intended) {
+            Ok(conn) => {
+                let t = conn.t_start();
+                self.slots[i] = Some(conn);
+                self.active += 1;
+                t
+            }
+            Err(e) => {
+                self.stats.error(ErrorKind::from_io(&e));
+                self.cooling.push((i, now + RETRY_NS));
+                now
             }
         }
     }
@@ -170,7 +281,7 @@ impl EventLoop<'_> {
         }
         let t_start = monotonic_ns();
         if cfg.send_connect_ns {
-            super::http::with_connect_ns(&mut self.reqs[i], self.ctx.request, t_start);
+            super::http::with_connect_ns(&mut self.reqs[i], self.ctx.requests.first(), t_start);
         }
         match sock.connect(&cfg.target.into()) {
             Ok(()) => {}
@@ -184,101 +295,21 @@ impl EventLoop<'_> {
             Interest::READABLE | Interest::WRITABLE,
         )?;
         self.bufs[i].clear();
-        Ok(Conn {
-            stream,
-            state: State::Connecting,
-            t_intended: intended.min(t_start),
-            t_start,
-            deadline: t_start + cfg.timeout.as_nanos() as u64,
-        })
+        let deadline = t_start + cfg.timeout.as_nanos() as u64;
+        Ok(Conn::new(stream, intended, t_start, deadline))
     }
 
     fn on_event(&mut self, i: usize) {
-        match self.advance(i) {
-            Ok(None) => {}
-            Ok(Some(eof_parse)) => self.finish(i, eof_parse),
+        let Some(conn) = self.slots.get_mut(i).and_then(Option::as_mut) else {
+            return;
+        };
+        let first = self.ctx.cfg.send_connect_ns.then(|| &self.reqs[i][..]);
+        match conn.advance(&mut self.bufs[i], self.ctx.requests, first, &mut self.stats) {
+            Ok(Step::Pending) => {}
+            Ok(Step::Finished) => {
+                self.release(i);
+            }
             Err(kind) => self.fail(i, kind),
-        }
-    }
-
-    /// Move connection `i` as far as it can go. `Ok(Some(parsed))` when the server closed.
-    fn advance(&mut self, i: usize) -> Result<Option<Parsed>, ErrorKind> {
-        let request: &[u8] = if self.ctx.cfg.send_connect_ns {
-            &self.reqs[i]
-        } else {
-            self.ctx.request
-        };
-        let Some(conn) = self.slots[i].as_mut() else {
-            return Ok(None);
-        };
-        let io_err = |e: io::Error| ErrorKind::from_io(&e);
-        if let State::Connecting = conn.state {
-            if let Some(e) = conn.stream.take_error().map_err(io_err)? {
-                return Err(ErrorKind::from_io(&e));
-            }
-            match conn.stream.peer_addr() {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(None),
-                Err(e) => return Err(ErrorKind::from_io(&e)),
-            }
-            let _ = self
-                .stats
-                .connect
-                .record(monotonic_ns().saturating_sub(conn.t_start).max(1));
-            conn.state = State::Writing(0);
-        }
-        if let State::Writing(mut off) = conn.state {
-            while off < request.len() {
-                match conn.stream.write(&request[off..]) {
-                    Ok(n) => off += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        conn.state = State::Writing(off);
-                        return Ok(None);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(io_err(e)),
-                }
-            }
-            conn.state = State::Reading;
-        }
-        let buf = &mut self.bufs[i];
-        let mut chunk = [0u8; 4096];
-        loop {
-            match conn.stream.read(&mut chunk) {
-                Ok(0) => return Ok(Some(parse_response(buf, true))),
-                Ok(n) => {
-                    if buf.len() + n > MAX_RESPONSE {
-                        return Err(ErrorKind::BadResponse);
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_err(e)),
-            }
-        }
-    }
-
-    /// The server closed: a complete good response is a success.
-    fn finish(&mut self, i: usize, parsed: Parsed) {
-        let resp = match parsed {
-            Parsed::Complete(r) if r.len == self.bufs[i].len() => r,
-            Parsed::Complete(_) | Parsed::Bad => return self.fail(i, ErrorKind::BadResponse),
-            Parsed::Incomplete => return self.fail(i, ErrorKind::ShortResponse),
-        };
-        let Some(conn) = self.release(i) else { return };
-        let now = monotonic_ns();
-        let s = &mut self.stats;
-        s.ok += 1;
-        let _ = s.latency.record(now.saturating_sub(conn.t_intended).max(1));
-        let _ = s
-            .raw_latency
-            .record(now.saturating_sub(conn.t_start).max(1));
-        if let Some(w) = resp.worker {
-            s.count_worker(w);
-        }
-        if let Some(a) = resp.accept_ns {
-            let _ = s.accept_delay.record(a.saturating_sub(conn.t_start).max(1));
         }
     }
 

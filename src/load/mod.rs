@@ -1,16 +1,26 @@
 //! The load generator: connections over a few client threads, each an event loop, measured
 //! into HDR histograms. [`run_phase`] drives one bounded phase (warmup or measurement) and
-//! returns when every connection it started has finished.
+//! returns when every connection it started has finished. The same code serves `herd run`
+//! (against its own `herd serve` child) and `herd load --url` (against any HTTP/1.1 server).
+pub mod conn;
 pub mod engine;
+pub mod hlog;
 pub mod http;
+pub mod pacing;
+pub mod progress;
+pub mod report;
 pub mod source;
 pub mod stats;
+pub mod url;
 
+use crate::cli::LoadArgs;
 use crate::sys::clock::monotonic_ns;
 use crate::Error;
+use pacing::Shape;
 use stats::Stats;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Descriptors kept free for everything but client connections.
@@ -30,7 +40,16 @@ pub struct LoadConfig {
     /// Send the connect time as `X-Herd-Connect-Ns` in each request (for `--trace`); off by
     /// default, so that an untraced run sends the same bytes as before.
     pub send_connect_ns: bool,
+    /// Closed loop, open loop at a rate, or bursts.
+    pub shape: Shape,
+    /// Requests on each connection (keep-alive when above 1).
+    pub requests_per_conn: u32,
+    /// Show a live progress line for phases of [`PROGRESS_MIN`] or longer.
+    pub progress: bool,
 }
+
+/// Phases shorter than this get no progress line.
+pub const PROGRESS_MIN: Duration = Duration::from_secs(3);
 
 impl LoadConfig {
     /// A closed-loop configuration against `target`, with threads defaulting to one per CPU.
@@ -52,13 +71,60 @@ impl LoadConfig {
             timeout,
             rotate_sources: target.ip().is_loopback() && target.is_ipv4(),
             send_connect_ns: false,
+            shape: Shape::Closed,
+            requests_per_conn: 1,
+            progress: false,
         }
+    }
+
+    /// The configuration `--rate`, `--burst`, `--requests-per-conn` ... ask for, checked
+    /// (including the descriptor limit) before any work starts.
+    pub fn from_args(target: SocketAddr, a: &LoadArgs) -> Result<Self, Error> {
+        let mut cfg = LoadConfig::new(
+            target,
+            a.concurrency as usize,
+            a.client_threads.map(|t| t as usize),
+            a.timeout,
+        );
+        cfg.shape = match (a.rate, a.burst, a.burst_interval) {
+            (Some(rate), None, _) => Shape::Open {
+                rate,
+                arrivals: a.arrivals,
+            },
+            (None, Some(n), Some(every)) => {
+                if n > a.concurrency as u64 {
+                    return Err(Error::Usage(format!(
+                        "--burst {n}: more than --concurrency {} (the cap on connections in flight); raise --concurrency to at least {n}",
+                        a.concurrency
+                    )));
+                }
+                if every.is_zero() {
+                    return Err(Error::Usage("--burst-interval must be above 0".into()));
+                }
+                Shape::Burst {
+                    n,
+                    interval_ns: every.as_nanos() as u64,
+                }
+            }
+            (None, Some(_), None) => {
+                return Err(Error::Usage("--burst needs --burst-interval".into()))
+            }
+            (Some(_), Some(_), _) => {
+                return Err(Error::Usage("--rate and --burst exclude each other".into()))
+            }
+            (None, None, _) => Shape::Closed,
+        };
+        cfg.requests_per_conn = a.requests_per_conn;
+        cfg.progress = !a.quiet && std::io::stdout().is_terminal();
+        cfg.check_fds()?;
+        Ok(cfg)
     }
 
     /// Fail before any work when the connections cannot fit in the descriptor limit.
     pub fn check_fds(&self) -> Result<(), Error> {
         let limit = crate::sys::net::fd_limit().map_err(|e| Error::io("getrlimit", e))?;
-        let need = self.concurrency as u64 + FD_RESERVE;
+        // Each client thread also holds an epoll and a timer descriptor.
+        let need = self.concurrency as u64 + FD_RESERVE + 2 * self.threads as u64;
         if need > limit {
             return Err(Error::Usage(format!(
                 "--concurrency {}: needs {need} file descriptors but the limit (ulimit -n) is {limit}",
@@ -85,26 +151,46 @@ pub fn run_phase(
     max_conns: Option<u64>,
     abort: &AtomicBool,
 ) -> Result<PhaseResult, Error> {
-    let request = http::request(&cfg.host, &cfg.path, false);
+    let requests = conn::Requests {
+        keep_alive: http::request(&cfg.host, &cfg.path, true),
+        close: http::request(&cfg.host, &cfg.path, false),
+        per_conn: cfg.requests_per_conn.max(1),
+    };
     let budget = max_conns.map(AtomicU64::new);
+    let threads = cfg.threads;
+    let progress =
+        (cfg.progress && duration >= PROGRESS_MIN).then(|| progress::Progress::new(threads));
     let start = monotonic_ns();
     let ctx = engine::PhaseCtx {
         cfg,
-        request: &request,
+        requests: &requests,
+        start_ns: start,
         end_ns: start + duration.as_nanos() as u64,
         budget: budget.as_ref(),
         abort,
+        progress: progress.as_ref(),
     };
-    let threads = cfg.threads;
+    let done = AtomicBool::new(false);
     let results: Vec<_> = std::thread::scope(|s| {
+        if let Some(p) = &progress {
+            let done = &done;
+            s.spawn(move || p.display(cfg.shape.name(), done));
+        }
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let conns = cfg.concurrency / threads + usize::from(t < cfg.concurrency % threads);
                 let ctx = &ctx;
-                s.spawn(move || engine::run(ctx, t, threads, conns))
+                s.spawn(move || {
+                    // Timers (the open-loop pacer's) fire within 1 ns of their time rather
+                    // than the default 50 µs slack; failure only costs precision.
+                    let _ = nix::sys::prctl::set_timerslack(1);
+                    engine::run(ctx, t, threads, conns)
+                })
             })
             .collect();
-        handles.into_iter().map(|h| h.join()).collect()
+        let r: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+        done.store(true, Ordering::Relaxed);
+        r
     });
     let elapsed = Duration::from_nanos(monotonic_ns() - start);
     let mut stats = Stats::default();

@@ -86,6 +86,27 @@ pub struct Stats {
     pub accept_delay: Histogram<u64>,
     /// Completed connections per server worker (from the X-Herd-Worker header).
     pub per_worker: Vec<u64>,
+    /// Connections that completed every request with a good response (`ok` counts
+    /// requests; the two differ with `--requests-per-conn` above 1).
+    pub conns_ok: u64,
+    /// Open loop: actual start minus intended start of every scheduled connection (for one
+    /// never started, the phase's end minus its intended start).
+    pub lateness: Histogram<u64>,
+    /// Open loop: connections started more than [`LATE_NS`] after their intended time, or never.
+    pub late_conns: u64,
+    /// Open loop: scheduled connections the phase ended before the generator could start.
+    pub unstarted_conns: u64,
+    /// Accept delay per server worker (index = X-Herd-Worker), allocated for workers seen.
+    pub per_worker_accept: Vec<Option<Histogram<u64>>>,
+}
+
+/// A connection that starts later than this after its intended time counts as late.
+pub const LATE_NS: u64 = 1_000_000;
+
+/// Per-worker accept-delay histograms: 2 significant digits (1%) keeps one per worker per
+/// thread at about 30 KB, so 1024 workers stay affordable.
+pub fn worker_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_NS, 2).expect("valid histogram bounds")
 }
 
 impl Default for Stats {
@@ -98,6 +119,11 @@ impl Default for Stats {
             connect: histogram(),
             accept_delay: histogram(),
             per_worker: Vec::new(),
+            conns_ok: 0,
+            lateness: histogram(),
+            late_conns: 0,
+            unstarted_conns: 0,
+            per_worker_accept: Vec::new(),
         }
     }
 }
@@ -122,6 +148,28 @@ impl Stats {
         self.per_worker[worker] += 1;
     }
 
+    /// One connection's start, `late_ns` after its intended time.
+    pub fn record_lateness(&mut self, late_ns: u64) {
+        let _ = self.lateness.record(late_ns.max(1));
+        if late_ns > LATE_NS {
+            self.late_conns += 1;
+        }
+    }
+
+    /// A connection's accept delay, overall and for its worker.
+    pub fn record_accept(&mut self, worker: Option<usize>, delay_ns: u64) {
+        let v = delay_ns.max(1);
+        let _ = self.accept_delay.record(v);
+        if let Some(w) = worker {
+            if w >= self.per_worker_accept.len() {
+                self.per_worker_accept.resize_with(w + 1, || None);
+            }
+            let _ = self.per_worker_accept[w]
+                .get_or_insert_with(worker_histogram)
+                .record(v);
+        }
+    }
+
     pub fn merge(&mut self, other: &Stats) {
         self.ok += other.ok;
         for (a, b) in self.errors.iter_mut().zip(other.errors) {
@@ -137,6 +185,23 @@ impl Stats {
         }
         for (a, b) in self.per_worker.iter_mut().zip(&other.per_worker) {
             *a += b;
+        }
+        self.conns_ok += other.conns_ok;
+        let _ = self.lateness.add(&other.lateness);
+        self.late_conns += other.late_conns;
+        self.unstarted_conns += other.unstarted_conns;
+        if other.per_worker_accept.len() > self.per_worker_accept.len() {
+            self.per_worker_accept
+                .resize_with(other.per_worker_accept.len(), || None);
+        }
+        for (a, b) in self
+            .per_worker_accept
+            .iter_mut()
+            .zip(&other.per_worker_accept)
+        {
+            if let Some(b) = b {
+                let _ = a.get_or_insert_with(worker_histogram).add(b);
+            }
         }
     }
 }
@@ -171,5 +236,24 @@ mod tests {
         assert_eq!(a.latency.len(), 2);
         assert_eq!(a.per_worker, vec![0, 1, 0, 1]);
         assert!((quantile_us(&a.latency, 1.0) - 9000.0).abs() < 9.0);
+    }
+
+    #[test]
+    fn per_worker_accept_and_lateness_merge() {
+        let mut a = Stats::default();
+        let mut b = Stats::default();
+        a.record_accept(Some(0), 10_000);
+        b.record_accept(Some(2), 20_000);
+        b.record_accept(Some(0), 30_000);
+        a.record_lateness(10);
+        b.record_lateness(2 * LATE_NS);
+        a.merge(&b);
+        assert_eq!(a.accept_delay.len(), 3);
+        let w0 = a.per_worker_accept[0].as_ref().unwrap();
+        assert_eq!(w0.len(), 2);
+        assert!(a.per_worker_accept[1].is_none());
+        assert_eq!(a.per_worker_accept[2].as_ref().unwrap().len(), 1);
+        assert_eq!(a.lateness.len(), 2);
+        assert_eq!(a.late_conns, 1);
     }
 }

@@ -89,6 +89,8 @@ impl Appender {
 
 /// The three files of a results directory.
 pub struct ResultFiles {
+    /// The directory (histogram logs go to its `hist/`).
+    pub dir: PathBuf,
     pub runs: Appender,
     pub workers: Appender,
     pub latency: Appender,
@@ -100,6 +102,7 @@ impl ResultFiles {
         let usage = |e: Error| Error::Usage(format!("--out {}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| usage(Error::file(dir, e)))?;
         Ok(ResultFiles {
+            dir: dir.to_path_buf(),
             runs: Appender::open::<super::row::RunRow>(&dir.join("runs.csv")).map_err(usage)?,
             workers: Appender::open::<super::row::WorkerRow>(&dir.join("workers.csv"))
                 .map_err(usage)?,

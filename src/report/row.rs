@@ -57,6 +57,29 @@ pub struct RunRow {
     pub kernel: String,
     pub nproc: u64,
     pub herd_version: String,
+    // Load shape and open-loop columns (src/load/report.rs fills them).
+    pub rate: f64,
+    pub arrivals: String,
+    pub burst: u64,
+    pub burst_interval_ms: f64,
+    pub requests_per_conn: u64,
+    pub conns_ok: u64,
+    pub requests_per_s: f64,
+    pub raw_latency_p50_us: f64,
+    pub raw_latency_p90_us: f64,
+    pub raw_latency_p99_us: f64,
+    pub raw_latency_p999_us: f64,
+    pub raw_latency_max_us: f64,
+    pub lateness_p50_us: f64,
+    pub lateness_p99_us: f64,
+    pub lateness_max_us: f64,
+    pub late_conns: u64,
+    pub unstarted_conns: u64,
+    pub accept_delay_p90_us: f64,
+    pub accept_delay_p999_us: f64,
+    pub accept_delay_max_us: f64,
+    pub target: String,
+    pub server_metrics: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -79,6 +102,13 @@ pub struct WorkerRow {
     pub cpu_sys_s: f64,
     pub cpu_ms: f64,
     pub busy_ms: f64,
+    // Client-side per-worker columns (src/load/report.rs fills them).
+    pub client_conns: u64,
+    pub accept_delay_p50_us: f64,
+    pub accept_delay_p90_us: f64,
+    pub accept_delay_p99_us: f64,
+    pub accept_delay_p999_us: f64,
+    pub accept_delay_max_us: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -218,6 +248,7 @@ impl RunRow {
             kernel: i.host.kernel.clone(),
             nproc: i.host.nproc,
             herd_version: i.host.herd_version.clone(),
+            ..Default::default()
         }
     }
 }
@@ -245,6 +276,7 @@ impl WorkerRow {
             cpu_sys_s: ticks_s(w.stime_ticks, tps),
             cpu_ms: w.cpu_ns as f64 / 1e6,
             busy_ms: w.busy_ns as f64 / 1e6,
+            ..Default::default()
         }
     }
 }

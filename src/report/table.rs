@@ -28,13 +28,7 @@ pub fn summary(r: &RunRow) -> String {
         "strategy",
         format!("{} ({} mode, {} workers)", r.strategy, r.mode, r.workers),
     );
-    line(
-        "load",
-        format!(
-            "closed loop, {} connections, {} client threads",
-            r.concurrency, r.client_threads
-        ),
-    );
+    line("load", crate::load::report::load_line(r));
     line("measured", format!("{:.2} s", r.duration_s));
     line(
         "connections",
@@ -61,6 +55,10 @@ pub fn summary(r: &RunRow) -> String {
             r.latency_max_us
         ),
     );
+    s.push_str(&crate::load::report::summary_lines(r));
+    let mut line = |k: &str, v: String| {
+        s.push_str(&format!("  {k:<26} {v}\n"));
+    };
     line(
         "connect (us)",
         format!("p50 {:.0}  p99 {:.0}", r.connect_p50_us, r.connect_p99_us),
@@ -72,6 +70,9 @@ pub fn summary(r: &RunRow) -> String {
             r.accept_delay_p50_us, r.accept_delay_p99_us
         ),
     );
+    if !r.server_metrics && r.workers == 0 {
+        return s; // `herd load`: no server-side figures
+    }
     line("accepted (server)", format!("{}", r.accepted));
     line(
         "wakeups / accept",

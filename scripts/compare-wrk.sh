@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Is herd's load generator the bottleneck? herd load vs wrk against the same nginx.
+#
+#   scripts/compare-wrk.sh [ROUNDS] [SECONDS]      (defaults: 3 rounds of 5 s each)
+#
+# 1. Closed loop: wrk (-t2 -cC, `Connection: close`) and `herd load` (--concurrency C,
+#    --client-threads 2) alternate against nginx (2 workers, access log off); the ratio of the
+#    medians of their connection rates is herd/wrk (target >= 0.9).
+# 2. Open loop: `herd load --rate` at 80% of herd's closed-loop median: the generator's p99
+#    lateness (actual start - intended start) should stay under 1 ms.
+# 3. Memory: peak RSS (VmHWM, from /usr/bin/time -v) of a 60 s open-loop run over a 10 s one
+#    (nothing is kept per request, so the ratio should be ~1).
+# Results go to results/wrk-compare.txt. Needs: apt-get install -y nginx wrk.
+# CONNS (default 64), OPEN_CAP (open-loop --concurrency, default 256), MEM_SECS (default 60).
+set -euo pipefail
+rounds=${1:-3}
+secs=${2:-5}
+conns=${CONNS:-64}
+open_cap=${OPEN_CAP:-256}
+mem_secs=${MEM_SECS:-60}
+here=$(cd "$(dirname "$0")/.." && pwd)
+out="$here/results/wrk-compare.txt"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
+command -v nginx >/dev/null || { echo "nginx is missing: apt-get install -y nginx" >&2; exit 2; }
+cargo build --release --quiet --manifest-path "$here/Cargo.toml"
+herd="$here/target/release/herd"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# col FILE NAME: NAME's value in the last row of a CSV file.
+col() { python3 -c 'import csv,sys; print(list(csv.DictReader(open(sys.argv[1])))[-1][sys.argv[2]])' "$1" "$2"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+port=$(free_port)
+mkdir -p "$work/logs"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / { return 200 "ok\n"; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work" &
+pids+=($!)
+url="http://127.0.0.1:$port/"
+for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
+
+# Each client also runs under /usr/bin/time: its CPU time (user + sys) per connection is a
+# second, load-independent measure of its cost.
+cpu_us_per_conn() { # TIMEFILE RATE -> client CPU µs per connection
+  awk -v r="$2" -v s="$secs" '{printf "%.2f", ($1 + $2) * 1e6 / (r * s)}' "$1"
+}
+wrk_rate() {
+  /usr/bin/time -o "$work/t" -f "%U %S" \
+    wrk -t2 -c"$conns" -d"${secs}s" -H "Connection: close" "$url" > "$work/wrk.out"
+  local r; r=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
+  echo "$r $(cpu_us_per_conn "$work/t" "$r")"
+}
+herd_rate() {
+  /usr/bin/time -o "$work/t" -f "%U %S" \
+    "$herd" load --url "$url" --concurrency "$conns" --client-threads 2 --duration "${secs}s" \
+    --warmup 0s --quiet --out "$work/closed" >/dev/null
+  local r; r=$(col "$work/closed/runs.csv" conn_per_s)
+  echo "$r $(cpu_us_per_conn "$work/t" "$r")"
+}
+
+wrk_rates=(); herd_rates=(); wrk_cpu=(); herd_cpu=()
+for r in $(seq "$rounds"); do
+  read -r w wc < <(wrk_rate); wrk_rates+=("$w"); wrk_cpu+=("$wc")
+  read -r h hc < <(herd_rate); herd_rates+=("$h"); herd_cpu+=("$hc")
+  echo "round $r: wrk $w conn/s ($wc us CPU/conn), herd load $h conn/s ($hc us CPU/conn)" >&2
+done
+mw=$(median "${wrk_rates[@]}"); mh=$(median "${herd_rates[@]}")
+ratio=$(awk -v h="$mh" -v w="$mw" 'BEGIN {printf "%.3f", h/w}')
+mwc=$(median "${wrk_cpu[@]}"); mhc=$(median "${herd_cpu[@]}")
+
+rate=$(awk -v h="$mh" 'BEGIN {printf "%.0f", 0.8*h}')
+"$herd" load --url "$url" --rate "$rate" --concurrency "$open_cap" --client-threads 2 \
+  --duration "${secs}s" --warmup 1s --quiet --out "$work/open" >/dev/null
+o="$work/open/runs.csv"
+echo "open loop at $rate conn/s: lateness p99 $(col "$o" lateness_p99_us) us" >&2
+
+hwm() { # SECONDS -> peak RSS in kB of an open-loop run that long
+  /usr/bin/time -v "$herd" load --url "$url" --rate "$rate" --concurrency "$open_cap" \
+    --client-threads 2 --duration "$1s" --warmup 0s --quiet 2>&1 >/dev/null \
+    | awk '/Maximum resident set size/ {print $6}'
+}
+m10=$(hwm 10); mlong=$(hwm "$mem_secs")
+{
+  echo "# scripts/compare-wrk.sh $rounds $secs (CONNS=$conns OPEN_CAP=$open_cap MEM_SECS=$mem_secs)"
+  echo "# $(uname -sr), $(nproc) cores, $(nginx -v 2>&1), $(wrk -v 2>&1 | head -1), $("$herd" --version), $(date -u +%FT%TZ)"
+  echo "# nginx 2 workers; client and server share the machine (and other jobs may run on it)"
+  echo "wrk_conn_per_s_rounds=${wrk_rates[*]}"
+  echo "herd_load_conn_per_s_rounds=${herd_rates[*]}"
+  echo "wrk_median=$mw"
+  echo "herd_load_median=$mh"
+  echo "herd_over_wrk=$ratio"
+  echo "wrk_cpu_us_per_conn_median=$mwc"
+  echo "herd_load_cpu_us_per_conn_median=$mhc"
+  echo "herd_cpu_over_wrk_cpu=$(awk -v h="$mhc" -v w="$mwc" 'BEGIN {printf "%.3f", h/w}')"
+  echo "open_rate=$rate"
+  echo "open_conn_per_s=$(col "$o" conn_per_s)"
+  echo "open_errors=$(col "$o" errors)"
+  echo "open_lateness_p50_us=$(col "$o" lateness_p50_us)"
+  echo "open_lateness_p99_us=$(col "$o" lateness_p99_us)"
+  echo "open_lateness_max_us=$(col "$o" lateness_max_us)"
+  echo "open_late_conns=$(col "$o" late_conns)"
+  echo "open_latency_p99_us=$(col "$o" latency_p99_us)"
+  echo "open_raw_latency_p99_us=$(col "$o" raw_latency_p99_us)"
+  echo "peak_rss_kb_10s=$m10"
+  echo "peak_rss_kb_${mem_secs}s=$mlong"
+  echo "peak_rss_ratio=$(awk -v a="$mlong" -v b="$m10" 'BEGIN {printf "%.3f", a/b}')"
+} | tee "$out"

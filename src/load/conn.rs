@@ -1,0 +1,202 @@
+//! One client connection's state machine: connect without blocking, then `per_conn` requests in
+//! turn. Every request but the last asks for keep-alive and its response ends at its
+//! Content-Length; the last asks `Connection: close` and is read to EOF, so the server closes
+//! first and the client never holds TIME_WAIT. Measurements go straight into the thread's
+//! [`Stats`]: nothing is kept per request.
+use super::http::{parse_response, Parsed, Response};
+use super::stats::{ErrorKind, Stats};
+use crate::sys::clock::monotonic_ns;
+use mio::net::TcpStream;
+use std::io::{self, Read, Write};
+
+/// A response larger than this is refused as bad.
+const MAX_RESPONSE: usize = 64 * 1024;
+
+/// The request bytes a phase sends.
+pub struct Requests {
+    pub keep_alive: Vec<u8>,
+    pub close: Vec<u8>,
+    /// Requests per connection (at least 1).
+    pub per_conn: u32,
+}
+
+enum State {
+    Connecting,
+    Writing(usize),
+    Reading,
+}
+
+pub struct Conn {
+    pub stream: TcpStream,
+    state: State,
+    /// When the schedule meant this connection to start (closed loop: when it did). The first
+    /// request's corrected latency counts from here.
+    t_intended: u64,
+    /// The connect() call: the first request's raw latency and the accept delay count from here.
+    t_start: u64,
+    /// When the current request was sent (the first: `t_start`).
+    t_req: u64,
+    /// Requests completed on this connection.
+    done: u32,
+    pub deadline: u64,
+}
+
+/// What an event did to a connection.
+pub enum Step {
+    /// Waiting for the socket.
+    Pending,
+    /// The last response is complete: the connection is done.
+    Finished,
+}
+
+impl Requests {
+    /// The bytes of a connection's first request.
+    pub fn first(&self) -> &[u8] {
+        if self.per_conn <= 1 {
+            &self.close
+        } else {
+            &self.keep_alive
+        }
+    }
+}
+
+impl Conn {
+    pub fn new(stream: TcpStream, t_intended: u64, t_start: u64, deadline: u64) -> Self {
+        Conn {
+            stream,
+            state: State::Connecting,
+            t_intended: t_intended.min(t_start),
+            t_start,
+            t_req: t_start,
+            done: 0,
+            deadline,
+        }
+    }
+
+    /// The connect() call's time.
+    pub fn t_start(&self) -> u64 {
+        self.t_start
+    }
+
+    /// Move as far as the socket allows, recording what completes into `stats`.
+    /// `first`, when given, replaces the first request's bytes (it carries this connection's
+    /// `X-Herd-Connect-Ns`).
+    pub fn advance(
+        &mut self,
+        buf: &mut Vec<u8>,
+        req: &Requests,
+        first: Option<&[u8]>,
+        stats: &mut Stats,
+    ) -> Result<Step, ErrorKind> {
+        let io_err = |e: io::Error| ErrorKind::from_io(&e);
+        if let State::Connecting = self.state {
+            if let Some(e) = self.stream.take_error().map_err(io_err)? {
+                return Err(ErrorKind::from_io(&e));
+            }
+            match self.stream.peer_addr() {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(Step::Pending),
+                Err(e) => return Err(ErrorKind::from_io(&e)),
+            }
+            let _ = stats
+                .connect
+                .record(monotonic_ns().saturating_sub(self.t_start).max(1));
+            self.state = State::Writing(0);
+        }
+        loop {
+            let last = self.done + 1 >= req.per_conn;
+            let request: &[u8] = match first {
+                Some(f) if self.done == 0 => f,
+                _ if last => &req.close,
+                _ => &req.keep_alive,
+            };
+            if let State::Writing(mut off) = self.state {
+                while off < request.len() {
+                    match self.stream.write(&request[off..]) {
+                        Ok(n) => off += n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            self.state = State::Writing(off);
+                            return Ok(Step::Pending);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(io_err(e)),
+                    }
+                }
+                self.state = State::Reading;
+                // The response cannot be there yet; its arrival is a new edge.
+                return Ok(Step::Pending);
+            }
+            let Some(resp) = self.read_response(buf, last)? else {
+                return Ok(Step::Pending);
+            };
+            self.record(resp, stats);
+            if last {
+                stats.conns_ok += 1;
+                return Ok(Step::Finished);
+            }
+            buf.clear();
+            self.t_req = monotonic_ns();
+            self.state = State::Writing(0);
+        }
+    }
+
+    /// Read what is there; `Some` once the current response is complete and good.
+    fn read_response(
+        &mut self,
+        buf: &mut Vec<u8>,
+        last: bool,
+    ) -> Result<Option<Response>, ErrorKind> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => {
+                    return match parse_response(buf, true) {
+                        Parsed::Complete(r) if r.len == buf.len() => Ok(Some(r)),
+                        Parsed::Complete(_) | Parsed::Bad => Err(ErrorKind::BadResponse),
+                        Parsed::Incomplete => Err(ErrorKind::ShortResponse),
+                    };
+                }
+                Ok(n) => {
+                    if buf.len() + n > MAX_RESPONSE {
+                        return Err(ErrorKind::BadResponse);
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if !last {
+                        // Keep-alive: the response ends at its Content-Length; the server
+                        // must not send more (nothing was pipelined).
+                        match parse_response(buf, false) {
+                            Parsed::Complete(r) if r.len == buf.len() => return Ok(Some(r)),
+                            Parsed::Complete(_) | Parsed::Bad => {
+                                return Err(ErrorKind::BadResponse)
+                            }
+                            Parsed::Incomplete => {}
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ErrorKind::from_io(&e)),
+            }
+        }
+    }
+
+    fn record(&mut self, resp: Response, s: &mut Stats) {
+        let now = monotonic_ns();
+        let first = self.done == 0;
+        self.done += 1;
+        s.ok += 1;
+        // Later requests on a connection are sent as soon as the previous response is in, so
+        // their intended start is their actual one.
+        let from = if first { self.t_intended } else { self.t_req };
+        let _ = s.latency.record(now.saturating_sub(from).max(1));
+        let _ = s.raw_latency.record(now.saturating_sub(self.t_req).max(1));
+        if first {
+            if let Some(w) = resp.worker {
+                s.count_worker(w);
+            }
+            if let Some(a) = resp.accept_ns {
+                s.record_accept(resp.worker, a.saturating_sub(self.t_start));
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! What the load generator adds to a run's rows and summary: the shape of the load, the raw
+//! (uncorrected) latencies, the open-loop lateness, and accept delays per worker.
+use super::pacing::Shape;
+use super::stats::{quantile_us, Stats};
+use super::LoadConfig;
+use crate::report::row::{RunRow, WorkerRow};
+use hdrhistogram::Histogram;
+
+/// The histograms a run writes, by the name used in latency.csv and as the .hlog tag.
+pub fn histograms(s: &Stats) -> [(&'static str, &Histogram<u64>); 5] {
+    [
+        ("latency", &s.latency),
+        ("raw_latency", &s.raw_latency),
+        ("connect", &s.connect),
+        ("accept_delay", &s.accept_delay),
+        ("lateness", &s.lateness),
+    ]
+}
+
+/// Fill the load columns of `row`. `server_metrics`: whether the server-side columns were
+/// measured (`herd run`) or left at 0 (`herd load` against an arbitrary server).
+pub fn fill_run(
+    row: &mut RunRow,
+    cfg: &LoadConfig,
+    s: &Stats,
+    elapsed_s: f64,
+    target: &str,
+    server_metrics: bool,
+) {
+    let per_s = |n: u64| {
+        if elapsed_s > 0.0 {
+            n as f64 / elapsed_s
+        } else {
+            0.0
+        }
+    };
+    let (rate, burst, burst_interval_ms) = match cfg.shape {
+        Shape::Closed => (0.0, 0, 0.0),
+        Shape::Open { rate, .. } => (rate, 0, 0.0),
+        Shape::Burst { n, interval_ns } => (0.0, n, interval_ns as f64 / 1e6),
+    };
+    let raw = &s.raw_latency;
+    let late = &s.lateness;
+    *row = RunRow {
+        conn_per_s: per_s(s.conns_ok),
+        rate,
+        arrivals: cfg.shape.name().to_string(),
+        burst,
+        burst_interval_ms,
+        requests_per_conn: cfg.requests_per_conn as u64,
+        conns_ok: s.conns_ok,
+        requests_per_s: per_s(s.ok),
+        raw_latency_p50_us: quantile_us(raw, 0.50),
+        raw_latency_p90_us: quantile_us(raw, 0.90),
+        raw_latency_p99_us: quantile_us(raw, 0.99),
+        raw_latency_p999_us: quantile_us(raw, 0.999),
+        raw_latency_max_us: quantile_us(raw, 1.0),
+        lateness_p50_us: quantile_us(late, 0.50),
+        lateness_p99_us: quantile_us(late, 0.99),
+        lateness_max_us: quantile_us(late, 1.0),
+        late_conns: s.late_conns,
+        unstarted_conns: s.unstarted_conns,
+        accept_delay_p90_us: quantile_us(&s.accept_delay, 0.90),
+        accept_delay_p999_us: quantile_us(&s.accept_delay, 0.999),
+        accept_delay_max_us: quantile_us(&s.accept_delay, 1.0),
+        target: target.to_string(),
+        server_metrics,
+        ..std::mem::take(row)
+    };
+}
+
+/// Fill the client-side columns of worker `row.worker`'s row.
+pub fn fill_worker(row: &mut WorkerRow, s: &Stats) {
+    let w = row.worker as usize;
+    row.client_conns = s.per_worker.get(w).copied().unwrap_or(0);
+    if let Some(Some(h)) = s.per_worker_accept.get(w) {
+        row.accept_delay_p50_us = quantile_us(h, 0.50);
+        row.accept_delay_p90_us = quantile_us(h, 0.90);
+        row.accept_delay_p99_us = quantile_us(h, 0.99);
+        row.accept_delay_p999_us = quantile_us(h, 0.999);
+        row.accept_delay_max_us = quantile_us(h, 1.0);
+    }
+}
+
+/// The summary's `load` line.
+pub fn load_line(r: &RunRow) -> String {
+    let shape = match r.arrivals.as_str() {
+        "uniform" | "poisson" => format!(
+            "open loop, {} conn/s ({} arrivals), at most {} in flight",
+            r.rate, r.arrivals, r.concurrency
+        ),
+        "burst" => format!(
+            "bursts of {} every {} ms, at most {} in flight",
+            r.burst, r.burst_interval_ms, r.concurrency
+        ),
+        _ => format!("closed loop, {} connections", r.concurrency),
+    };
+    let ka = if r.requests_per_conn > 1 {
+        format!(", {} requests per connection", r.requests_per_conn)
+    } else {
+        String::new()
+    };
+    format!("{shape}{ka}, {} client threads", r.client_threads)
+}
+
+/// Summary lines for the open loop and keep-alive, after the latency line.
+pub fn summary_lines(r: &RunRow) -> String {
+    let mut s = String::new();
+    let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<26} {v}\n"));
+    if r.requests_per_conn > 1 {
+        line(
+            "requests",
+            format!("{:.0} req/s ({} conns ok)", r.requests_per_s, r.conns_ok),
+        );
+    }
+    if r.arrivals != "closed" && !r.arrivals.is_empty() {
+        line(
+            "raw latency (us)",
+            format!(
+                "p50 {:.0}  p90 {:.0}  p99 {:.0}  p99.9 {:.0}  max {:.0}  (from the actual start)",
+                r.raw_latency_p50_us,
+                r.raw_latency_p90_us,
+                r.raw_latency_p99_us,
+                r.raw_latency_p999_us,
+                r.raw_latency_max_us
+            ),
+        );
+        line(
+            "generator lateness (us)",
+            format!(
+                "p50 {:.0}  p99 {:.0}  max {:.0}; {} late (> 1 ms), {} never started",
+                r.lateness_p50_us,
+                r.lateness_p99_us,
+                r.lateness_max_us,
+                r.late_conns,
+                r.unstarted_conns
+            ),
+        );
+        if r.late_conns > 0 {
+            line(
+                "WARNING",
+                "the generator fell behind its schedule (see lateness; raise --concurrency or --client-threads); corrected latencies still count from the intended starts".into(),
+            );
+        }
+    }
+    if !r.server_metrics && r.workers == 0 {
+        line(
+            "server side",
+            format!("not measured ({}: any HTTP server)", r.target),
+        );
+    }
+    s
+}
