@@ -38,7 +38,7 @@ pub enum Command {
     /// report per strategy what was lost, the time to recover and whether it still serves.
     Chaos(ChaosArgs),
     /// With every worker idle, make K connections one after another and print which worker
-    /// took each, per strategy, with a verdict (FIFO rotation, LIFO / same worker, hash).
+    /// took each, per strategy, with a verdict (FIFO rotation, same worker, sticky, irregular).
     Order(OrderArgs),
     /// The task farm: fork workers that compute the terms x^i/i! of e^x, collect them over
     /// pipes (sequentially, with select, poll or epoll), sum, and count the master's system

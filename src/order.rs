@@ -4,8 +4,9 @@
 //! before the next one. The worker comes from the `X-Herd-Worker` response header.
 //!
 //! The sequence shows the kernel's (or the lock's) wake order: a FIFO wait queue rotates over
-//! the workers, a LIFO one hands every connection to the worker that waited last (the one that
-//! just served), SO_REUSEPORT hashes the 4-tuple, and a herd lets the scheduler pick.
+//! the workers; a LIFO queue, or one that always wakes the same waiter first (EPOLLEXCLUSIVE
+//! wakes the first-registered idle epoll), hands every connection to one worker; SO_REUSEPORT
+//! hashes the 4-tuple; and a herd lets the scheduler pick.
 use crate::cli::{OrderArgs, StrategyChoice};
 use crate::load::http::{parse_response, Parsed};
 use crate::server::child::ServerChild;
@@ -131,7 +132,7 @@ pub fn verdict(seq: &[usize], workers: usize) -> String {
         return "too few connections or workers to tell".into();
     }
     if distinct == 1 {
-        return "LIFO / same worker every time".into();
+        return "same worker every time (LIFO or fixed priority)".into();
     }
     // A rotation: the first `distinct` entries are all different and the rest repeat them.
     let first_distinct = seq[..distinct]
@@ -151,7 +152,7 @@ pub fn verdict(seq: &[usize], workers: usize) -> String {
     let repeats = seq.windows(2).filter(|w| w[0] == w[1]).count();
     let repeat_pct = 100 * repeats / (n - 1);
     if repeat_pct >= 75 {
-        return format!("LIFO-leaning: same worker as last {repeat_pct}%");
+        return format!("sticky: same worker as last {repeat_pct}%");
     }
     format!("irregular: {distinct}/{workers} workers, top one {top_pct}%")
 }
@@ -162,14 +163,14 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        assert_eq!(verdict(&[2, 2, 2, 2], 4), "LIFO / same worker every time");
+        assert_eq!(verdict(&[2, 2, 2, 2], 4), "same worker every time (LIFO or fixed priority)");
         assert_eq!(
             verdict(&[0, 1, 2, 3, 0, 1, 2, 3, 0], 4),
             "FIFO rotation over all 4 workers"
         );
         assert_eq!(verdict(&[3, 1, 3, 1, 3], 4), "rotation over 2 of 4 workers");
         assert!(verdict(&[0, 1, 2], 4).starts_with("all different"));
-        assert!(verdict(&[0, 1, 1, 1, 1, 1, 1, 1, 1], 4).starts_with("LIFO-leaning"));
+        assert!(verdict(&[0, 1, 1, 1, 1, 1, 1, 1, 1], 4).starts_with("sticky"));
         assert!(verdict(&[0, 2, 1, 3, 3, 0, 2, 1, 0, 0], 4).starts_with("irregular"));
         assert!(verdict(&[1], 4).starts_with("too few"));
     }

@@ -131,14 +131,9 @@ fn draw_on<DB: DrawingBackend>(
 }
 
 /// Register the embedded font under "sans-serif" (idempotent).
-fn register_font() {
-    let _ =
-        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
-}
-
 /// Draw `rows` to `png` and `svg`.
 pub fn draw(rows: &[SeriesRow], png: &Path, svg: &Path) -> Result<(), Error> {
-    register_font();
+    crate::report::plot::register_font()?;
     let size = (1500, 520);
     draw_on(BitMapBackend::new(png, size).into_drawing_area(), rows)
         .map_err(|e| Error::Run(format!("{}: {e}", png.display())))?;
@@ -148,6 +143,11 @@ pub fn draw(rows: &[SeriesRow], png: &Path, svg: &Path) -> Result<(), Error> {
 
 /// Read DIR/series.csv, write DIR/series.png and DIR/series.svg; returns the files written.
 pub fn draw_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    draw_dir_to(dir, dir)
+}
+
+/// Read DIR/series.csv, write OUT/series.png and OUT/series.svg; returns the files written.
+pub fn draw_dir_to(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, Error> {
     let csv_path = dir.join("series.csv");
     let usage = |e: String| Error::Usage(format!("--plot {}: {e}", dir.display()));
     let mut reader = csv::Reader::from_path(&csv_path)
@@ -159,7 +159,7 @@ pub fn draw_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     if rows.is_empty() {
         return Err(usage(format!("{}: no rows", csv_path.display())));
     }
-    let (png, svg) = (dir.join("series.png"), dir.join("series.svg"));
+    let (png, svg) = (out.join("series.png"), out.join("series.svg"));
     draw(&rows, &png, &svg)?;
     Ok(vec![png, svg])
 }

@@ -84,7 +84,7 @@ pub fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// The sans-serif font, registered once per process.
-fn register_font() -> Result<(), Error> {
+pub(crate) fn register_font() -> Result<(), Error> {
     static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *ONCE.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
@@ -94,9 +94,10 @@ fn register_font() -> Result<(), Error> {
         .ok_or_else(|| Error::Run("the embedded DejaVu Sans font did not load".into()))
 }
 
-/// A colour per strategy, the same in every chart (Tableau 10).
+/// A colour per strategy, the same in every chart (Tableau 20: one colour for each of the
+/// strategies, dark and light shades of ten hues).
 pub fn colour(strategy: &str) -> RGBColor {
-    const P: [(u8, u8, u8); 10] = [
+    const P: [(u8, u8, u8); 20] = [
         (31, 119, 180),
         (255, 127, 14),
         (44, 160, 44),
@@ -107,6 +108,16 @@ pub fn colour(strategy: &str) -> RGBColor {
         (127, 127, 127),
         (188, 189, 34),
         (23, 190, 207),
+        (174, 199, 232),
+        (255, 187, 120),
+        (152, 223, 138),
+        (255, 152, 150),
+        (197, 176, 213),
+        (196, 156, 148),
+        (247, 182, 210),
+        (199, 199, 199),
+        (219, 219, 141),
+        (158, 218, 229),
     ];
     let (r, g, b) = P[strategy_rank(strategy) % P.len()];
     RGBColor(r, g, b)
@@ -187,8 +198,19 @@ fn at_workers(group: &Group<'_>, wanted: Option<u64>) -> Result<u64, Error> {
 /// `herd plot`.
 pub fn plot(args: &PlotArgs) -> Result<(), Error> {
     register_font()?;
-    let results = Results::load(&args.dir)?;
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("charts"));
+    // A `herd series` directory (series.csv, no runs.csv) gets the task-farm chart.
+    if args.dir.join("series.csv").exists() && !args.dir.join("runs.csv").exists() {
+        std::fs::create_dir_all(&out)
+            .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
+        let written = crate::series::plot::draw_dir_to(&args.dir, &out)?;
+        println!("1 chart in {}", out.display());
+        for p in &written {
+            println!("  {}", p.display());
+        }
+        return Ok(());
+    }
+    let results = Results::load(&args.dir)?;
     std::fs::create_dir_all(&out)
         .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
     let groups = groups(&results);
