@@ -1,6 +1,7 @@
 //! A worker's life: wait for a connection as the strategy says, serve it, count everything in
 //! its own scoreboard slot, until asked to stop. Generic over the acceptor, so each strategy
 //! gets its own monomorphised hot loop.
+use super::trace::TraceWriter;
 use super::http::{self, Next, RequestReader};
 use super::ServerConfig;
 use crate::metrics::Slot;
@@ -28,22 +29,49 @@ impl RunWorker<io::Result<()>> for Loop<'_> {
 
 fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
     let slot = ctx.slot;
-    let mut req_buf = Vec::with_capacity(http::MAX_HEAD);
-    let mut resp_buf = Vec::with_capacity(256);
-    let mut trace = ctx.cfg.tracer.as_deref().map(|t| t.writer(ctx.index, slot));
+    let mut w = Served {
+        ctx,
+        req_buf: Vec::with_capacity(http::MAX_HEAD),
+        resp_buf: Vec::with_capacity(256),
+        trace: ctx.cfg.tracer.as_deref().map(|t| t.writer(ctx.index, slot)),
+    };
     while !stop_requested() {
-        let Some(stream) = acceptor.next(slot)? else {
-            continue;
-        };
+        if let Some(stream) = acceptor.next(slot)? {
+            w.one(stream)?;
+        }
+    }
+    // Connections the acceptor already took from the kernel are in flight too: serve them.
+    for stream in acceptor.drain(slot)? {
+        w.one(stream)?;
+    }
+    // Every path out of the loop (here, `?`, a panic) drops the writer, which writes its rows.
+    match w.trace.as_mut() {
+        Some(t) => t.flush(),
+        None => Ok(()),
+    }
+}
+
+/// What serving a connection needs besides the connection: reused buffers and the trace.
+struct Served<'a> {
+    ctx: &'a WorkerCtx<'a>,
+    req_buf: Vec<u8>,
+    resp_buf: Vec<u8>,
+    trace: Option<TraceWriter<'a>>,
+}
+
+impl Served<'_> {
+    /// Serve one accepted connection and count it.
+    fn one(&mut self, stream: TcpStream) -> io::Result<()> {
+        let slot = self.ctx.slot;
         let accepted_ns = monotonic_ns();
         Slot::bump(&slot.accepted, 1);
-        let traced = trace.as_mut().map(|t| t.on_accept(slot));
+        let traced = self.trace.as_mut().map(|t| t.on_accept(slot));
         let mut connect_ns = None;
         match serve_connection(
             stream,
             accepted_ns,
-            ctx,
-            (&mut req_buf, &mut resp_buf),
+            self.ctx,
+            (&mut self.req_buf, &mut self.resp_buf),
             &mut connect_ns,
         ) {
             Ok(true) => {}
@@ -51,15 +79,11 @@ fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
             Err(_) => Slot::bump(&slot.conn_errors, 1),
         }
         Slot::bump(&slot.busy_ns, monotonic_ns().saturating_sub(accepted_ns));
-        if let (Some(t), Some(a)) = (trace.as_mut(), traced) {
+        if let (Some(t), Some(a)) = (self.trace.as_mut(), traced) {
             t.row(a, accepted_ns, connect_ns)?;
         }
         crate::chaos::fault::connection_done(Slot::read(&slot.accepted));
-    }
-    // Every path out of the loop (here, `?`, a panic) drops the writer, which writes its rows.
-    match trace.as_mut() {
-        Some(t) => t.flush(),
-        None => Ok(()),
+        Ok(())
     }
 }
 

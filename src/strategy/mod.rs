@@ -313,6 +313,13 @@ pub trait Acceptor {
     /// interrupted wakeup, already counted in `slot`); the caller checks its stop flag and calls
     /// again. `Err`: the strategy itself failed (not an accept error, which is counted).
     fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>>;
+
+    /// The worker is stopping: stop taking connections and hand back those this acceptor has
+    /// already taken from the kernel but not yet returned (io_uring's completion queue), so
+    /// that they are served rather than dropped. Most acceptors hold none.
+    fn drain(&mut self, _slot: &Slot) -> io::Result<Vec<TcpStream>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Count the outcome of one accept() call in `slot` and return the connection, if any.

@@ -11,8 +11,10 @@
 //! are accepted whether or not the worker is waiting: they queue in its completion queue while
 //! it serves. The worker only blocks (io_uring_enter with GETEVENTS) when its queue is empty;
 //! a connection taken from a non-empty queue is not a wakeup, so `wakeups_per_accept` can be
-//! below 1. Connections still in a completion queue at shutdown are closed unserved, like
-//! those still in a listen queue. liburing offers it as io_uring_prep_multishot_accept();
+//! below 1. Those queued connections are already accepted: a stopping worker (a reload, a
+//! graceful stop) cancels its multishot accept and serves what its completion queue holds
+//! (`Acceptor::drain`) instead of closing them unserved. liburing offers it as
+//! io_uring_prep_multishot_accept();
 //! io_uring-based servers use it on one ring per thread or worker.
 //!
 //! Expected behaviour: no herd (exclusive wakeups, one per batch of connections), and the bias
@@ -74,6 +76,10 @@ impl Acceptor for UringAcceptor<'_> {
                 Ok(got)
             }
         }
+    }
+
+    fn drain(&mut self, _slot: &Slot) -> io::Result<Vec<TcpStream>> {
+        self.ring.drain()
     }
 }
 

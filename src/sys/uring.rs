@@ -12,6 +12,12 @@ use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 /// do not fit are kept by the kernel (IORING_FEAT_NODROP) or end the multishot request, which
 /// is then re-armed.
 const ENTRIES: u32 = 64;
+/// user_data of the multishot accept's completions.
+const ACCEPT: u64 = 0;
+/// user_data of the cancellation's completion.
+const CANCEL: u64 = 1;
+/// How long [`AcceptRing::drain`] waits for the kernel to end the multishot accept.
+const CANCEL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct AcceptRing<'a> {
     ring: IoUring,
@@ -34,7 +40,7 @@ impl<'a> AcceptRing<'a> {
         let sqe = opcode::AcceptMulti::new(types::Fd(self.listener))
             .flags(libc::SOCK_CLOEXEC)
             .build()
-            .user_data(0);
+            .user_data(ACCEPT);
         // SAFETY: a multishot accept without a peer-address buffer references no user memory;
         // the listener outlives the ring (the `'a` borrow).
         unsafe { self.ring.submission().push(&sqe) }
@@ -53,20 +59,54 @@ impl<'a> AcceptRing<'a> {
         Ok(())
     }
 
-    /// The next completion, if any: an accepted connection or the accept's error.
+    /// The next accept completion, if any: an accepted connection or the accept's error.
     pub fn next_completion(&mut self) -> Option<io::Result<TcpStream>> {
-        let cqe = self.ring.completion().next()?;
-        if !cqueue::more(cqe.flags()) {
-            self.armed = false;
+        loop {
+            let cqe = self.ring.completion().next()?;
+            if cqe.user_data() != ACCEPT {
+                continue; // the cancellation's own completion
+            }
+            if !cqueue::more(cqe.flags()) {
+                self.armed = false;
+            }
+            let res = cqe.result();
+            return Some(if res < 0 {
+                Err(io::Error::from_raw_os_error(-res))
+            } else {
+                // SAFETY: a successful accept completion carries a new descriptor that nothing
+                // else owns.
+                Ok(unsafe { TcpStream::from_raw_fd(res) })
+            });
         }
-        let res = cqe.result();
-        Some(if res < 0 {
-            Err(io::Error::from_raw_os_error(-res))
-        } else {
-            // SAFETY: a successful accept completion carries a new descriptor that nothing else
-            // owns.
-            Ok(unsafe { TcpStream::from_raw_fd(res) })
-        })
+    }
+
+    /// Cancel the multishot accept and return every connection it accepted that has not been
+    /// taken yet: a stopping worker serves them instead of closing them unserved. Waits (at most
+    /// [`CANCEL_TIMEOUT`]) for the kernel's final accept completion, which says that no more
+    /// connections will arrive on this ring.
+    pub fn drain(&mut self) -> io::Result<Vec<TcpStream>> {
+        let mut out = Vec::new();
+        if self.armed {
+            let sqe = opcode::AsyncCancel::new(ACCEPT).build().user_data(CANCEL);
+            // SAFETY: a cancellation references no user memory.
+            unsafe { self.ring.submission().push(&sqe) }
+                .map_err(|_| io::Error::other("io_uring submission queue full"))?;
+            let deadline = std::time::Instant::now() + CANCEL_TIMEOUT;
+            while self.armed && std::time::Instant::now() < deadline {
+                match self.ring.submit_and_wait(1) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+                while let Some(c) = self.next_completion() {
+                    out.extend(c.ok());
+                }
+            }
+        }
+        while let Some(c) = self.next_completion() {
+            out.extend(c.ok());
+        }
+        Ok(out)
     }
 }
 
