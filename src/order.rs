@@ -163,7 +163,10 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        assert_eq!(verdict(&[2, 2, 2, 2], 4), "same worker every time (LIFO or fixed priority)");
+        assert_eq!(
+            verdict(&[2, 2, 2, 2], 4),
+            "same worker every time (LIFO or fixed priority)"
+        );
         assert_eq!(
             verdict(&[0, 1, 2, 3, 0, 1, 2, 3, 0], 4),
             "FIFO rotation over all 4 workers"

@@ -1,8 +1,8 @@
 //! A worker's life: wait for a connection as the strategy says, serve it, count everything in
 //! its own scoreboard slot, until asked to stop. Generic over the acceptor, so each strategy
 //! gets its own monomorphised hot loop.
-use super::trace::TraceWriter;
 use super::http::{self, Next, RequestReader};
+use super::trace::TraceWriter;
 use super::ServerConfig;
 use crate::metrics::Slot;
 use crate::strategy::{Acceptor, RunWorker};
