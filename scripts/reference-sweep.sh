@@ -2,7 +2,7 @@
 # Regenerate the reference results: a sweep of every strategy over worker counts, its charts,
 # its Markdown table and the kernel cross-check of herd's counters.
 #
-#   scripts/reference-sweep.sh            writes results/reference/ (about 15-25 min on 2 cores)
+#   scripts/reference-sweep.sh            writes results/reference/ (about 15 min on 2 cores)
 #   TINY=1 scripts/reference-sweep.sh     a 2 x 2 x 1 matrix into target/reference-tiny/ (~1 min
 #                                         after the build), to check that the pipeline works
 #
@@ -23,8 +23,8 @@ STRATEGIES=${STRATEGIES:-all}
 WORKERS=${WORKERS:-1,2,4,8,16,32,64}
 CONCURRENCY=${CONCURRENCY:-8}
 REPEAT=${REPEAT:-3}
-DURATION=${DURATION:-3s}
-WARMUP=${WARMUP:-1s}
+DURATION=${DURATION:-2s}
+WARMUP=${WARMUP:-500ms}
 CROSSCHECK=${CROSSCHECK:-1}
 
 cargo build --release --quiet
