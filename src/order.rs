@@ -7,7 +7,7 @@
 //! the workers; a LIFO queue, or one that always wakes the same waiter first (EPOLLEXCLUSIVE
 //! wakes the first-registered idle epoll), hands every connection to one worker; SO_REUSEPORT
 //! hashes the 4-tuple; and a herd lets the scheduler pick.
-use crate::cli::{OrderArgs, StrategyChoice};
+use crate::cli::OrderArgs;
 use crate::load::http::{parse_response, Parsed};
 use crate::server::child::ServerChild;
 use crate::strategy::StrategyKind;
@@ -22,24 +22,7 @@ const SETTLE: Duration = Duration::from_millis(200);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &OrderArgs) -> Result<(), Error> {
-    let kinds: Vec<StrategyKind> = match args.strategy {
-        StrategyChoice::One(k) => {
-            k.supported()
-                .map_err(|why| Error::Usage(format!("--strategy {k}: {why}")))?;
-            vec![k]
-        }
-        StrategyChoice::All => StrategyKind::ALL
-            .iter()
-            .copied()
-            .filter(|k| match k.supported() {
-                Ok(()) => true,
-                Err(why) => {
-                    eprintln!("herd order: skipping {k}: {why}");
-                    false
-                }
-            })
-            .collect(),
-    };
+    let kinds = args.strategy.supported_kinds("herd order")?;
     let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
     let workers = args.workers as usize;
     println!(

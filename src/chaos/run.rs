@@ -37,16 +37,7 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), Error> {
     };
     let threads = args.client_threads.map(|t| t as usize);
     LoadConfig::new(args.addr, args.concurrency as usize, threads, args.timeout).check_fds()?;
-    let mut strategies = Vec::new();
-    for &s in &args.strategy.0 {
-        match s.supported() {
-            Ok(()) => strategies.push(s),
-            Err(why) if args.strategy.0.len() == 1 => {
-                return Err(Error::Usage(format!("--strategy {s}: {why}")))
-            }
-            Err(why) => eprintln!("herd chaos: skipping {s}: {why}"),
-        }
-    }
+    let strategies = args.strategy.supported_kinds("herd chaos")?;
     let mut rows = Vec::new();
     for s in strategies {
         for item in &args.schedule.0 {

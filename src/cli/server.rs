@@ -1,0 +1,159 @@
+//! How the server is built: the options `herd serve` and `herd run` share.
+use super::parse_duration;
+use crate::chaos::fault::{Fault, FaultConfig};
+use crate::server::master::ReuseportReload;
+use crate::server::{ServerConfig, MAX_WORKERS};
+use crate::strategy::listen::ListenConfig;
+use crate::strategy::{Mode, StrategyKind, StrategyOptions};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How the server is built; shared by `serve` and `run`.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Accept strategy.
+    #[arg(long, value_enum, default_value_t = StrategyKind::Blocking)]
+    pub strategy: StrategyKind,
+    /// Worker processes (1 to 1024).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=MAX_WORKERS as i64))]
+    pub workers: u32,
+    /// listen(2) backlog (capped by net.core.somaxconn).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub backlog: u32,
+    /// CPU time each request burns in the worker, in microseconds.
+    #[arg(long, default_value_t = 0)]
+    pub work_us: u64,
+    /// Time each request blocks in the worker (a backend call), in microseconds.
+    #[arg(long, default_value_t = 0)]
+    pub sleep_us: u64,
+    /// A connection whose client sends nothing for this long is dropped (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub read_timeout: Duration,
+    /// On SIGTERM, how long workers may finish before they are killed.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub graceful_timeout: Duration,
+    /// Requests served on one keep-alive connection before the server closes it.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_requests_per_conn: u32,
+    /// After a wakeup, accept until EAGAIN (nginx multi_accept); epoll, poll, select and
+    /// accept-mutex strategies.
+    #[arg(long)]
+    pub multi_accept: bool,
+    /// accept-mutex: how long a worker without the mutex waits before trying again (nginx
+    /// accept_mutex_delay; default 500ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub accept_mutex_delay: Option<Duration>,
+    /// accept-mutex: a worker busy more than 7/8 of the time skips lock attempts (nginx's
+    /// ngx_accept_disabled backoff).
+    #[arg(long)]
+    pub accept_mutex_backoff: bool,
+    /// reuseport: set SO_INCOMING_CPU on socket i to i % CPUs (effective since Linux 6.1).
+    #[arg(long)]
+    pub incoming_cpu: bool,
+    /// Fault injection, repeatable: `die-holding-lock:P` (a worker that has just taken the
+    /// accept lock dies, SIGKILL, with probability P), `crash-after:N` (a worker exits abruptly
+    /// after N connections).
+    #[arg(long = "fault", value_name = "KIND:VALUE", value_parser = Fault::parse)]
+    pub faults: Vec<Fault>,
+    /// RLIMIT_NOFILE of each worker, set before its first accept (to provoke EMFILE).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub worker_nofile: Option<u64>,
+    /// reuseport on SIGHUP: `keep` hands each socket to the new worker (nothing lost);
+    /// `recreate` binds new sockets and shuts the old ones down (what is queued on them is
+    /// reset, unless net.ipv4.tcp_migrate_req=1).
+    #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
+    pub reuseport_reload: ReuseportReload,
+    /// Workers as forked processes (the prefork server) or as threads of one process.
+    #[arg(long, value_enum, default_value_t = Mode::Process)]
+    pub mode: Mode,
+    /// Write one CSV row per accepted connection to FILE (sequence, worker, accept time,
+    /// accept-queue delay when the client sends X-Herd-Connect-Ns, wakeups since the
+    /// worker's last accept). The file is truncated.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// The strategy options these flags ask for.
+    pub fn strategy_options(&self) -> StrategyOptions {
+        let d = StrategyOptions::default();
+        StrategyOptions {
+            multi_accept: self.multi_accept,
+            accept_mutex_delay: self.accept_mutex_delay.unwrap_or(d.accept_mutex_delay),
+            accept_mutex_backoff: self.accept_mutex_backoff,
+            incoming_cpu: self.incoming_cpu,
+        }
+    }
+
+    /// The validated configuration for a server bound to `addr`.
+    pub fn config(&self, addr: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            strategy: self.strategy,
+            workers: self.workers as usize,
+            listen: ListenConfig {
+                addr,
+                backlog: self.backlog as i32,
+                io_timeout: self.read_timeout,
+                mode: self.mode,
+            },
+            work: Duration::from_micros(self.work_us),
+            sleep: Duration::from_micros(self.sleep_us),
+            graceful_timeout: self.graceful_timeout,
+            max_requests_per_conn: self.max_requests_per_conn,
+            strategy_options: self.strategy_options(),
+            faults: FaultConfig {
+                faults: self.faults.clone(),
+                worker_nofile: self.worker_nofile,
+            },
+            reuseport_reload: self.reuseport_reload,
+            trace: self.trace.clone(),
+            tracer: None,
+        }
+    }
+
+    /// The same options as command-line arguments, for starting `herd serve`.
+    pub fn to_args(&self) -> Vec<String> {
+        let d = |d: Duration| format!("{}us", d.as_micros());
+        let mut args = vec![
+            format!("--strategy={}", self.strategy),
+            format!("--workers={}", self.workers),
+            format!("--backlog={}", self.backlog),
+            format!("--work-us={}", self.work_us),
+            format!("--sleep-us={}", self.sleep_us),
+            format!("--read-timeout={}", d(self.read_timeout)),
+            format!("--graceful-timeout={}", d(self.graceful_timeout)),
+            format!("--max-requests-per-conn={}", self.max_requests_per_conn),
+        ];
+        for (flag, on) in [
+            ("--multi-accept", self.multi_accept),
+            ("--accept-mutex-backoff", self.accept_mutex_backoff),
+            ("--incoming-cpu", self.incoming_cpu),
+        ] {
+            if on {
+                args.push(flag.to_string());
+            }
+        }
+        if let Some(delay) = self.accept_mutex_delay {
+            args.push(format!("--accept-mutex-delay={}", d(delay)));
+        }
+        args.extend(self.faults.iter().map(|f| format!("--fault={f}")));
+        args.extend(self.worker_nofile.map(|n| format!("--worker-nofile={n}")));
+        args.push(format!("--reuseport-reload={}", self.reuseport_reload));
+        args.push(format!("--mode={}", self.mode));
+        if let Some(t) = &self.trace {
+            args.push(format!("--trace={}", t.display()));
+        }
+        args
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Address to listen on; port 0 lets the kernel choose.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+}
