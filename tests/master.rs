@@ -6,28 +6,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-fn scoreboard(s: &Server) -> serde_json::Value {
-    s.signal(libc::SIGUSR1);
-    let line = s
-        .line_with("scoreboard ", Duration::from_secs(10))
-        .expect("scoreboard line");
-    serde_json::from_str(line.strip_prefix("scoreboard ").unwrap()).expect("json")
-}
-
-fn sum(v: &serde_json::Value, field: &str) -> u64 {
-    v["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w[field].as_u64().unwrap())
-        .sum()
-}
-
 /// Poll the scoreboard until `ok` holds (bounded), returning the last one.
 fn scoreboard_until(s: &Server, ok: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
     let end = Instant::now() + Duration::from_secs(10);
     loop {
-        let v = scoreboard(s);
+        let v = s.scoreboard();
         if ok(&v) || Instant::now() > end {
             return v;
         }
@@ -239,9 +222,9 @@ fn an_emfile_storm_burns_no_cpu_and_recovers() {
             "1",
         ]);
         let window = Duration::from_millis(500);
-        let a = scoreboard(&srv);
+        let a = srv.scoreboard();
         std::thread::sleep(window);
-        let b = scoreboard(&srv);
+        let b = srv.scoreboard();
         let idle = (cpu_ns(&b) - cpu_ns(&a)) / window.as_secs_f64();
         // The storm: connections queue, every accept() fails with EMFILE.
         let mut clients: Vec<TcpStream> = (0..20)
@@ -253,9 +236,9 @@ fn an_emfile_storm_burns_no_cpu_and_recovers() {
             })
             .collect();
         std::thread::sleep(Duration::from_millis(100));
-        let c = scoreboard(&srv);
+        let c = srv.scoreboard();
         std::thread::sleep(window);
-        let d = scoreboard(&srv);
+        let d = srv.scoreboard();
         let storm = (cpu_ns(&d) - cpu_ns(&c)) / window.as_secs_f64();
         assert!(
             sum(&d, "accept_err_no_fds") > 0,

@@ -22,29 +22,8 @@ fn serves_http_and_stops_on_sigterm() {
 
 #[test]
 fn every_strategy_stops_gracefully() {
-    for strategy in [
-        "blocking",
-        "sysv-sem",
-        "pthread-mutex",
-        "epoll-shared",
-        "epoll-exclusive",
-        "reuseport",
-    ] {
-        let mut s = Server::start(&["--workers", "4", "--strategy", strategy]);
-        for _ in 0..8 {
-            assert!(get(s.addr).starts_with("HTTP/1.1 200"), "{strategy}");
-        }
-        let pids = s.worker_pids();
-        s.signal(libc::SIGINT);
-        assert_eq!(
-            s.wait_exit(Duration::from_secs(10)),
-            Some(0),
-            "{strategy}: no clean exit"
-        );
-        assert!(
-            all_gone(&pids, Duration::from_secs(5)),
-            "{strategy}: workers left behind"
-        );
+    for strategy in supported_strategies() {
+        serves_then_stops(strategy, "4", 8, libc::SIGINT);
     }
 }
 
@@ -112,17 +91,8 @@ fn scoreboard_counts_accepted_connections() {
     for _ in 0..10 {
         get(s.addr);
     }
-    s.signal(libc::SIGUSR1);
-    let line = s.line_with("scoreboard ", Duration::from_secs(10)).unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(line.strip_prefix("scoreboard ").unwrap()).unwrap();
-    let accepted: u64 = v["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["accepted"].as_u64().unwrap())
-        .sum();
-    assert_eq!(accepted, 10);
+    let v = s.scoreboard();
+    assert_eq!(sum(&v, "accepted"), 10);
     let vol: u64 = v["workers"]
         .as_array()
         .unwrap()

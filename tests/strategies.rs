@@ -87,47 +87,6 @@ fn a_killed_accept_mutex_holder_is_recovered() {
 }
 
 #[test]
-fn every_new_strategy_stops_gracefully() {
-    let out = herd_output(&["strategies"], Duration::from_secs(30));
-    let list = String::from_utf8_lossy(&out.stdout).to_string();
-    for strategy in [
-        "fcntl",
-        "flock",
-        "posix-sem",
-        "accept-mutex",
-        "epoll-exclusive-rotate",
-        "epoll-et",
-        "reuseport-cbpf",
-        "io-uring",
-        "poll",
-        "select",
-    ] {
-        if let Some(l) = list
-            .lines()
-            .find(|l| l.starts_with(&format!("{strategy} ")) && l.contains("UNSUPPORTED"))
-        {
-            eprintln!("SKIPPED {strategy}: {l}");
-            continue;
-        }
-        let mut s = Server::start(&["--workers", "3", "--strategy", strategy]);
-        for _ in 0..6 {
-            assert!(get(s.addr).starts_with("HTTP/1.1 200"), "{strategy}");
-        }
-        let pids = s.worker_pids();
-        s.signal(libc::SIGTERM);
-        assert_eq!(
-            s.wait_exit(Duration::from_secs(10)),
-            Some(0),
-            "{strategy}: no clean exit"
-        );
-        assert!(
-            all_gone(&pids, Duration::from_secs(5)),
-            "{strategy}: workers left behind"
-        );
-    }
-}
-
-#[test]
 fn the_lock_file_is_removed_on_exit() {
     let tmp = tempfile::tempdir().unwrap();
     for strategy in ["fcntl", "flock"] {

@@ -161,16 +161,7 @@ fn serve_trace_matches_scoreboard(mode: &str) {
     for _ in 0..n {
         assert!(get(s.addr).starts_with("HTTP/1.1 200"));
     }
-    s.signal(libc::SIGUSR1);
-    let line = s.line_with("scoreboard ", Duration::from_secs(10)).unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(line.strip_prefix("scoreboard ").unwrap()).unwrap();
-    let accepted: u64 = v["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["accepted"].as_u64().unwrap())
-        .sum();
+    let accepted = sum(&s.scoreboard(), "accepted");
     s.signal(libc::SIGTERM);
     assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
     let rows = trace_rows(&path);

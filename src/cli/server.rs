@@ -16,7 +16,7 @@ pub struct ServerArgs {
     /// Accept strategy.
     #[arg(long, value_enum, default_value_t = StrategyKind::Blocking)]
     pub strategy: StrategyKind,
-    /// Worker processes (1 to 1024).
+    /// Workers: processes, or threads with `--mode thread` (1 to 1024).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=MAX_WORKERS as i64))]
     pub workers: u32,
     /// listen(2) backlog (capped by net.core.somaxconn).

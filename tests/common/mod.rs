@@ -127,19 +127,67 @@ impl Server {
 
     /// The worker pids from a scoreboard snapshot.
     pub fn worker_pids(&self) -> Vec<i32> {
-        self.signal(libc::SIGUSR1);
-        let line = self
-            .line_with("scoreboard ", Duration::from_secs(10))
-            .expect("scoreboard line");
-        let v: serde_json::Value =
-            serde_json::from_str(line.strip_prefix("scoreboard ").unwrap()).expect("json");
-        v["workers"]
+        self.scoreboard()["workers"]
             .as_array()
             .expect("workers")
             .iter()
             .map(|w| w["pid"].as_i64().unwrap() as i32)
             .collect()
     }
+
+    /// Ask for the scoreboard (SIGUSR1) and parse its JSON line.
+    pub fn scoreboard(&self) -> serde_json::Value {
+        self.signal(libc::SIGUSR1);
+        let line = self
+            .line_with("scoreboard ", Duration::from_secs(10))
+            .expect("scoreboard line");
+        serde_json::from_str(line.strip_prefix("scoreboard ").unwrap()).expect("json")
+    }
+}
+
+/// The sum over the scoreboard's workers of a counter.
+pub fn sum(v: &serde_json::Value, field: &str) -> u64 {
+    v["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w[field].as_u64().unwrap())
+        .sum()
+}
+
+/// The strategies this kernel supports, by name.
+pub fn supported_strategies() -> Vec<&'static str> {
+    herd::strategy::StrategyKind::ALL
+        .iter()
+        .filter(|k| match k.supported() {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("SKIPPED {k}: {why}");
+                false
+            }
+        })
+        .map(|k| k.name())
+        .collect()
+}
+
+/// Start `strategy` with `workers` workers, serve `requests` requests, stop it with `sig` and
+/// check that it exits 0 with every worker gone.
+pub fn serves_then_stops(strategy: &str, workers: &str, requests: usize, sig: i32) {
+    let mut s = Server::start(&["--workers", workers, "--strategy", strategy]);
+    for _ in 0..requests {
+        assert!(get(s.addr).starts_with("HTTP/1.1 200"), "{strategy}");
+    }
+    let pids = s.worker_pids();
+    s.signal(sig);
+    assert_eq!(
+        s.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{strategy}: no clean exit"
+    );
+    assert!(
+        all_gone(&pids, Duration::from_secs(5)),
+        "{strategy}: workers left behind"
+    );
 }
 
 pub fn signal(pid: i32, sig: i32) {
