@@ -12,49 +12,17 @@ set -euo pipefail
 rounds=${1:-3}
 secs=${2:-10}
 conns=${CONNS:-64}
-here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 out="$here/results/nginx-compare.txt"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
-command -v nginx >/dev/null || { echo "nginx is missing: apt-get install -y nginx" >&2; exit 2; }
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-herd="$here/target/release/herd"
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 nport=$(free_port)
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 2;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$nport backlog=4096;
-    location / { return 200 "ok\n"; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-pids+=($!)
+start_nginx "$nport"
 
 coproc HERD { exec "$herd" serve --strategy blocking --workers 2 2>/dev/null; }
 pids+=($HERD_PID)
 read -r line <&"${HERD[0]}"
 hport=${line##*:}
 
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$nport/" && break; sleep 0.1; done
 
 rate() { # URL -> connections per second
   wrk -t2 -c"$conns" -d"${secs}s" -H "Connection: close" "$1" | awk '/Requests\/sec/ {print $2}'
@@ -67,7 +35,6 @@ for r in $(seq "$rounds"); do
   echo "round $r: nginx $n conn/s, herd $h conn/s" >&2
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mn=$(median "${nginx_rates[@]}"); mh=$(median "${herd_rates[@]}")
 ratio=$(awk -v h="$mh" -v n="$mn" 'BEGIN {printf "%.3f", h/n}')
 {

@@ -18,47 +18,12 @@ secs=${2:-5}
 conns=${CONNS:-64}
 open_cap=${OPEN_CAP:-256}
 mem_secs=${MEM_SECS:-60}
-here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 out="$here/results/wrk-compare.txt"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
-command -v nginx >/dev/null || { echo "nginx is missing: apt-get install -y nginx" >&2; exit 2; }
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-herd="$here/target/release/herd"
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# col FILE NAME: NAME's value in the last row of a CSV file.
-col() { python3 -c 'import csv,sys; print(list(csv.DictReader(open(sys.argv[1])))[-1][sys.argv[2]])' "$1" "$2"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-
 port=$(free_port)
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 2;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    location / { return 200 "ok\n"; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-pids+=($!)
+start_nginx "$port"
 url="http://127.0.0.1:$port/"
-for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
 
 # Each client also runs under /usr/bin/time: its CPU time (user + sys) per connection is a
 # second, load-independent measure of its cost.
