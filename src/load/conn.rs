@@ -90,18 +90,31 @@ impl Conn {
     ) -> Result<Step, ErrorKind> {
         let io_err = |e: io::Error| ErrorKind::from_io(&e);
         if let State::Connecting = self.state {
-            if let Some(e) = self.stream.take_error().map_err(io_err)? {
-                return Err(ErrorKind::from_io(&e));
+            // The first write says whether the connection is up, so no getsockopt(SO_ERROR)
+            // or getpeername() is spent per connection: on a non-blocking TCP socket still in
+            // its handshake it fails with EAGAIN, and on a failed one with the connect error
+            // (ECONNREFUSED, ...), see sk_stream_wait_connect() in net/core/stream.c.
+            let request = match first {
+                Some(f) => f,
+                None => req.first(),
+            };
+            match self.stream.write(request) {
+                Ok(n) => {
+                    let _ = stats
+                        .connect
+                        .record(monotonic_ns().saturating_sub(self.t_start).max(1));
+                    self.state = State::Writing(n);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    return Ok(Step::Pending)
+                }
+                Err(e) => return Err(io_err(e)),
             }
-            match self.stream.peer_addr() {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(Step::Pending),
-                Err(e) => return Err(ErrorKind::from_io(&e)),
-            }
-            let _ = stats
-                .connect
-                .record(monotonic_ns().saturating_sub(self.t_start).max(1));
-            self.state = State::Writing(0);
         }
         loop {
             let last = self.done + 1 >= req.per_conn;
