@@ -167,7 +167,7 @@ fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<Chao
         err_reset: e(ErrorKind::Reset),
         err_timeout: e(ErrorKind::Timeout),
         err_short: e(ErrorKind::ShortResponse),
-        err_other: e(ErrorKind::BadResponse) + e(ErrorKind::AddrNotAvail) + e(ErrorKind::Other),
+        err_other: stats.errors_other(),
         baseline_conn_per_s: base_rate,
         conn_per_s: if elapsed_s > 0.0 {
             stats.ok as f64 / elapsed_s

@@ -141,6 +141,14 @@ impl Stats {
         self.errors[kind as usize]
     }
 
+    /// Errors outside the four kinds reported in their own CSV columns (refused, reset,
+    /// timeout, short): bad responses, no local address, anything else (`err_other`).
+    pub fn errors_other(&self) -> u64 {
+        self.errors_of(ErrorKind::BadResponse)
+            + self.errors_of(ErrorKind::AddrNotAvail)
+            + self.errors_of(ErrorKind::Other)
+    }
+
     pub fn count_worker(&mut self, worker: usize) {
         if worker >= self.per_worker.len() {
             self.per_worker.resize(worker + 1, 0);

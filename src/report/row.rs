@@ -209,9 +209,7 @@ impl RunRow {
             err_reset: c.errors_of(ErrorKind::Reset),
             err_timeout: c.errors_of(ErrorKind::Timeout),
             err_short: c.errors_of(ErrorKind::ShortResponse),
-            err_other: c.errors_of(ErrorKind::BadResponse)
-                + c.errors_of(ErrorKind::AddrNotAvail)
-                + c.errors_of(ErrorKind::Other),
+            err_other: c.errors_other(),
             conn_per_s: if i.elapsed_s > 0.0 {
                 c.ok as f64 / i.elapsed_s
             } else {

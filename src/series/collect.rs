@@ -77,6 +77,15 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Count what one readiness call reported: a wakeup when `ready` descriptors are ready.
+    /// (The call itself is counted in `waits` before it is made, so a failed call counts too.)
+    pub fn woke(&mut self, ready: usize) {
+        if ready > 0 {
+            self.wakeups += 1;
+            self.ready_events += ready as u64;
+        }
+    }
+
     /// System calls the master made while collecting.
     pub fn syscalls(&self) -> u64 {
         self.waits + self.reads + self.writes + self.ctls + self.closes

@@ -58,9 +58,8 @@ impl Collector for EpollCollector {
         let n = self
             .ep
             .wait(&mut self.events, super::collect::timeout_ms(timeout))?;
+        c.woke(n);
         if n > 0 {
-            c.wakeups += 1;
-            c.ready_events += n as u64;
             ready.extend(self.events[..n].iter().map(|e| e.u64 as usize));
         }
         Ok(())

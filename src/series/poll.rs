@@ -41,9 +41,8 @@ impl Collector for PollCollector {
         }
         c.waits += 1;
         let n = poll(&mut self.fds, super::collect::timeout_ms(timeout))?;
+        c.woke(n);
         if n > 0 {
-            c.wakeups += 1;
-            c.ready_events += n as u64;
             ready.extend(
                 self.fds
                     .iter()

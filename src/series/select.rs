@@ -48,9 +48,8 @@ impl Collector for SelectCollector {
         }
         c.waits += 1;
         let n = select_read(&mut self.set, max_fd + 1, timeout)?;
+        c.woke(n);
         if n > 0 {
-            c.wakeups += 1;
-            c.ready_events += n as u64;
             ready.extend(
                 self.watched
                     .iter()
