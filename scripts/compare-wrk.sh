@@ -7,7 +7,9 @@
 #    --client-threads 2) alternate against nginx (2 workers, access log off); the ratio of the
 #    medians of their connection rates is herd/wrk (target >= 0.9).
 # 2. Open loop: `herd load --rate` at 80% of herd's closed-loop median: the generator's p99
-#    lateness (actual start - intended start) should stay under 1 ms.
+#    lateness (actual start - intended start) should stay under 1 ms. Then a ladder of rates
+#    (LADDER, fractions of that median, default 0.4 ... 0.8), each with exact pacing and with
+#    --pacing-quantum 500us, with the host's CPU use over each run: where the schedule holds.
 # 3. Memory: peak RSS (VmHWM, from /usr/bin/time -v) of a 60 s open-loop run over a 10 s one
 #    (nothing is kept per request, so the ratio should be ~1).
 # Results go to results/wrk-compare.txt. Needs: apt-get install -y nginx wrk.
@@ -55,10 +57,32 @@ ratio=$(awk -v h="$mh" -v w="$mw" 'BEGIN {printf "%.3f", h/w}')
 mwc=$(median "${wrk_cpu[@]}"); mhc=$(median "${herd_cpu[@]}")
 
 rate=$(awk -v h="$mh" 'BEGIN {printf "%.0f", 0.8*h}')
-"$herd" load --url "$url" --rate "$rate" --concurrency "$open_cap" --client-threads 2 \
-  --duration "${secs}s" --warmup 1s --quiet --out "$work/open" >/dev/null
+# open RATE QUANTUM NAME: one open-loop run; its runs.csv row goes to $work/NAME.
+open_run() {
+  "$herd" load --url "$url" --rate "$1" --pacing-quantum "$2" --concurrency "$open_cap" \
+    --client-threads 2 --duration "${secs}s" --warmup 1s --quiet --out "$work/$3" >/dev/null
+}
+open_run "$rate" 0s open
 o="$work/open/runs.csv"
 echo "open loop at $rate conn/s: lateness p99 $(col "$o" lateness_p99_us) us" >&2
+
+# The lateness ladder: open loop at fractions of herd's closed-loop median, with exact pacing
+# and with a 500 µs timer quantum, each with the host's CPU use and the client's CPU per
+# connection (both from herd's own row). Shows up to which load the schedule holds.
+ladder=()
+for f in ${LADDER:-0.4 0.5 0.6 0.7 0.8}; do
+  r=$(awk -v h="$mh" -v f="$f" 'BEGIN {printf "%.0f", f*h}')
+  for q in 0s 500us; do
+    open_run "$r" "$q" "ladder-$f-$q"
+    l="$work/ladder-$f-$q/runs.csv"
+    row=$(printf '%s %s %s %.0f %.0f %s %.1f %.1f %.0f' "$f" "$r" "$q" \
+      "$(col "$l" lateness_p50_us)" "$(col "$l" lateness_p99_us)" "$(col "$l" late_conns)" \
+      "$(col "$l" host_cpu_busy_pct)" "$(col "$l" client_cpu_us_per_conn)" \
+      "$(col "$l" raw_latency_p99_us)")
+    echo "ladder: $row" >&2
+    ladder+=("$row")
+  done
+done
 
 hwm() { # SECONDS -> peak RSS in kB of an open-loop run that long
   /usr/bin/time -v "$herd" load --url "$url" --rate "$rate" --concurrency "$open_cap" \
@@ -87,6 +111,10 @@ m10=$(hwm 10); mlong=$(hwm "$mem_secs")
   echo "open_late_conns=$(col "$o" late_conns)"
   echo "open_latency_p99_us=$(col "$o" latency_p99_us)"
   echo "open_raw_latency_p99_us=$(col "$o" raw_latency_p99_us)"
+  echo "open_host_cpu_busy_pct=$(col "$o" host_cpu_busy_pct)"
+  echo "open_client_cpu_us_per_conn=$(col "$o" client_cpu_us_per_conn)"
+  echo "# ladder: fraction_of_closed_median rate pacing_quantum lateness_p50_us lateness_p99_us late_conns host_cpu_busy_pct client_cpu_us_per_conn raw_latency_p99_us"
+  for row in "${ladder[@]}"; do echo "ladder=$row"; done
   echo "peak_rss_kb_10s=$m10"
   echo "peak_rss_kb_${mem_secs}s=$mlong"
   echo "peak_rss_ratio=$(awk -v a="$mlong" -v b="$m10" 'BEGIN {printf "%.3f", a/b}')"

@@ -127,14 +127,7 @@ impl Report<'_> {
         };
         let mut row = RunRow::build(&inputs, timestamp());
         let measured = self.server.is_some();
-        load::report::fill_run(
-            &mut row,
-            cfg,
-            &phase.stats,
-            inputs.elapsed_s,
-            &self.target,
-            measured,
-        );
+        load::report::fill_run(&mut row, cfg, phase, &self.target, measured);
         let mut workers: Vec<WorkerRow> = match self.server {
             Some(d) => d
                 .workers

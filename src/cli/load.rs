@@ -38,6 +38,13 @@ pub struct LoadArgs {
     /// in which idle workers herd). N must not exceed --concurrency.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub burst: Option<u64>,
+    /// Open loop: wake for scheduled starts only on multiples of this (e.g. 250us), starting
+    /// every start due by then in one batch. Less client and server CPU per connection (fewer
+    /// wakeups), at the price of batched arrivals and up to one quantum of lateness, which is
+    /// measured: latency still counts from each exact intended start. 0s (the default): wake at
+    /// each start. At most 10ms.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub pacing_quantum: Duration,
     /// Time from one burst's start to the next (e.g. 100ms).
     #[arg(long, value_parser = parse_duration)]
     pub burst_interval: Option<Duration>,

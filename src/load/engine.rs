@@ -3,7 +3,10 @@
 //! Open loop: a slot starts a connection when the schedule says so; when no slot is free (the
 //! `--concurrency` cap) or the thread is simply behind, the start is late and the lateness is
 //! measured, while latency still counts from the intended start. A timerfd wakes the loop at
-//! the next intended start with nanosecond resolution (epoll_wait's timeout is whole ms).
+//! the next intended start with nanosecond resolution (epoll_wait's timeout is whole ms), or
+//! with `--pacing-quantum` at the next multiple of the quantum: each wakeup costs the client
+//! (and, through the server's wakeups, the host) CPU, so batching starts trades lateness for
+//! CPU. Starts also happen whenever the loop runs for other events, so most are not batched.
 //! After the phase's end no connection is started and those in flight finish or time out, so
 //! the server's counters can be read while the client is quiet.
 use super::conn::{Conn, Requests, Step};
@@ -12,7 +15,7 @@ use super::progress::Progress;
 use super::source::SourceAddrs;
 use super::stats::{ErrorKind, Stats};
 use super::LoadConfig;
-use crate::sys::clock::monotonic_ns;
+use crate::sys::clock::{monotonic_ns, thread_cpu_ns};
 use mio::net::TcpStream;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -25,6 +28,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// How often timeouts are checked and how long one poll may sleep.
 const TICK_NS: u64 = 10_000_000;
+/// The largest `--pacing-quantum`: the tick wakes the loop at least this often anyway.
+pub const MAX_QUANTUM: std::time::Duration = std::time::Duration::from_nanos(TICK_NS);
 /// After a connection could not even be started (no port, no descriptor), its slot waits this
 /// long before trying again, so a broken client environment does not spin.
 const RETRY_NS: u64 = 1_000_000;
@@ -66,6 +71,7 @@ impl PhaseCtx<'_> {
 
 /// Run one thread's `conns` slots until the phase ends; return what it measured.
 pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> io::Result<Stats> {
+    let cpu_start = thread_cpu_ns();
     let mut pacing = ctx
         .cfg
         .shape
@@ -103,6 +109,7 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
         let mut wait = next_tick.saturating_sub(now).min(TICK_NS);
         if let (Pacing::Open(s), Some(timer)) = (&pacing, &timer) {
             if let Some(t) = s.peek().filter(|_| !ev.free.is_empty()) {
+                let t = quantize(t, ctx.cfg.pacing_quantum_ns);
                 wait = wait.min(t.saturating_sub(now));
                 timer.arm(t)?;
             }
@@ -136,10 +143,22 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
             }
         }
     }
+    ev.stats.cpu_ns = thread_cpu_ns().saturating_sub(cpu_start);
     if let Some(p) = ctx.progress {
         p.publish(thread, &ev.stats);
     }
     Ok(ev.stats)
+}
+
+/// The pacing timer's target for a start due at `t_ns`: `t_ns` itself, or with a quantum the
+/// next multiple of it, so that starts due within one quantum share one wakeup. Either way the
+/// start's lateness and latency count from `t_ns`.
+fn quantize(t_ns: u64, quantum_ns: u64) -> u64 {
+    if quantum_ns > 1 {
+        t_ns.div_ceil(quantum_ns).saturating_mul(quantum_ns)
+    } else {
+        t_ns
+    }
 }
 
 /// A one-shot CLOCK_MONOTONIC timerfd in the poll, re-armed only when the target changes.
@@ -333,5 +352,20 @@ impl EventLoop<'_> {
                 self.fail(i, ErrorKind::Timeout);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantize;
+
+    #[test]
+    fn a_quantum_rounds_the_timer_up_never_down() {
+        assert_eq!(quantize(1_234_567, 0), 1_234_567);
+        assert_eq!(quantize(1_234_567, 1), 1_234_567);
+        assert_eq!(quantize(1_234_567, 250_000), 1_250_000);
+        assert_eq!(quantize(1_250_000, 250_000), 1_250_000);
+        assert_eq!(quantize(1_250_001, 250_000), 1_500_000);
+        assert_eq!(quantize(u64::MAX - 5, 1_000), u64::MAX);
     }
 }

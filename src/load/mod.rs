@@ -14,6 +14,7 @@ pub mod stats;
 pub mod url;
 
 use crate::cli::LoadArgs;
+use crate::metrics::procfs::HostCpu;
 use crate::sys::clock::monotonic_ns;
 use crate::Error;
 use pacing::Shape;
@@ -44,6 +45,8 @@ pub struct LoadConfig {
     pub shape: Shape,
     /// Requests on each connection (keep-alive when above 1).
     pub requests_per_conn: u32,
+    /// Open loop: the pacing timer fires only on multiples of this (0: at each start).
+    pub pacing_quantum_ns: u64,
     /// Show a live progress line for phases of [`PROGRESS_MIN`] or longer.
     pub progress: bool,
 }
@@ -73,6 +76,7 @@ impl LoadConfig {
             send_connect_ns: false,
             shape: Shape::Closed,
             requests_per_conn: 1,
+            pacing_quantum_ns: 0,
             progress: false,
         }
     }
@@ -115,6 +119,19 @@ impl LoadConfig {
             (None, None, _) => Shape::Closed,
         };
         cfg.requests_per_conn = a.requests_per_conn;
+        if !a.pacing_quantum.is_zero() && matches!(cfg.shape, Shape::Closed) {
+            return Err(Error::Usage(
+                "--pacing-quantum paces an open loop: it needs --rate or --burst".into(),
+            ));
+        }
+        if a.pacing_quantum > engine::MAX_QUANTUM {
+            return Err(Error::Usage(format!(
+                "--pacing-quantum {:?}: at most {:?} (the client's housekeeping tick wakes it that often anyway)",
+                a.pacing_quantum,
+                engine::MAX_QUANTUM
+            )));
+        }
+        cfg.pacing_quantum_ns = a.pacing_quantum.as_nanos() as u64;
         cfg.progress = !a.quiet && std::io::stdout().is_terminal();
         cfg.check_fds()?;
         Ok(cfg)
@@ -142,6 +159,9 @@ pub struct PhaseResult {
     /// From the phase's start to the last connection's end.
     pub elapsed: Duration,
     pub threads: usize,
+    /// How busy the host's CPUs were over the phase, in percent of all of them: client,
+    /// server and anything else together. At saturation client and server queue for a CPU.
+    pub host_busy_pct: f64,
 }
 
 /// Run connections for `duration` (and at most `max_conns`), then let those in flight finish.
@@ -160,6 +180,7 @@ pub fn run_phase(
     let threads = cfg.threads;
     let progress =
         (cfg.progress && duration >= PROGRESS_MIN).then(|| progress::Progress::new(threads));
+    let host_before = HostCpu::read().map_err(|e| Error::io("reading /proc/stat", e))?;
     let start = monotonic_ns();
     let ctx = engine::PhaseCtx {
         cfg,
@@ -193,6 +214,9 @@ pub fn run_phase(
         r
     });
     let elapsed = Duration::from_nanos(monotonic_ns() - start);
+    let host_busy_pct = HostCpu::read()
+        .map_err(|e| Error::io("reading /proc/stat", e))?
+        .busy_pct_since(&host_before);
     let mut stats = Stats::default();
     for r in results {
         match r {
@@ -205,5 +229,6 @@ pub fn run_phase(
         stats,
         elapsed,
         threads,
+        host_busy_pct,
     })
 }

@@ -2,7 +2,7 @@
 //! (uncorrected) latencies, the open-loop lateness, and accept delays per worker.
 use super::pacing::Shape;
 use super::stats::{quantile_us, Stats};
-use super::LoadConfig;
+use super::{LoadConfig, PhaseResult};
 use crate::report::row::{RunRow, WorkerRow};
 use hdrhistogram::Histogram;
 
@@ -22,11 +22,12 @@ pub fn histograms(s: &Stats) -> [(&'static str, &Histogram<u64>); 5] {
 pub fn fill_run(
     row: &mut RunRow,
     cfg: &LoadConfig,
-    s: &Stats,
-    elapsed_s: f64,
+    phase: &PhaseResult,
     target: &str,
     server_metrics: bool,
 ) {
+    let s = &phase.stats;
+    let elapsed_s = phase.elapsed.as_secs_f64();
     let per_s = |n: u64| {
         if elapsed_s > 0.0 {
             n as f64 / elapsed_s
@@ -65,6 +66,13 @@ pub fn fill_run(
         accept_delay_max_us: quantile_us(&s.accept_delay, 1.0),
         target: target.to_string(),
         server_metrics,
+        client_cpu_us_per_conn: if s.conns_ok > 0 {
+            s.cpu_ns as f64 / s.conns_ok as f64 / 1e3
+        } else {
+            0.0
+        },
+        host_cpu_busy_pct: phase.host_busy_pct,
+        pacing_quantum_us: cfg.pacing_quantum_ns as f64 / 1e3,
         ..std::mem::take(row)
     };
 }
@@ -100,7 +108,21 @@ pub fn load_line(r: &RunRow) -> String {
     } else {
         String::new()
     };
-    format!("{shape}{ka}, {} client threads", r.client_threads)
+    let quantum = if r.pacing_quantum_us > 0.0 {
+        format!(", timer quantum {} us", r.pacing_quantum_us)
+    } else {
+        String::new()
+    };
+    format!("{shape}{quantum}{ka}, {} client threads", r.client_threads)
+}
+
+/// Host CPU use at or above this (percent) counts as saturated: latencies then include the
+/// wait for a CPU, which client and server share.
+pub const SATURATED_PCT: f64 = 95.0;
+
+/// An open loop or bursts on a saturated host. (A closed loop saturates it by design.)
+fn saturated(r: &RunRow) -> bool {
+    r.host_cpu_busy_pct >= SATURATED_PCT && r.arrivals != "closed"
 }
 
 /// Summary lines for the open loop and keep-alive, after the latency line.
@@ -137,11 +159,29 @@ pub fn summary_lines(r: &RunRow) -> String {
             ),
         );
         if r.late_conns > 0 {
+            let why = if saturated(r) {
+                "the host's CPUs were saturated, so its threads waited for a CPU: lower --rate, or give the client cores of its own"
+            } else {
+                "raise --concurrency or --client-threads"
+            };
             line(
                 "WARNING",
-                "the generator fell behind its schedule (see lateness; raise --concurrency or --client-threads); corrected latencies still count from the intended starts".into(),
+                format!("the generator fell behind its schedule ({why}); corrected latencies still count from the intended starts"),
             );
         }
+    }
+    line(
+        "client CPU",
+        format!(
+            "{:.1} us/conn; host CPUs {:.0}% busy",
+            r.client_cpu_us_per_conn, r.host_cpu_busy_pct
+        ),
+    );
+    if saturated(r) {
+        line(
+            "WARNING",
+            format!("the host's CPUs were {:.0}% busy: client and server queued for a CPU, and the latencies include that wait", r.host_cpu_busy_pct),
+        );
     }
     if !r.server_metrics && r.workers == 0 {
         line(

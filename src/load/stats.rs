@@ -98,6 +98,8 @@ pub struct Stats {
     pub unstarted_conns: u64,
     /// Accept delay per server worker (index = X-Herd-Worker), allocated for workers seen.
     pub per_worker_accept: Vec<Option<Histogram<u64>>>,
+    /// CPU time (user + system) the client threads spent in the phase.
+    pub cpu_ns: u64,
 }
 
 /// A connection that starts later than this after its intended time counts as late.
@@ -124,6 +126,7 @@ impl Default for Stats {
             late_conns: 0,
             unstarted_conns: 0,
             per_worker_accept: Vec::new(),
+            cpu_ns: 0,
         }
     }
 }
@@ -198,6 +201,7 @@ impl Stats {
         let _ = self.lateness.add(&other.lateness);
         self.late_conns += other.late_conns;
         self.unstarted_conns += other.unstarted_conns;
+        self.cpu_ns += other.cpu_ns;
         if other.per_worker_accept.len() > self.per_worker_accept.len() {
             self.per_worker_accept
                 .resize_with(other.per_worker_accept.len(), || None);

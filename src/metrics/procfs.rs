@@ -49,9 +49,69 @@ fn parse(status: &str, stat: &str, schedstat: &str) -> Option<ThreadStat> {
     })
 }
 
+/// The whole host's CPU time from /proc/stat's `cpu` line, in clock ticks: all CPUs together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostCpu {
+    /// Time not idle: user, nice, system, irq, softirq, and steal (time a virtual machine's
+    /// CPUs wanted to run but the hypervisor ran something else).
+    pub busy: u64,
+    /// Busy plus idle and iowait.
+    pub total: u64,
+}
+
+impl HostCpu {
+    pub fn read() -> io::Result<HostCpu> {
+        let stat = fs::read_to_string("/proc/stat")?;
+        parse_host(&stat).ok_or_else(|| io::Error::other("cannot parse /proc/stat's cpu line"))
+    }
+
+    /// Percent of all CPUs' time that was busy between `before` and `self` (0 if none passed).
+    pub fn busy_pct_since(&self, before: &HostCpu) -> f64 {
+        let total = self.total.saturating_sub(before.total);
+        if total == 0 {
+            return 0.0;
+        }
+        100.0 * self.busy.saturating_sub(before.busy) as f64 / total as f64
+    }
+}
+
+fn parse_host(stat: &str) -> Option<HostCpu> {
+    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"; guest time is
+    // already inside user and nice, so it is not added again.
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    let at = |i: usize| f.get(i).copied().unwrap_or(0);
+    let idle = at(3) + at(4);
+    let busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
+    (f.len() >= 4).then_some(HostCpu {
+        busy,
+        total: busy + idle,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_cpu_counts_steal_as_busy_and_iowait_as_idle() {
+        let stat = "cpu  100 5 50 800 20 1 4 10 7 0\ncpu0 1 2 3 4 5 6 7 8 9 0\nintr 1\n";
+        let h = parse_host(stat).unwrap();
+        assert_eq!(h.busy, 100 + 5 + 50 + 1 + 4 + 10);
+        assert_eq!(h.total, h.busy + 800 + 20);
+        let later = HostCpu {
+            busy: h.busy + 30,
+            total: h.total + 120,
+        };
+        assert_eq!(later.busy_pct_since(&h), 25.0);
+        assert_eq!(h.busy_pct_since(&h), 0.0);
+        assert!(parse_host("intr 1\n").is_none());
+        assert!(HostCpu::read().unwrap().total > 0);
+    }
 
     #[test]
     fn parses_a_comm_with_spaces_and_parens() {

@@ -80,6 +80,13 @@ pub struct RunRow {
     pub accept_delay_max_us: f64,
     pub target: String,
     pub server_metrics: bool,
+    // Added after the first schema: files written before them read as 0.
+    #[serde(default)]
+    pub client_cpu_us_per_conn: f64,
+    #[serde(default)]
+    pub host_cpu_busy_pct: f64,
+    #[serde(default)]
+    pub pacing_quantum_us: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
