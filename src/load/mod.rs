@@ -216,7 +216,7 @@ pub fn run_phase(
     let elapsed = Duration::from_nanos(monotonic_ns() - start);
     let host_busy_pct = HostCpu::read()
         .map_err(|e| Error::io("reading /proc/stat", e))?
-        .busy_pct_since(&host_before);
+        .busy_pct_since(&host_before, crate::sys::clock::clock_ticks_per_sec());
     let mut stats = Stats::default();
     for r in results {
         match r {

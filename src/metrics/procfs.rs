@@ -49,47 +49,59 @@ fn parse(status: &str, stat: &str, schedstat: &str) -> Option<ThreadStat> {
     })
 }
 
-/// The whole host's CPU time from /proc/stat's `cpu` line, in clock ticks: all CPUs together.
+/// The host's idle time over all CPUs, from /proc/stat, with the monotonic time it was read at.
+///
+/// Busy time is derived as wall time × CPUs − idle, not from /proc/stat's user and system
+/// fields: those are sampled on the scheduler tick, and a load paced in step with it (herd's
+/// `--pacing-quantum` divides the tick) can run between ticks and show as almost idle. With
+/// NO_HZ (every distribution kernel) the idle field is measured at each idle entry and exit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HostCpu {
-    /// Time not idle: user, nice, system, irq, softirq, and steal (time a virtual machine's
-    /// CPUs wanted to run but the hypervisor ran something else).
-    pub busy: u64,
-    /// Busy plus idle and iowait.
-    pub total: u64,
+    /// Idle plus iowait over all CPUs, in clock ticks (USER_HZ).
+    pub idle_ticks: u64,
+    /// CPUs listed (`cpuN` lines).
+    pub cpus: u64,
+    /// CLOCK_MONOTONIC when it was read.
+    pub at_ns: u64,
 }
 
 impl HostCpu {
     pub fn read() -> io::Result<HostCpu> {
         let stat = fs::read_to_string("/proc/stat")?;
-        parse_host(&stat).ok_or_else(|| io::Error::other("cannot parse /proc/stat's cpu line"))
+        let at_ns = crate::sys::clock::monotonic_ns();
+        parse_host(&stat, at_ns)
+            .ok_or_else(|| io::Error::other("cannot parse /proc/stat's cpu lines"))
     }
 
-    /// Percent of all CPUs' time that was busy between `before` and `self` (0 if none passed).
-    pub fn busy_pct_since(&self, before: &HostCpu) -> f64 {
-        let total = self.total.saturating_sub(before.total);
-        if total == 0 {
+    /// Percent of all CPUs' time that was busy (not idle) between `before` and `self`, with
+    /// `ticks_per_s` clock ticks per second; 0 if no time passed.
+    pub fn busy_pct_since(&self, before: &HostCpu, ticks_per_s: u64) -> f64 {
+        let wall_s = self.at_ns.saturating_sub(before.at_ns) as f64 / 1e9;
+        let capacity_s = wall_s * self.cpus as f64;
+        if capacity_s <= 0.0 || ticks_per_s == 0 {
             return 0.0;
         }
-        100.0 * self.busy.saturating_sub(before.busy) as f64 / total as f64
+        let idle_s = self.idle_ticks.saturating_sub(before.idle_ticks) as f64 / ticks_per_s as f64;
+        (100.0 * (1.0 - idle_s / capacity_s)).clamp(0.0, 100.0)
     }
 }
 
-fn parse_host(stat: &str) -> Option<HostCpu> {
-    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"; guest time is
-    // already inside user and nice, so it is not added again.
+fn parse_host(stat: &str, at_ns: u64) -> Option<HostCpu> {
+    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice", then "cpuN ...".
     let line = stat.lines().find(|l| l.starts_with("cpu "))?;
     let f: Vec<u64> = line
         .split_whitespace()
         .skip(1)
         .map(|v| v.parse().ok())
         .collect::<Option<_>>()?;
-    let at = |i: usize| f.get(i).copied().unwrap_or(0);
-    let idle = at(3) + at(4);
-    let busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
-    (f.len() >= 4).then_some(HostCpu {
-        busy,
-        total: busy + idle,
+    let cpus = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count() as u64;
+    (f.len() >= 5 && cpus > 0).then(|| HostCpu {
+        idle_ticks: f[3] + f[4],
+        cpus,
+        at_ns,
     })
 }
 
@@ -98,19 +110,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_cpu_counts_steal_as_busy_and_iowait_as_idle() {
-        let stat = "cpu  100 5 50 800 20 1 4 10 7 0\ncpu0 1 2 3 4 5 6 7 8 9 0\nintr 1\n";
-        let h = parse_host(stat).unwrap();
-        assert_eq!(h.busy, 100 + 5 + 50 + 1 + 4 + 10);
-        assert_eq!(h.total, h.busy + 800 + 20);
+    fn host_cpu_is_wall_time_minus_idle_and_iowait() {
+        let stat = "cpu  100 5 50 800 20 1 4 10 7 0\ncpu0 1 2 3 4 5 6 7 8 9 0\ncpu1 1 2 3 4 5 6 7 8 9 0\nintr 1\n";
+        let h = parse_host(stat, 1_000_000_000).unwrap();
+        assert_eq!((h.idle_ticks, h.cpus), (820, 2));
+        // 2 s on 2 CPUs at 100 ticks/s: 400 ticks of capacity, 100 of them idle.
         let later = HostCpu {
-            busy: h.busy + 30,
-            total: h.total + 120,
+            idle_ticks: 920,
+            cpus: 2,
+            at_ns: 3_000_000_000,
         };
-        assert_eq!(later.busy_pct_since(&h), 25.0);
-        assert_eq!(h.busy_pct_since(&h), 0.0);
-        assert!(parse_host("intr 1\n").is_none());
-        assert!(HostCpu::read().unwrap().total > 0);
+        assert_eq!(later.busy_pct_since(&h, 100), 75.0);
+        assert_eq!(h.busy_pct_since(&h, 100), 0.0);
+        assert!(parse_host("intr 1\n", 0).is_none());
+        assert!(parse_host("cpu  1 2 3 4 5\n", 0).is_none(), "no cpuN lines");
+        let now = HostCpu::read().unwrap();
+        assert!(now.cpus > 0);
     }
 
     #[test]
