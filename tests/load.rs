@@ -279,6 +279,53 @@ fn a_pacing_quantum_batches_starts_and_the_lateness_it_adds_is_measured() {
     assert!(busy > 0.0 && busy <= 100.0, "{r:?}");
 }
 
+#[test]
+fn the_host_busy_time_holds_the_client_and_worker_cpu_time_of_a_paced_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    // A load paced on 500 µs multiples runs in step with the scheduler tick, which /proc/stat's
+    // user and system fields are sampled on: counted that way, this run looks nearly idle.
+    // host_cpu_busy_pct comes from the idle time instead, so it must hold at least (most of)
+    // the CPU time the client threads and the workers measured for themselves.
+    ok_output(
+        &[
+            "run",
+            "--workers",
+            "2",
+            "--rate",
+            "5000",
+            "--pacing-quantum",
+            "500us",
+            "--concurrency",
+            "256",
+            "--duration",
+            "2s",
+            "--warmup",
+            "0s",
+            "--quiet",
+            "--out",
+            out,
+        ],
+        Duration::from_secs(60),
+    );
+    let runs = csv_rows(&dir.path().join("runs.csv"));
+    let r = &runs[0];
+    let cpus = std::fs::read_to_string("/proc/stat")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes()[3].is_ascii_digit())
+        .count() as f64;
+    let host_s = num(r, "host_cpu_busy_pct") / 100.0 * cpus * num(r, "duration_s");
+    let client_s = num(r, "client_cpu_us_per_conn") * num(r, "conns_ok") / 1e6;
+    let workers_s = num(r, "cpu_us_per_conn") * num(r, "accepted") / 1e6;
+    assert!(client_s > 0.0 && workers_s > 0.0, "{r:?}");
+    // Slack for /proc/stat's 10 ms idle resolution per CPU and the snapshot windows.
+    assert!(
+        host_s >= 0.8 * (client_s + workers_s) - 0.01 * cpus,
+        "host busy {host_s:.3} s < client {client_s:.3} s + workers {workers_s:.3} s: {r:?}"
+    );
+}
+
 fn expect_usage_error(args: &[&str], needle: &str) {
     let out = herd_output(args, Duration::from_secs(30));
     let err = String::from_utf8_lossy(&out.stderr);
