@@ -118,7 +118,7 @@ pub fn load_line(r: &RunRow) -> String {
 
 /// Host CPU use at or above this (percent) counts as saturated: latencies then include the
 /// wait for a CPU, which client and server share.
-pub const SATURATED_PCT: f64 = 95.0;
+const SATURATED_PCT: f64 = 95.0;
 
 /// An open loop or bursts on a saturated host. (A closed loop saturates it by design.)
 fn saturated(r: &RunRow) -> bool {
