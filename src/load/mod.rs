@@ -180,7 +180,8 @@ pub fn run_phase(
     let threads = cfg.threads;
     let progress =
         (cfg.progress && duration >= PROGRESS_MIN).then(|| progress::Progress::new(threads));
-    let host_before = HostCpu::read().map_err(|e| Error::io("reading /proc/stat", e))?;
+    let read_host = || HostCpu::read().map_err(|e| Error::io("reading /proc/stat", e));
+    let host_before = read_host()?;
     let start = monotonic_ns();
     let ctx = engine::PhaseCtx {
         cfg,
@@ -214,9 +215,8 @@ pub fn run_phase(
         r
     });
     let elapsed = Duration::from_nanos(monotonic_ns() - start);
-    let host_busy_pct = HostCpu::read()
-        .map_err(|e| Error::io("reading /proc/stat", e))?
-        .busy_pct_since(&host_before, crate::sys::clock::clock_ticks_per_sec());
+    let host_busy_pct =
+        read_host()?.busy_pct_since(&host_before, crate::sys::clock::clock_ticks_per_sec());
     let mut stats = Stats::default();
     for r in results {
         match r {

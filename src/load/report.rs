@@ -3,7 +3,7 @@
 use super::pacing::Shape;
 use super::stats::{quantile_us, Stats};
 use super::{LoadConfig, PhaseResult};
-use crate::report::row::{RunRow, WorkerRow};
+use crate::report::row::{per, RunRow, WorkerRow};
 use hdrhistogram::Histogram;
 
 /// The histograms a run writes, by the name used in latency.csv and as the .hlog tag.
@@ -66,11 +66,7 @@ pub fn fill_run(
         accept_delay_max_us: quantile_us(&s.accept_delay, 1.0),
         target: target.to_string(),
         server_metrics,
-        client_cpu_us_per_conn: if s.conns_ok > 0 {
-            s.cpu_ns as f64 / s.conns_ok as f64 / 1e3
-        } else {
-            0.0
-        },
+        client_cpu_us_per_conn: per(s.cpu_ns, s.conns_ok) / 1e3,
         host_cpu_busy_pct: phase.host_busy_pct,
         pacing_quantum_us: cfg.pacing_quantum_ns as f64 / 1e3,
         ..std::mem::take(row)

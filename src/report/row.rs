@@ -178,7 +178,8 @@ impl HostInfo {
     }
 }
 
-fn per(n: u64, d: u64) -> f64 {
+/// `n / d`, or 0 when `d` is 0.
+pub(crate) fn per(n: u64, d: u64) -> f64 {
     if d == 0 {
         0.0
     } else {
