@@ -82,6 +82,20 @@ mod tests {
     use crate::strategy::{Mode, StrategyKind, StrategyOptions};
     use clap::CommandFactory;
 
+    /// `herd run`'s parsed arguments, and the `herd serve` arguments its server flags become
+    /// when `herd run` starts its child.
+    fn through_serve(cli: Cli) -> (RunArgs, ServeArgs) {
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        let mut argv = vec!["herd".to_string(), "serve".to_string()];
+        argv.extend(run.server.to_args());
+        let Command::Serve(serve) = Cli::parse_from(argv).command else {
+            panic!("not serve")
+        };
+        (run, serve)
+    }
+
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
@@ -107,14 +121,7 @@ mod tests {
             "--worker-nofile",
             "12",
         ]);
-        let Command::Run(run) = cli.command else {
-            panic!("not run")
-        };
-        let mut argv = vec!["herd".to_string(), "serve".to_string()];
-        argv.extend(run.server.to_args());
-        let Command::Serve(serve) = Cli::parse_from(argv).command else {
-            panic!("not serve")
-        };
+        let (run, serve) = through_serve(cli);
         assert_eq!(serve.server.to_args(), run.server.to_args());
         assert_eq!(serve.server.read_timeout, Duration::from_millis(250));
         let cfg = serve.server.config("127.0.0.1:0".parse().unwrap());
@@ -138,14 +145,7 @@ mod tests {
             "--accept-mutex-backoff",
             "--incoming-cpu",
         ]);
-        let Command::Run(run) = cli.command else {
-            panic!("not run")
-        };
-        let mut argv = vec!["herd".to_string(), "serve".to_string()];
-        argv.extend(run.server.to_args());
-        let Command::Serve(serve) = Cli::parse_from(argv).command else {
-            panic!("not serve")
-        };
+        let (run, serve) = through_serve(cli);
         assert_eq!(serve.server.to_args(), run.server.to_args());
         let opts = serve.server.strategy_options();
         assert!(opts.multi_accept && opts.accept_mutex_backoff && opts.incoming_cpu);
@@ -166,14 +166,7 @@ mod tests {
     #[test]
     fn mode_and_trace_reach_serve() {
         let cli = Cli::parse_from(["herd", "run", "--mode", "thread", "--trace", "t.csv"]);
-        let Command::Run(run) = cli.command else {
-            panic!("not run")
-        };
-        let mut argv = vec!["herd".to_string(), "serve".to_string()];
-        argv.extend(run.server.to_args());
-        let Command::Serve(serve) = Cli::parse_from(argv).command else {
-            panic!("not serve")
-        };
+        let (_, serve) = through_serve(cli);
         let cfg = serve.server.config(serve.addr);
         assert_eq!(cfg.listen.mode, Mode::Thread);
         assert_eq!(cfg.trace.as_deref(), Some(std::path::Path::new("t.csv")));
