@@ -11,7 +11,7 @@ pub fn print_strategies() -> Result<(), Error> {
             Err(why) => format!("UNSUPPORTED: {why}"),
         };
         println!("{:<23} {:<12} {}", k.name(), support, k.summary());
-        if let Some(form) = crate::strategy::mode::thread_form(*k) {
+        if let Some(form) = k.thread_form() {
             println!("{:<23} {:<12} --mode thread: {form}", "", "");
         }
     }

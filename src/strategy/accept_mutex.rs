@@ -26,30 +26,25 @@
 //!
 //! See nginx's `accept_mutex` and `accept_mutex_delay` directives; epoll_ctl(2), epoll_wait(2).
 use super::listen::{self, ListenConfig};
-use super::options::StrategyOptions;
-use super::{accept_after_wakeup, record_accept, Acceptor};
+use super::{accept_after_wakeup, record_accept, Acceptor, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
 use crate::sys::atomic_lock::SharedTryLock;
 use crate::sys::clock::monotonic_ns;
 use crate::sys::epoll::{event_buffer, Epoll, Trigger};
 use crate::sys::net::accept;
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 
-pub const SUMMARY: &str =
-    "nginx accept_mutex: a shared-memory try-lock; only the holder has the socket in its epoll";
+pub struct AcceptMutex;
 
-pub struct Shared {
-    pub listener: TcpListener,
-    lock: SharedTryLock,
-    delay_ms: i32,
-    backoff: bool,
-    drain: bool,
-}
+impl Strategy for AcceptMutex {
+    const SUMMARY: &'static str =
+        "nginx accept_mutex: a shared-memory try-lock; only the holder has the socket in its epoll";
+    const MULTI_ACCEPT: bool = true;
+    type Shared = Shared;
 
-impl Shared {
-    pub fn new(cfg: &ListenConfig, opts: &StrategyOptions) -> io::Result<Self> {
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
         Ok(Shared {
             listener: listen::bind(cfg, cfg.addr, false, true)?,
             lock: SharedTryLock::new()?,
@@ -61,18 +56,34 @@ impl Shared {
             drain: opts.multi_accept,
         })
     }
+}
+
+pub struct Shared {
+    pub listener: TcpListener,
+    lock: SharedTryLock,
+    delay_ms: i32,
+    backoff: bool,
+    drain: bool,
+}
+
+impl Prepared for Shared {
+    type Acceptor<'a> = MutexAcceptor<'a>;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
 
     /// The pid holding the mutex, 0 if none.
-    pub fn holder(&self) -> u64 {
-        self.lock.holder()
+    fn lock_holder(&self) -> Option<u64> {
+        Some(self.lock.holder())
     }
 
     /// The master reaped `pid`: if it held the mutex, release it.
-    pub fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
+    fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
         Ok(pid != 0 && self.lock.release_if_held_by(pid))
     }
 
-    pub fn acceptor(&self) -> io::Result<MutexAcceptor<'_>> {
+    fn acceptor(&self, _worker: usize) -> io::Result<MutexAcceptor<'_>> {
         Ok(MutexAcceptor {
             shared: self,
             ep: Epoll::new()?,

@@ -12,29 +12,40 @@
 //!
 //! See accept(2), and `inet_csk_wait_for_connect` in net/ipv4/inet_connection_sock.c.
 use super::listen::{self, ListenConfig};
-use super::{blocking_accept, Acceptor};
+use super::{blocking_accept, Acceptor, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 
-pub const SUMMARY: &str =
-    "all workers block in accept() on one socket; the kernel wakes one (FIFO)";
+pub struct Blocking;
+
+impl Strategy for Blocking {
+    const SUMMARY: &'static str =
+        "all workers block in accept() on one socket; the kernel wakes one (FIFO)";
+    type Shared = Shared;
+
+    fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Shared> {
+        Ok(Shared {
+            listener: listen::bind(cfg, cfg.addr, false, false)?,
+        })
+    }
+}
 
 pub struct Shared {
     pub listener: TcpListener,
 }
 
-impl Shared {
-    pub fn new(cfg: &ListenConfig) -> io::Result<Self> {
-        Ok(Shared {
-            listener: listen::bind(cfg, cfg.addr, false, false)?,
-        })
+impl Prepared for Shared {
+    type Acceptor<'a> = BlockingAcceptor<'a>;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
     }
 
-    pub fn acceptor(&self) -> BlockingAcceptor<'_> {
-        BlockingAcceptor {
+    fn acceptor(&self, _worker: usize) -> io::Result<BlockingAcceptor<'_>> {
+        Ok(BlockingAcceptor {
             listener: &self.listener,
-        }
+        })
     }
 }
 

@@ -5,9 +5,10 @@
 //! spurious.
 use super::listen::{self, ListenConfig};
 use super::ready::{interrupted_is_false, ReadyAcceptor, Wait};
+use super::Prepared;
 use crate::sys::epoll::{event_buffer, Epoll, Trigger};
 use std::io;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, RawFd};
 
 pub struct Shared {
@@ -41,9 +42,17 @@ impl Shared {
         self.rotate_every = Some(n.max(1));
         self
     }
+}
+
+impl Prepared for Shared {
+    type Acceptor<'a> = ReadyAcceptor<'a, EpollWait>;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
 
     /// Create this worker's epoll instance and register the socket in it.
-    pub fn acceptor(&self) -> io::Result<ReadyAcceptor<'_, EpollWait>> {
+    fn acceptor(&self, _worker: usize) -> io::Result<ReadyAcceptor<'_, EpollWait>> {
         let ep = Epoll::new()?;
         let fd = self.listener.as_raw_fd();
         ep.add(fd, 0, self.trigger)?;

@@ -17,12 +17,19 @@
 //! See epoll(7) ("Level-triggered and edge-triggered", "Possible pitfalls"), epoll_ctl(2).
 use super::epoll::Shared;
 use super::listen::ListenConfig;
+use super::{Strategy, StrategyOptions};
 use crate::sys::epoll::Trigger;
 use std::io;
 
-pub const SUMMARY: &str =
-    "one edge-triggered epoll per worker on the shared socket, accept until EAGAIN: still a herd";
+pub struct EpollEt;
 
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared> {
-    Shared::new(cfg, Trigger::Edge)
+impl Strategy for EpollEt {
+    const SUMMARY: &'static str =
+        "one edge-triggered epoll per worker on the shared socket, accept until EAGAIN: still a herd";
+    const MULTI_ACCEPT: bool = true;
+    type Shared = Shared;
+
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
+        Ok(Shared::new(cfg, Trigger::Edge)?.multi_accept(opts.multi_accept))
+    }
 }

@@ -19,20 +19,27 @@
 //! See epoll_ctl(2) (EPOLLEXCLUSIVE).
 use super::epoll::Shared;
 use super::listen::ListenConfig;
+use super::{Strategy, StrategyOptions};
 use crate::sys::epoll::{exclusive_supported, Trigger};
 use std::io;
 
-pub const SUMMARY: &str =
-    "one epoll per worker with EPOLLEXCLUSIVE (Linux 4.5): the kernel wakes one or a few";
+pub struct EpollExclusive;
 
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared> {
-    Shared::new(cfg, Trigger::Exclusive)
-}
+impl Strategy for EpollExclusive {
+    const SUMMARY: &'static str =
+        "one epoll per worker with EPOLLEXCLUSIVE (Linux 4.5): the kernel wakes one or a few";
+    const MULTI_ACCEPT: bool = true;
+    type Shared = Shared;
 
-pub fn supported() -> Result<(), String> {
-    if exclusive_supported() {
-        Ok(())
-    } else {
-        Err("EPOLLEXCLUSIVE needs Linux 4.5 or later".into())
+    fn supported() -> Result<(), String> {
+        if exclusive_supported() {
+            Ok(())
+        } else {
+            Err("EPOLLEXCLUSIVE needs Linux 4.5 or later".into())
+        }
+    }
+
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
+        Ok(Shared::new(cfg, Trigger::Exclusive)?.multi_accept(opts.multi_accept))
     }
 }

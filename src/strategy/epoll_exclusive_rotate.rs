@@ -25,15 +25,28 @@
 //! client connections were unevenly distributed among worker processes").
 use super::epoll::Shared;
 use super::listen::ListenConfig;
+use super::{Strategy, StrategyOptions};
 use crate::sys::epoll::Trigger;
 use std::io;
-
-pub const SUMMARY: &str =
-    "epoll-exclusive, re-registering every 16 accepts (nginx >= 1.21.6) to spread the load";
 
 /// nginx's period.
 pub const ROTATE_EVERY: u64 = 16;
 
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared> {
-    Ok(Shared::new(cfg, Trigger::Exclusive)?.rotate_every(ROTATE_EVERY))
+pub struct EpollExclusiveRotate;
+
+impl Strategy for EpollExclusiveRotate {
+    const SUMMARY: &'static str =
+        "epoll-exclusive, re-registering every 16 accepts (nginx >= 1.21.6) to spread the load";
+    const MULTI_ACCEPT: bool = true;
+    type Shared = Shared;
+
+    fn supported() -> Result<(), String> {
+        super::epoll_exclusive::EpollExclusive::supported()
+    }
+
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
+        Ok(Shared::new(cfg, Trigger::Exclusive)?
+            .rotate_every(ROTATE_EVERY)
+            .multi_accept(opts.multi_accept))
+    }
 }

@@ -14,12 +14,19 @@
 //! See epoll(7), epoll_ctl(2), accept(2).
 use super::epoll::Shared;
 use super::listen::ListenConfig;
+use super::{Strategy, StrategyOptions};
 use crate::sys::epoll::Trigger;
 use std::io;
 
-pub const SUMMARY: &str =
-    "one level-triggered epoll per worker on the shared socket: every idle worker wakes (the herd)";
+pub struct EpollShared;
 
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared> {
-    Shared::new(cfg, Trigger::Level)
+impl Strategy for EpollShared {
+    const SUMMARY: &'static str =
+        "one level-triggered epoll per worker on the shared socket: every idle worker wakes (the herd)";
+    const MULTI_ACCEPT: bool = true;
+    type Shared = Shared;
+
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
+        Ok(Shared::new(cfg, Trigger::Level)?.multi_accept(opts.multi_accept))
+    }
 }

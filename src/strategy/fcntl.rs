@@ -19,13 +19,38 @@
 //! See fcntl(2) ("Advisory record locking"), Apache's `AcceptMutex` documentation.
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
-use super::Mode;
+use super::{Mode, Strategy, StrategyOptions};
 use crate::sys::filelock::{fcntl_lock, fcntl_unlock, ofd_lock, ofd_unlock, LockFile};
 use std::fs::File;
 use std::io;
 
-pub const SUMMARY: &str =
-    "an fcntl(F_SETLKW) lock file serialises accept (Apache's default AcceptMutex)";
+pub struct Fcntl;
+
+impl Strategy for Fcntl {
+    const SUMMARY: &'static str =
+        "an fcntl(F_SETLKW) lock file serialises accept (Apache's default AcceptMutex)";
+    const THREAD_FORM: Option<&'static str> = Some(
+        "record locks belong to the process and cannot exclude its threads: OFD locks \
+         (F_OFD_SETLKW, Linux 3.15) on one open file description per thread",
+    );
+    type Shared = Shared<FcntlLock>;
+
+    fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Self::Shared> {
+        let path = LockFile::create(&std::env::temp_dir())?;
+        let file = path.open()?;
+        if cfg.mode == Mode::Thread {
+            crate::sys::filelock::ofd_supported(&file).map_err(io::Error::other)?;
+        }
+        Shared::new(
+            cfg,
+            FcntlLock {
+                file,
+                path,
+                mode: cfg.mode,
+            },
+        )
+    }
+}
 
 pub struct FcntlLock {
     /// Opened by the master before fork; fcntl locks are per process, so one is enough.
@@ -51,20 +76,4 @@ impl AcceptLock for FcntlLock {
             Mode::Thread => self.path.with_own(ofd_unlock),
         }
     }
-}
-
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<FcntlLock>> {
-    let path = LockFile::create(&std::env::temp_dir())?;
-    let file = path.open()?;
-    if cfg.mode == Mode::Thread {
-        crate::sys::filelock::ofd_supported(&file).map_err(io::Error::other)?;
-    }
-    Shared::new(
-        cfg,
-        FcntlLock {
-            file,
-            path,
-            mode: cfg.mode,
-        },
-    )
 }

@@ -14,11 +14,24 @@
 //! See flock(2), Apache's `AcceptMutex` documentation.
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
+use super::{Strategy, StrategyOptions};
 use crate::sys::filelock::{flock_lock, flock_unlock, LockFile};
 use std::io;
 
-pub const SUMMARY: &str =
-    "a flock(LOCK_EX) lock file, opened by each worker, serialises accept (Apache flock)";
+pub struct Flock;
+
+impl Strategy for Flock {
+    const SUMMARY: &'static str =
+        "a flock(LOCK_EX) lock file, opened by each worker, serialises accept (Apache flock)";
+    const THREAD_FORM: Option<&'static str> =
+        Some("one open file description per thread (flock is per description)");
+    type Shared = Shared<FlockLock>;
+
+    fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Self::Shared> {
+        let path = LockFile::create(&std::env::temp_dir())?;
+        Shared::new(cfg, FlockLock { path })
+    }
+}
 
 /// flock belongs to the open file description, so every worker, process or thread, opens the
 /// file itself on first use (`LockFile::with_own`: one description per thread, after fork).
@@ -34,9 +47,4 @@ impl AcceptLock for FlockLock {
     fn release(&self) -> io::Result<()> {
         self.path.with_own(flock_unlock)
     }
-}
-
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<FlockLock>> {
-    let path = LockFile::create(&std::env::temp_dir())?;
-    Shared::new(cfg, FlockLock { path })
 }

@@ -15,14 +15,14 @@
 //! threads of one process (fcntl record locks) picks its thread form from
 //! `ListenConfig::mode` when it is prepared.
 use super::listen::{self, ListenConfig};
-use super::{blocking_accept, Acceptor};
+use super::{blocking_accept, Acceptor, Prepared};
 use crate::metrics::Slot;
 use crate::sys::atomic_lock::LockWord;
 use crate::sys::clock::monotonic_ns;
 use crate::sys::shm::SharedArray;
 use crate::sys::signal::stop_requested;
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 
 /// How the lock was obtained.
@@ -62,25 +62,36 @@ impl<L: AcceptLock> Shared<L> {
             holder: SharedArray::new(1)?,
         })
     }
+}
 
-    pub fn acceptor(&self) -> LockedAcceptor<'_, L> {
+impl<L: AcceptLock> Prepared for Shared<L> {
+    type Acceptor<'a>
+        = LockedAcceptor<'a, L>
+    where
+        L: 'a;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    fn acceptor(&self, _worker: usize) -> io::Result<LockedAcceptor<'_, L>> {
         // The kernel thread id: the worker's pid in process mode (a forked worker's only
         // thread), and distinct per worker thread in thread mode.
-        LockedAcceptor {
+        Ok(LockedAcceptor {
             shared: self,
             me: crate::sys::process::gettid() as u64,
-        }
+        })
     }
 
     /// The worker (pid, or tid in thread mode) holding the lock, 0 if none.
-    pub fn holder(&self) -> u64 {
-        self.holder[0].0.load(Ordering::Acquire)
+    fn lock_holder(&self) -> Option<u64> {
+        Some(self.holder[0].0.load(Ordering::Acquire))
     }
 
     /// Called by the master after reaping `pid` (in thread mode: after joining the worker
     /// thread `pid`, a tid): if it died holding the lock, release it for the others. Returns
     /// whether it did.
-    pub fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
+    fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
         if pid == 0
             || self.holder[0]
                 .0

@@ -1,10 +1,15 @@
 //! Accept strategies: how a prefork server's workers wait for and take connections.
 //!
-//! A closed enum, [`StrategyKind`], selects a strategy; [`Shared`] is what it sets up in the
-//! master before fork (sockets, locks); [`Acceptor`] is what each worker builds from it after
-//! fork and calls in its hot loop. The worker loop is generic over the acceptor, so the hot path
-//! has no dynamic dispatch. Adding a strategy is one file, one variant and one arm in each of
-//! the matches below.
+//! Each strategy is one file with a unit type implementing [`Strategy`]: what `herd strategies`
+//! says of it, whether this kernel has what it needs, and what the master sets up before fork
+//! (its [`Prepared`] state: sockets, locks). After fork each worker asks that state for its
+//! [`Acceptor`] and calls it in its hot loop; the loop is generic over the acceptor, so the hot
+//! path has no dynamic dispatch.
+//!
+//! The [`strategies!`] list below is the one place a strategy is named: it generates
+//! [`StrategyKind`] (the closed enum the command line, the CSV files and serde use, with the
+//! name given there), [`StrategyKind::ALL`], and [`Shared`], the master's state of any strategy.
+//! Adding a strategy is one file and one line in that list.
 use crate::metrics::Slot;
 use crate::sys::net::accept;
 use clap::ValueEnum;
@@ -13,188 +18,205 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-pub mod accept_mutex;
-pub mod blocking;
-pub mod epoll;
-pub mod epoll_et;
-pub mod epoll_exclusive;
-pub mod epoll_exclusive_rotate;
-pub mod epoll_shared;
-pub mod fcntl;
-pub mod flock;
-pub mod listen;
-pub mod lock;
-pub mod mode;
-pub mod options;
-pub mod poll;
-pub mod posix_sem;
-pub mod pthread_mutex;
-pub mod ready;
-pub mod reuseport;
-pub mod reuseport_cbpf;
-pub mod select;
-pub mod sysv_sem;
-pub mod uring;
+pub(crate) mod accept_mutex;
+pub(crate) mod blocking;
+pub(crate) mod epoll;
+pub(crate) mod epoll_et;
+pub(crate) mod epoll_exclusive;
+pub(crate) mod epoll_exclusive_rotate;
+pub(crate) mod epoll_shared;
+pub(crate) mod fcntl;
+pub(crate) mod flock;
+pub(crate) mod listen;
+pub(crate) mod lock;
+mod mode;
+mod options;
+pub(crate) mod poll;
+pub(crate) mod posix_sem;
+pub(crate) mod pthread_mutex;
+pub(crate) mod ready;
+pub(crate) mod reuseport;
+pub(crate) mod reuseport_cbpf;
+pub(crate) mod select;
+pub(crate) mod sysv_sem;
+pub(crate) mod uring;
 
+pub use listen::ListenConfig;
+pub use mode::Mode;
 pub use options::StrategyOptions;
 
-pub use mode::Mode;
-
-/// The accept strategies herd implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StrategyKind {
-    /// Every worker blocks in accept() on the shared socket; the kernel wakes one waiter.
-    Blocking,
-    /// A SysV semaphore (SEM_UNDO) serialises waiting and accepting (Apache, uWSGI).
-    SysvSem,
-    /// A process-shared robust pthread mutex serialises waiting and accepting (uWSGI thunder lock).
-    PthreadMutex,
-    /// One level-triggered epoll instance per worker on the shared socket: the classic herd.
-    EpollShared,
-    /// As epoll-shared, registered with EPOLLEXCLUSIVE (Linux 4.5).
-    EpollExclusive,
-    /// One SO_REUSEPORT listening socket per worker on the same port (Linux 3.9).
-    Reuseport,
-    /// An fcntl(F_SETLKW) lock on a lock file serialises accept (Apache's default).
-    Fcntl,
-    /// A flock(LOCK_EX) lock, each worker opening the lock file itself, serialises accept.
-    Flock,
-    /// A process-shared POSIX semaphore serialises accept; the master posts it for a dead holder.
-    PosixSem,
-    /// nginx's accept_mutex: a shared-memory try-lock; only the holder polls the socket.
-    AcceptMutex,
-    /// As epoll-exclusive, re-registering every 16 accepts (nginx 1.21.6).
-    EpollExclusiveRotate,
-    /// One edge-triggered epoll per worker on the shared socket, accepting until EAGAIN.
-    EpollEt,
-    /// SO_REUSEPORT with a cBPF program choosing the socket by receiving CPU (Linux 4.5).
-    ReuseportCbpf,
-    /// One io_uring per worker with a multishot accept on the shared socket (Linux 5.19).
-    IoUring,
-    /// Every worker waits in poll() on the shared non-blocking socket.
-    Poll,
-    /// Every worker waits in select() on the shared non-blocking socket (gunicorn sync).
-    Select,
-}
-
-impl StrategyKind {
-    pub const ALL: &'static [StrategyKind] = &[
-        StrategyKind::Blocking,
-        StrategyKind::SysvSem,
-        StrategyKind::PthreadMutex,
-        StrategyKind::EpollShared,
-        StrategyKind::EpollExclusive,
-        StrategyKind::Reuseport,
-        StrategyKind::Fcntl,
-        StrategyKind::Flock,
-        StrategyKind::PosixSem,
-        StrategyKind::AcceptMutex,
-        StrategyKind::EpollExclusiveRotate,
-        StrategyKind::EpollEt,
-        StrategyKind::ReuseportCbpf,
-        StrategyKind::IoUring,
-        StrategyKind::Poll,
-        StrategyKind::Select,
-    ];
-
-    /// The name used on the command line and in CSV files.
-    pub fn name(self) -> &'static str {
-        match self {
-            StrategyKind::Blocking => "blocking",
-            StrategyKind::SysvSem => "sysv-sem",
-            StrategyKind::PthreadMutex => "pthread-mutex",
-            StrategyKind::EpollShared => "epoll-shared",
-            StrategyKind::EpollExclusive => "epoll-exclusive",
-            StrategyKind::Reuseport => "reuseport",
-            StrategyKind::Fcntl => "fcntl",
-            StrategyKind::Flock => "flock",
-            StrategyKind::PosixSem => "posix-sem",
-            StrategyKind::AcceptMutex => "accept-mutex",
-            StrategyKind::EpollExclusiveRotate => "epoll-exclusive-rotate",
-            StrategyKind::EpollEt => "epoll-et",
-            StrategyKind::ReuseportCbpf => "reuseport-cbpf",
-            StrategyKind::IoUring => "io-uring",
-            StrategyKind::Poll => "poll",
-            StrategyKind::Select => "select",
-        }
-    }
-
+/// One accept strategy, as a type: what is said of it and how the master prepares it.
+pub trait Strategy {
     /// One line: the mechanism and the herd behaviour to expect.
-    pub fn summary(self) -> &'static str {
-        match self {
-            StrategyKind::Blocking => blocking::SUMMARY,
-            StrategyKind::SysvSem => sysv_sem::SUMMARY,
-            StrategyKind::PthreadMutex => pthread_mutex::SUMMARY,
-            StrategyKind::EpollShared => epoll_shared::SUMMARY,
-            StrategyKind::EpollExclusive => epoll_exclusive::SUMMARY,
-            StrategyKind::Reuseport => reuseport::SUMMARY,
-            StrategyKind::Fcntl => fcntl::SUMMARY,
-            StrategyKind::Flock => flock::SUMMARY,
-            StrategyKind::PosixSem => posix_sem::SUMMARY,
-            StrategyKind::AcceptMutex => accept_mutex::SUMMARY,
-            StrategyKind::EpollExclusiveRotate => epoll_exclusive_rotate::SUMMARY,
-            StrategyKind::EpollEt => epoll_et::SUMMARY,
-            StrategyKind::ReuseportCbpf => reuseport_cbpf::SUMMARY,
-            StrategyKind::IoUring => uring::SUMMARY,
-            StrategyKind::Poll => poll::SUMMARY,
-            StrategyKind::Select => select::SUMMARY,
-        }
+    const SUMMARY: &'static str;
+    /// How the thread form (`--mode thread`) differs from the process form, when it differs in
+    /// more than "the workers are threads".
+    const THREAD_FORM: Option<&'static str> = None;
+    /// Whether the worker waits for readiness and then accepts, so that `--multi-accept`
+    /// (accept until EAGAIN after a wakeup) applies.
+    const MULTI_ACCEPT: bool = false;
+    /// What the master sets up before fork and every worker shares.
+    type Shared: Prepared;
+    /// Whether this kernel (and these privileges) offer what the strategy needs.
+    fn supported() -> Result<(), String> {
+        Ok(())
     }
-
-    /// Whether this kernel offers what the strategy needs; the reason when it does not.
-    pub fn supported(self) -> Result<(), String> {
-        match self {
-            StrategyKind::EpollExclusive | StrategyKind::EpollExclusiveRotate => {
-                epoll_exclusive::supported()
-            }
-            StrategyKind::Reuseport => reuseport::supported(),
-            StrategyKind::ReuseportCbpf => reuseport_cbpf::supported(),
-            StrategyKind::IoUring => uring::supported(),
-            _ => Ok(()),
-        }
-    }
-
     /// Set up, in the master before fork, everything the workers will share.
-    pub fn prepare(
-        self,
-        cfg: &listen::ListenConfig,
+    fn prepare(
+        cfg: &ListenConfig,
         workers: usize,
         opts: &StrategyOptions,
-    ) -> io::Result<Shared> {
-        let multi = opts.multi_accept;
-        Ok(match self {
-            StrategyKind::Blocking => Shared::Blocking(blocking::Shared::new(cfg)?),
-            StrategyKind::SysvSem => Shared::SysvSem(sysv_sem::shared(cfg)?),
-            StrategyKind::PthreadMutex => Shared::PthreadMutex(pthread_mutex::shared(cfg)?),
-            StrategyKind::EpollShared => {
-                Shared::Epoll(epoll_shared::shared(cfg)?.multi_accept(multi))
+    ) -> io::Result<Self::Shared>;
+}
+
+/// What a strategy shares between its workers, made before fork.
+pub trait Prepared {
+    /// One worker's side of the strategy.
+    type Acceptor<'a>: Acceptor
+    where
+        Self: 'a;
+    /// The address the listener is bound to (with the port the kernel chose).
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+    /// Build worker `worker`'s acceptor (after fork, in the worker).
+    fn acceptor(&self, worker: usize) -> io::Result<Self::Acceptor<'_>>;
+    /// The master reaped worker `pid`: release anything it held that the kernel does not (an
+    /// accept lock). Returns whether something was released.
+    fn on_worker_exit(&self, _pid: u64) -> io::Result<bool> {
+        Ok(false)
+    }
+    /// The pid holding the accept lock (0: nobody), or `None` for a strategy without one.
+    fn lock_holder(&self) -> Option<u64> {
+        None
+    }
+    /// The per-worker sockets, for a master that adds, removes or replaces workers.
+    fn reuseport_mut(&mut self) -> Option<&mut reuseport::Shared> {
+        None
+    }
+}
+
+/// The one list of strategies: `Variant = "name" in module`, the module holding the unit type
+/// `Variant` that implements [`Strategy`]. The doc comment is the `--help` text of the value.
+macro_rules! strategies {
+    ($( $(#[$doc:meta])* $V:ident = $name:literal in $m:ident, )*) => {
+        /// The accept strategies herd implements.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+        pub enum StrategyKind {
+            $( $(#[$doc])* #[value(name = $name)] #[serde(rename = $name)] $V, )*
+        }
+
+        impl StrategyKind {
+            /// Every strategy, in the order `herd strategies`, sweeps and charts list them.
+            pub const ALL: &'static [StrategyKind] = &[$(StrategyKind::$V),*];
+
+            /// The name used on the command line and in CSV files.
+            pub fn name(self) -> &'static str {
+                match self { $(StrategyKind::$V => $name,)* }
             }
-            StrategyKind::EpollExclusive => {
-                Shared::Epoll(epoll_exclusive::shared(cfg)?.multi_accept(multi))
+
+            /// One line: the mechanism and the herd behaviour to expect.
+            pub fn summary(self) -> &'static str {
+                match self { $(StrategyKind::$V => <$m::$V as Strategy>::SUMMARY,)* }
             }
-            StrategyKind::Reuseport => {
-                let s = reuseport::Shared::new(cfg, workers)?;
-                Shared::Reuseport(if opts.incoming_cpu {
-                    s.with_incoming_cpu()?
-                } else {
-                    s
+
+            /// How the thread form differs, when it does (see [`Strategy::THREAD_FORM`]).
+            pub fn thread_form(self) -> Option<&'static str> {
+                match self { $(StrategyKind::$V => <$m::$V as Strategy>::THREAD_FORM,)* }
+            }
+
+            /// Whether `--multi-accept` applies.
+            pub fn takes_multi_accept(self) -> bool {
+                match self { $(StrategyKind::$V => <$m::$V as Strategy>::MULTI_ACCEPT,)* }
+            }
+
+            /// Whether this kernel offers what the strategy needs; the reason when it does not.
+            pub fn supported(self) -> Result<(), String> {
+                match self { $(StrategyKind::$V => <$m::$V as Strategy>::supported(),)* }
+            }
+
+            /// Set up, in the master before fork, everything the workers will share.
+            pub fn prepare(
+                self,
+                cfg: &ListenConfig,
+                workers: usize,
+                opts: &StrategyOptions,
+            ) -> io::Result<Shared> {
+                Ok(match self {
+                    $(StrategyKind::$V => {
+                        Shared::$V(<$m::$V as Strategy>::prepare(cfg, workers, opts)?)
+                    })*
                 })
             }
-            StrategyKind::Fcntl => Shared::Fcntl(fcntl::shared(cfg)?),
-            StrategyKind::Flock => Shared::Flock(flock::shared(cfg)?),
-            StrategyKind::PosixSem => Shared::PosixSem(posix_sem::shared(cfg)?),
-            StrategyKind::AcceptMutex => Shared::AcceptMutex(accept_mutex::Shared::new(cfg, opts)?),
-            StrategyKind::EpollExclusiveRotate => {
-                Shared::Epoll(epoll_exclusive_rotate::shared(cfg)?.multi_accept(multi))
+        }
+
+        /// What a strategy shares between its workers, made before fork.
+        #[allow(clippy::large_enum_variant)]
+        pub enum Shared {
+            $( $V(<$m::$V as Strategy>::Shared), )*
+        }
+
+        impl Shared {
+            /// The address the listener is bound to (with the port the kernel chose).
+            pub fn local_addr(&self) -> io::Result<SocketAddr> {
+                match self { $(Shared::$V(s) => s.local_addr(),)* }
             }
-            StrategyKind::EpollEt => Shared::Epoll(epoll_et::shared(cfg)?.multi_accept(multi)),
-            StrategyKind::ReuseportCbpf => Shared::Reuseport(reuseport_cbpf::shared(cfg, workers)?),
-            StrategyKind::IoUring => Shared::IoUring(uring::Shared::new(cfg)?),
-            StrategyKind::Poll => Shared::Poll(ready::SharedSocket::new(cfg, multi)?),
-            StrategyKind::Select => Shared::Select(ready::SharedSocket::new(cfg, multi)?),
-        })
-    }
+
+            /// See [`Prepared::on_worker_exit`].
+            pub fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
+                match self { $(Shared::$V(s) => s.on_worker_exit(pid),)* }
+            }
+
+            /// See [`Prepared::lock_holder`].
+            pub fn lock_holder(&self) -> Option<u64> {
+                match self { $(Shared::$V(s) => s.lock_holder(),)* }
+            }
+
+            /// See [`Prepared::reuseport_mut`].
+            pub fn reuseport_mut(&mut self) -> Option<&mut reuseport::Shared> {
+                match self { $(Shared::$V(s) => s.reuseport_mut(),)* }
+            }
+
+            /// Build worker `worker`'s acceptor (after fork, in the worker) and hand it to
+            /// `run`, the worker's loop, monomorphised per strategy.
+            pub fn with_acceptor<R>(&self, worker: usize, run: impl RunWorker<R>) -> io::Result<R> {
+                Ok(match self { $(Shared::$V(s) => run.run(s.acceptor(worker)?),)* })
+            }
+        }
+    };
+}
+
+strategies! {
+    /// Every worker blocks in accept() on the shared socket; the kernel wakes one waiter.
+    Blocking = "blocking" in blocking,
+    /// A SysV semaphore (SEM_UNDO) serialises waiting and accepting (Apache, uWSGI).
+    SysvSem = "sysv-sem" in sysv_sem,
+    /// A process-shared robust pthread mutex serialises waiting and accepting (uWSGI thunder lock).
+    PthreadMutex = "pthread-mutex" in pthread_mutex,
+    /// One level-triggered epoll instance per worker on the shared socket: the classic herd.
+    EpollShared = "epoll-shared" in epoll_shared,
+    /// As epoll-shared, registered with EPOLLEXCLUSIVE (Linux 4.5).
+    EpollExclusive = "epoll-exclusive" in epoll_exclusive,
+    /// One SO_REUSEPORT listening socket per worker on the same port (Linux 3.9).
+    Reuseport = "reuseport" in reuseport,
+    /// An fcntl(F_SETLKW) lock on a lock file serialises accept (Apache's default).
+    Fcntl = "fcntl" in fcntl,
+    /// A flock(LOCK_EX) lock, each worker opening the lock file itself, serialises accept.
+    Flock = "flock" in flock,
+    /// A process-shared POSIX semaphore serialises accept; the master posts it for a dead holder.
+    PosixSem = "posix-sem" in posix_sem,
+    /// nginx's accept_mutex: a shared-memory try-lock; only the holder polls the socket.
+    AcceptMutex = "accept-mutex" in accept_mutex,
+    /// As epoll-exclusive, re-registering every 16 accepts (nginx 1.21.6).
+    EpollExclusiveRotate = "epoll-exclusive-rotate" in epoll_exclusive_rotate,
+    /// One edge-triggered epoll per worker on the shared socket, accepting until EAGAIN.
+    EpollEt = "epoll-et" in epoll_et,
+    /// SO_REUSEPORT with a cBPF program choosing the socket by receiving CPU (Linux 4.5).
+    ReuseportCbpf = "reuseport-cbpf" in reuseport_cbpf,
+    /// One io_uring per worker with a multishot accept on the shared socket (Linux 5.19).
+    IoUring = "io-uring" in uring,
+    /// Every worker waits in poll() on the shared non-blocking socket.
+    Poll = "poll" in poll,
+    /// Every worker waits in select() on the shared non-blocking socket (gunicorn sync).
+    Select = "select" in select,
 }
 
 impl std::fmt::Display for StrategyKind {
@@ -203,103 +225,19 @@ impl std::fmt::Display for StrategyKind {
     }
 }
 
-/// What a strategy shares between its workers, made before fork.
-pub enum Shared {
-    Blocking(blocking::Shared),
-    SysvSem(lock::Shared<sysv_sem::SemLock>),
-    PthreadMutex(lock::Shared<pthread_mutex::MutexLock>),
-    Epoll(epoll::Shared),
-    Reuseport(reuseport::Shared),
-    Fcntl(lock::Shared<fcntl::FcntlLock>),
-    Flock(lock::Shared<flock::FlockLock>),
-    PosixSem(lock::Shared<posix_sem::PsemLock>),
-    AcceptMutex(accept_mutex::Shared),
-    IoUring(uring::Shared),
-    Poll(ready::SharedSocket),
-    Select(ready::SharedSocket),
-}
-
-impl Shared {
-    /// The address the listener is bound to (with the port the kernel chose).
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match self {
-            Shared::Blocking(s) => s.listener.local_addr(),
-            Shared::SysvSem(s) => s.listener.local_addr(),
-            Shared::PthreadMutex(s) => s.listener.local_addr(),
-            Shared::Epoll(s) => s.listener.local_addr(),
-            Shared::Reuseport(s) => s.local_addr(),
-            Shared::Fcntl(s) => s.listener.local_addr(),
-            Shared::Flock(s) => s.listener.local_addr(),
-            Shared::PosixSem(s) => s.listener.local_addr(),
-            Shared::AcceptMutex(s) => s.listener.local_addr(),
-            Shared::IoUring(s) => s.listener.local_addr(),
-            Shared::Poll(s) | Shared::Select(s) => s.listener.local_addr(),
+/// Of `kinds`, those this kernel supports (in order), and the others with the reason. Every
+/// caller that runs "all strategies" (sweeps, `herd chaos`, `herd order`, the tests) filters
+/// through this one function.
+pub fn split_supported(kinds: &[StrategyKind]) -> (Vec<StrategyKind>, Vec<(StrategyKind, String)>) {
+    let mut ok = Vec::new();
+    let mut skipped = Vec::new();
+    for &k in kinds {
+        match k.supported() {
+            Ok(()) => ok.push(k),
+            Err(why) => skipped.push((k, why)),
         }
     }
-
-    /// The master reaped worker `pid`: release anything it held that the kernel does not
-    /// (an accept lock). Returns whether something was released.
-    pub fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
-        match self {
-            Shared::SysvSem(s) => s.on_worker_exit(pid),
-            Shared::PthreadMutex(s) => s.on_worker_exit(pid),
-            Shared::Fcntl(s) => s.on_worker_exit(pid),
-            Shared::Flock(s) => s.on_worker_exit(pid),
-            Shared::PosixSem(s) => s.on_worker_exit(pid),
-            Shared::AcceptMutex(s) => s.on_worker_exit(pid),
-            Shared::Blocking(_)
-            | Shared::Epoll(_)
-            | Shared::Reuseport(_)
-            | Shared::IoUring(_)
-            | Shared::Poll(_)
-            | Shared::Select(_) => Ok(false),
-        }
-    }
-
-    /// The pid holding the accept lock (0: nobody), or `None` for a strategy without one.
-    pub fn lock_holder(&self) -> Option<u64> {
-        match self {
-            Shared::SysvSem(s) => Some(s.holder()),
-            Shared::PthreadMutex(s) => Some(s.holder()),
-            Shared::Fcntl(s) => Some(s.holder()),
-            Shared::Flock(s) => Some(s.holder()),
-            Shared::PosixSem(s) => Some(s.holder()),
-            Shared::AcceptMutex(s) => Some(s.holder()),
-            Shared::Blocking(_)
-            | Shared::Epoll(_)
-            | Shared::Reuseport(_)
-            | Shared::IoUring(_)
-            | Shared::Poll(_)
-            | Shared::Select(_) => None,
-        }
-    }
-
-    /// The per-worker sockets, for a master that adds, removes or replaces workers.
-    pub fn reuseport_mut(&mut self) -> Option<&mut reuseport::Shared> {
-        match self {
-            Shared::Reuseport(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// Build worker `worker`'s acceptor (after fork, in the worker) and hand it to `run`, the
-    /// worker's loop, monomorphised per strategy.
-    pub fn with_acceptor<R>(&self, worker: usize, run: impl RunWorker<R>) -> io::Result<R> {
-        Ok(match self {
-            Shared::Blocking(s) => run.run(s.acceptor()),
-            Shared::SysvSem(s) => run.run(s.acceptor()),
-            Shared::PthreadMutex(s) => run.run(s.acceptor()),
-            Shared::Epoll(s) => run.run(s.acceptor()?),
-            Shared::Reuseport(s) => run.run(s.acceptor(worker)?),
-            Shared::Fcntl(s) => run.run(s.acceptor()),
-            Shared::Flock(s) => run.run(s.acceptor()),
-            Shared::PosixSem(s) => run.run(s.acceptor()),
-            Shared::AcceptMutex(s) => run.run(s.acceptor()?),
-            Shared::IoUring(s) => run.run(s.acceptor()?),
-            Shared::Poll(s) => run.run(poll::acceptor(s)),
-            Shared::Select(s) => run.run(select::acceptor(s)?),
-        })
-    }
+    (ok, skipped)
 }
 
 /// A worker loop that can run over any acceptor type (a generic closure, spelled as a trait).

@@ -30,17 +30,6 @@ impl Default for StrategyOptions {
     }
 }
 
-/// The strategies `--multi-accept` applies to: those that wait for readiness, then accept.
-pub const MULTI_ACCEPT: &[StrategyKind] = &[
-    StrategyKind::EpollShared,
-    StrategyKind::EpollExclusive,
-    StrategyKind::EpollExclusiveRotate,
-    StrategyKind::EpollEt,
-    StrategyKind::AcceptMutex,
-    StrategyKind::Poll,
-    StrategyKind::Select,
-];
-
 impl StrategyOptions {
     /// A flag given for a strategy it does not apply to is an error naming the flag, not
     /// something silently ignored.
@@ -57,7 +46,12 @@ impl StrategyOptions {
                 Ok(())
             }
         };
-        only("--multi-accept", self.multi_accept, MULTI_ACCEPT)?;
+        let multi: Vec<StrategyKind> = StrategyKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.takes_multi_accept())
+            .collect();
+        only("--multi-accept", self.multi_accept, &multi)?;
         only(
             "--accept-mutex-delay",
             self.accept_mutex_delay != d.accept_mutex_delay,

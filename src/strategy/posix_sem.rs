@@ -16,13 +16,23 @@
 //! See sem_init(3), sem_wait(3), sem_overview(7).
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
-use crate::sys::psem::PosixSem;
+use super::{Strategy, StrategyOptions};
+use crate::sys::psem::PosixSem as Psem;
 use std::io;
 
-pub const SUMMARY: &str =
-    "a process-shared POSIX semaphore serialises accept; the master posts it if the holder dies";
+pub struct PosixSem;
 
-pub struct PsemLock(PosixSem);
+impl Strategy for PosixSem {
+    const SUMMARY: &'static str =
+        "a process-shared POSIX semaphore serialises accept; the master posts it if the holder dies";
+    type Shared = Shared<PsemLock>;
+
+    fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Self::Shared> {
+        Shared::new(cfg, PsemLock(Psem::new(1)?))
+    }
+}
+
+pub struct PsemLock(Psem);
 
 impl AcceptLock for PsemLock {
     fn acquire(&self) -> io::Result<Acquired> {
@@ -36,8 +46,4 @@ impl AcceptLock for PsemLock {
     fn release_for_dead_holder(&self) -> io::Result<()> {
         self.0.unlock()
     }
-}
-
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<PsemLock>> {
-    Shared::new(cfg, PsemLock(PosixSem::new(1)?))
 }

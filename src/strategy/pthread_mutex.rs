@@ -18,11 +18,23 @@
 //! See pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3), futex(2).
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
+use super::{Strategy, StrategyOptions};
 use crate::sys::pmutex::{Locked, PsharedMutex};
 use std::io;
 
-pub const SUMMARY: &str =
-    "a process-shared robust pthread mutex serialises accept (uWSGI thunder lock)";
+pub struct PthreadMutex;
+
+impl Strategy for PthreadMutex {
+    const SUMMARY: &'static str =
+        "a process-shared robust pthread mutex serialises accept (uWSGI thunder lock)";
+    const THREAD_FORM: Option<&'static str> =
+        Some("same mutex; robustness is per thread, so a dying thread's hold is recovered");
+    type Shared = Shared<MutexLock>;
+
+    fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Self::Shared> {
+        Shared::new(cfg, MutexLock(PsharedMutex::new(true)?))
+    }
+}
 
 pub struct MutexLock(PsharedMutex);
 
@@ -37,8 +49,4 @@ impl AcceptLock for MutexLock {
     fn release(&self) -> io::Result<()> {
         self.0.unlock()
     }
-}
-
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<MutexLock>> {
-    Shared::new(cfg, MutexLock(PsharedMutex::new(true)?))
 }

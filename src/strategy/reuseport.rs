@@ -23,13 +23,34 @@
 //! See socket(7) (SO_REUSEPORT, SO_INCOMING_CPU).
 use super::blocking_accept;
 use super::listen::{self, ListenConfig};
-use super::Acceptor;
+use super::{Acceptor, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-pub const SUMMARY: &str =
-    "one SO_REUSEPORT socket per worker (Linux 3.9): the kernel hashes connections to queues";
+pub struct Reuseport;
+
+impl Strategy for Reuseport {
+    const SUMMARY: &'static str =
+        "one SO_REUSEPORT socket per worker (Linux 3.9): the kernel hashes connections to queues";
+    type Shared = Shared;
+
+    fn supported() -> Result<(), String> {
+        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .map_err(|e| format!("socket: {e}"))?;
+        sock.set_reuse_port(true)
+            .map_err(|e| format!("SO_REUSEPORT needs Linux 3.9 or later: {e}"))
+    }
+
+    fn prepare(cfg: &ListenConfig, workers: usize, opts: &StrategyOptions) -> io::Result<Shared> {
+        let s = Shared::new(cfg, workers)?;
+        if opts.incoming_cpu {
+            s.with_incoming_cpu()
+        } else {
+            Ok(s)
+        }
+    }
+}
 
 pub struct Shared {
     pub listeners: Vec<TcpListener>,
@@ -60,10 +81,6 @@ impl Shared {
         Ok(self)
     }
 
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.addr)
-    }
-
     /// Master: bind sockets until there is one per seat (a worker added by SIGTTIN).
     pub fn ensure(&mut self, seats: usize) -> io::Result<()> {
         while self.listeners.len() < seats {
@@ -89,13 +106,25 @@ impl Shared {
         }
         Ok(std::mem::replace(&mut self.listeners, fresh))
     }
+}
 
-    pub fn acceptor(&self, worker: usize) -> io::Result<ReuseportAcceptor<'_>> {
+impl Prepared for Shared {
+    type Acceptor<'a> = ReuseportAcceptor<'a>;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.addr)
+    }
+
+    fn acceptor(&self, worker: usize) -> io::Result<ReuseportAcceptor<'_>> {
         let listener = self
             .listeners
             .get(worker)
             .ok_or_else(|| io::Error::other(format!("no reuseport socket for worker {worker}")))?;
         Ok(ReuseportAcceptor { listener })
+    }
+
+    fn reuseport_mut(&mut self) -> Option<&mut Shared> {
+        Some(self)
     }
 }
 
@@ -123,11 +152,4 @@ pub fn migrate_req() -> Option<u8> {
     std::fs::read_to_string("/proc/sys/net/ipv4/tcp_migrate_req")
         .ok()
         .and_then(|s| s.trim().parse().ok())
-}
-
-pub fn supported() -> Result<(), String> {
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .map_err(|e| format!("socket: {e}"))?;
-    sock.set_reuse_port(true)
-        .map_err(|e| format!("SO_REUSEPORT needs Linux 3.9 or later: {e}"))
 }

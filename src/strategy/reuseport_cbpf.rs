@@ -25,29 +25,35 @@
 //! See socket(7) (SO_ATTACH_REUSEPORT_CBPF, SO_INCOMING_CPU), bpf(4)/filter.txt (SKF_AD_CPU).
 use super::listen::ListenConfig;
 use super::reuseport::Shared;
+use super::{Strategy, StrategyOptions};
 use crate::sys::net::attach_reuseport_cpu_cbpf;
 use std::io;
 
-pub const SUMMARY: &str =
-    "reuseport with a cBPF program choosing the socket by receiving CPU (SO_ATTACH_REUSEPORT_CBPF)";
+pub struct ReuseportCbpf;
 
-pub fn shared(cfg: &ListenConfig, workers: usize) -> io::Result<Shared> {
-    let s = Shared::new(cfg, workers)?;
-    let n = u32::try_from(s.listeners.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many sockets"))?;
-    attach_reuseport_cpu_cbpf(&s.listeners[0], n)?;
-    Ok(s)
-}
+impl Strategy for ReuseportCbpf {
+    const SUMMARY: &'static str =
+        "reuseport with a cBPF program choosing the socket by receiving CPU (SO_ATTACH_REUSEPORT_CBPF)";
+    type Shared = Shared;
 
-/// Whether the kernel takes the program (Linux 4.5): try it on a throwaway group.
-pub fn supported() -> Result<(), String> {
-    let cfg = ListenConfig {
-        addr: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-        backlog: 1,
-        io_timeout: std::time::Duration::from_secs(1),
-        mode: super::Mode::Process,
-    };
-    shared(&cfg, 1)
-        .map(drop)
-        .map_err(|e| format!("SO_ATTACH_REUSEPORT_CBPF needs Linux 4.5 or later: {e}"))
+    /// Whether the kernel takes the program (Linux 4.5): try it on a throwaway group.
+    fn supported() -> Result<(), String> {
+        let cfg = ListenConfig {
+            addr: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
+            backlog: 1,
+            io_timeout: std::time::Duration::from_secs(1),
+            mode: super::Mode::Process,
+        };
+        Self::prepare(&cfg, 1, &StrategyOptions::default())
+            .map(drop)
+            .map_err(|e| format!("SO_ATTACH_REUSEPORT_CBPF needs Linux 4.5 or later: {e}"))
+    }
+
+    fn prepare(cfg: &ListenConfig, workers: usize, _: &StrategyOptions) -> io::Result<Shared> {
+        let s = Shared::new(cfg, workers)?;
+        let n = u32::try_from(s.listeners.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many sockets"))?;
+        attach_reuseport_cpu_cbpf(&s.listeners[0], n)?;
+        Ok(s)
+    }
 }

@@ -12,18 +12,43 @@
 //! wakeup.
 //!
 //! See select(2) (BUGS: FD_SETSIZE), accept(2).
+use super::listen::ListenConfig;
 use super::ready::{interrupted_is_false, ReadyAcceptor, SharedSocket, Wait};
+use super::{Prepared, Strategy, StrategyOptions};
 use crate::sys::select::{select_can_watch, select_readable};
 use std::io;
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 
-pub const SUMMARY: &str =
-    "every worker waits in select() on the shared socket (gunicorn sync): every idle worker wakes";
+pub struct Select;
 
-pub fn acceptor(s: &SharedSocket) -> io::Result<ReadyAcceptor<'_, SelectWait>> {
-    let fd = s.listener.as_raw_fd();
-    select_can_watch(fd)?;
-    Ok(ReadyAcceptor::new(&s.listener, SelectWait(fd), s.drain))
+impl Strategy for Select {
+    const SUMMARY: &'static str =
+        "every worker waits in select() on the shared socket (gunicorn sync): every idle worker wakes";
+    const MULTI_ACCEPT: bool = true;
+    type Shared = Shared;
+
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
+        Ok(Shared(SharedSocket::new(cfg, opts.multi_accept)?))
+    }
+}
+
+/// The shared non-blocking socket.
+pub struct Shared(SharedSocket);
+
+impl Prepared for Shared {
+    type Acceptor<'a> = ReadyAcceptor<'a, SelectWait>;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.listener.local_addr()
+    }
+
+    fn acceptor(&self, _worker: usize) -> io::Result<ReadyAcceptor<'_, SelectWait>> {
+        let s = &self.0;
+        let fd = s.listener.as_raw_fd();
+        select_can_watch(fd)?;
+        Ok(ReadyAcceptor::new(&s.listener, SelectWait(fd), s.drain))
+    }
 }
 
 pub struct SelectWait(RawFd);

@@ -17,15 +17,33 @@
 //! See semop(2), semctl(2), svipc(7).
 use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
-use super::Mode;
-use crate::sys::sysv::SysvSem;
+use super::{Mode, Strategy, StrategyOptions};
+use crate::sys::sysv::SysvSem as Sem;
 use std::io;
 
-pub const SUMMARY: &str =
-    "a SysV semaphore (SEM_UNDO) serialises accept; only the holder waits on the socket";
+pub struct SysvSem;
+
+impl Strategy for SysvSem {
+    const SUMMARY: &'static str =
+        "a SysV semaphore (SEM_UNDO) serialises accept; only the holder waits on the socket";
+    const THREAD_FORM: Option<&'static str> = Some(
+        "same semaphore; SEM_UNDO is per process, so a thread that dies holding it is not \
+         undone by the kernel: the master releases it",
+    );
+    type Shared = Shared<SemLock>;
+
+    fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Self::Shared> {
+        // The semaphore first: if binding fails, dropping it removes the set again.
+        let lock = SemLock {
+            sem: Sem::new()?,
+            mode: cfg.mode,
+        };
+        Shared::new(cfg, lock)
+    }
+}
 
 pub struct SemLock {
-    sem: SysvSem,
+    sem: Sem,
     mode: Mode,
 }
 
@@ -47,13 +65,4 @@ impl AcceptLock for SemLock {
             Mode::Thread => self.sem.unlock(),
         }
     }
-}
-
-pub fn shared(cfg: &ListenConfig) -> io::Result<Shared<SemLock>> {
-    // The semaphore first: if binding fails, dropping it removes the set again.
-    let lock = SemLock {
-        sem: SysvSem::new()?,
-        mode: cfg.mode,
-    };
-    Shared::new(cfg, lock)
 }

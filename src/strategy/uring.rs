@@ -25,27 +25,55 @@
 //!
 //! See io_uring_enter(2), io_uring_prep_multishot_accept(3).
 use super::listen::{self, ListenConfig};
-use super::{record_accept, Acceptor};
+use super::{record_accept, Acceptor, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
 use crate::sys::uring::{ring_available, AcceptRing};
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 
-pub const SUMMARY: &str =
-    "one io_uring per worker with a multishot accept (Linux 5.19) on the shared socket";
+pub struct IoUring;
+
+impl Strategy for IoUring {
+    const SUMMARY: &'static str =
+        "one io_uring per worker with a multishot accept (Linux 5.19) on the shared socket";
+    type Shared = Shared;
+
+    /// Linux 5.19 or later, and a ring can be set up.
+    fn supported() -> Result<(), String> {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let mut nums = release
+            .trim()
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse::<u32>().ok());
+        let version = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+        if version < (5, 19) {
+            return Err(format!(
+                "multishot accept needs Linux 5.19 or later (this is {})",
+                release.trim()
+            ));
+        }
+        ring_available()
+    }
+
+    fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Shared> {
+        Ok(Shared {
+            listener: listen::bind(cfg, cfg.addr, false, false)?,
+        })
+    }
+}
 
 pub struct Shared {
     pub listener: TcpListener,
 }
 
-impl Shared {
-    pub fn new(cfg: &ListenConfig) -> io::Result<Self> {
-        Ok(Shared {
-            listener: listen::bind(cfg, cfg.addr, false, false)?,
-        })
+impl Prepared for Shared {
+    type Acceptor<'a> = UringAcceptor<'a>;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
     }
 
-    pub fn acceptor(&self) -> io::Result<UringAcceptor<'_>> {
+    fn acceptor(&self, _worker: usize) -> io::Result<UringAcceptor<'_>> {
         Ok(UringAcceptor {
             ring: AcceptRing::new(&self.listener)?,
         })
@@ -81,21 +109,4 @@ impl Acceptor for UringAcceptor<'_> {
     fn drain(&mut self, _slot: &Slot) -> io::Result<Vec<TcpStream>> {
         self.ring.drain()
     }
-}
-
-/// Linux 5.19 or later, and a ring can be set up.
-pub fn supported() -> Result<(), String> {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let mut nums = release
-        .trim()
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse::<u32>().ok());
-    let version = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
-    if version < (5, 19) {
-        return Err(format!(
-            "multishot accept needs Linux 5.19 or later (this is {})",
-            release.trim()
-        ));
-    }
-    ring_available()
 }
