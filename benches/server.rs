@@ -1,7 +1,7 @@
 //! What `accept_path` and `wakeup` share: a `herd serve` child of the built herd binary, started
 //! once per benchmark and stopped and reaped when dropped (by `ServerChild`, also on a panic),
 //! and one HTTP/1.1 round trip against it made the way `herd run`'s client makes it.
-use herd::server::child::ServerChild;
+use herd::harness::ServerChild;
 use herd::strategy::StrategyKind;
 use herd::sys::clock::monotonic_ns;
 use herd::sys::net::set_bind_address_no_port;

@@ -7,10 +7,13 @@
 pub mod chaos;
 pub mod cli;
 pub mod error;
+pub mod fault;
+pub mod harness;
 pub mod load;
 pub mod loadcmd;
 pub mod metrics;
 pub mod order;
+pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod series;

@@ -8,8 +8,8 @@
 //! wakes the first-registered idle epoll), hands every connection to one worker; SO_REUSEPORT
 //! hashes the 4-tuple; and a herd lets the scheduler pick.
 use crate::cli::OrderArgs;
+use crate::harness::ServerChild;
 use crate::load::http::{parse_response, Parsed};
-use crate::server::child::ServerChild;
 use crate::strategy::StrategyKind;
 use crate::Error;
 use std::io::{Read, Write};

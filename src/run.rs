@@ -3,12 +3,12 @@
 //! the server, and reports the difference: the server's counters cover exactly the measured
 //! connections, so `accepted` can be checked against the client's count.
 use crate::cli::RunArgs;
+use crate::harness::ServerChild;
 use crate::load::{self, LoadConfig, PhaseResult};
 use crate::metrics::Snapshot;
 use crate::report::csv::ResultFiles;
 use crate::report::row::{latency_rows, HostInfo, RunInputs, RunRow, WorkerRow};
 use crate::report::table;
-use crate::server::child::ServerChild;
 use crate::Error;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

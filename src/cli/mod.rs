@@ -78,7 +78,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chaos::fault::Fault;
+    use crate::fault::Fault;
     use crate::strategy::{Mode, StrategyKind, StrategyOptions};
     use clap::CommandFactory;
 

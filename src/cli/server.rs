@@ -1,8 +1,9 @@
 //! How the server is built: the options `herd serve` and `herd run` share.
 use super::parse_duration;
-use crate::chaos::fault::{Fault, FaultConfig};
+use crate::fault::{Fault, FaultConfig};
+use crate::metrics::MAX_WORKERS;
 use crate::server::master::ReuseportReload;
-use crate::server::{ServerConfig, MAX_WORKERS};
+use crate::server::ServerConfig;
 use crate::strategy::listen::ListenConfig;
 use crate::strategy::{Mode, StrategyKind, StrategyOptions};
 use clap::Args;

@@ -1,7 +1,7 @@
 //! The experiment tools: `herd chaos`, `herd order`, `herd series`.
 use super::parse_duration;
+use crate::metrics::MAX_WORKERS;
 use crate::server::master::ReuseportReload;
-use crate::server::MAX_WORKERS;
 use crate::strategy::{Mode, StrategyKind};
 use clap::Args;
 use std::net::SocketAddr;

@@ -1,4 +1,5 @@
 //! The client's side of HTTP/1.1: the request it sends and the response it checks.
+use crate::protocol::{ACCEPT_NS_HEADER, CONNECT_NS_HEADER, WORKER_HEADER};
 use std::io::Write;
 
 /// A GET request for `path` on `host`, closing the connection after the response unless
@@ -14,7 +15,7 @@ pub fn with_connect_ns(out: &mut Vec<u8>, request: &[u8], connect_ns: u64) {
     out.clear();
     out.extend_from_slice(request.strip_suffix(b"\r\n").unwrap_or(request));
     // Writing to a Vec cannot fail.
-    let _ = write!(out, "X-Herd-Connect-Ns: {connect_ns}\r\n\r\n");
+    let _ = write!(out, "{CONNECT_NS_HEADER}: {connect_ns}\r\n\r\n");
 }
 
 /// What a good response told us.
@@ -63,9 +64,9 @@ pub fn parse_response(buf: &[u8], eof: bool) -> Parsed {
                 Ok(n) => content_length = Some(n),
                 Err(_) => return Parsed::Bad,
             }
-        } else if name.eq_ignore_ascii_case("x-herd-worker") {
+        } else if name.eq_ignore_ascii_case(WORKER_HEADER) {
             resp.worker = value.parse().ok();
-        } else if name.eq_ignore_ascii_case("x-herd-accept-ns") {
+        } else if name.eq_ignore_ascii_case(ACCEPT_NS_HEADER) {
             resp.accept_ns = value.parse().ok();
         }
     }

@@ -5,5 +5,5 @@ pub mod procfs;
 pub mod scoreboard;
 pub mod snapshot;
 
-pub use scoreboard::{Scoreboard, Slot};
+pub use scoreboard::{Scoreboard, Slot, MAX_WORKERS};
 pub use snapshot::{Snapshot, WorkerSample};

@@ -6,15 +6,17 @@
 //! workers (SIGTTIN), start a new generation beside the old one (SIGHUP) or restart a dead
 //! worker without remapping. Which slots are in use is the master's own record (`active`, in
 //! its private memory, like the `restarts` counts): only the master takes snapshots.
-use crate::server::MAX_WORKERS;
 use crate::sys::shm::SharedArray;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+/// The most workers a server may have: the scoreboard's capacity in slots.
+pub const MAX_WORKERS: usize = 1024;
+
 /// One worker's counters. 128-byte aligned so that no two workers' slots share a cache line
 /// (nor the adjacent line the prefetcher pulls in with it).
 #[repr(C, align(128))]
-#[derive(Default)]
+#[derive(Default, bytemuck::Zeroable)]
 pub struct Slot {
     /// Process id of the worker (0: slot not started yet).
     pub pid: AtomicU64,

@@ -9,6 +9,7 @@
 //! A request may carry the client's connect time, `X-Herd-Connect-Ns: <CLOCK_MONOTONIC ns>`
 //! (optional; herd's client sends it when tracing), which `--trace` turns into the
 //! accept-queue delay.
+use crate::protocol::{ACCEPT_NS_HEADER, CONNECT_NS_HEADER, WORKER_HEADER};
 use std::io::{self, Read, Write};
 
 /// Largest request head accepted.
@@ -74,7 +75,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             // Chunked bodies are not supported by this minimal server.
             return Err(ParseError::Malformed);
-        } else if name.eq_ignore_ascii_case("x-herd-connect-ns") {
+        } else if name.eq_ignore_ascii_case(CONNECT_NS_HEADER) {
             // Optional and informational: a bad value is ignored, not a bad request.
             connect_ns = value.parse().ok();
         }
@@ -93,7 +94,7 @@ pub fn ok_response(out: &mut Vec<u8>, worker: usize, accept_ns: u64, keep_alive:
     // Writing to a Vec cannot fail.
     let _ = write!(
         out,
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: {conn}\r\nX-Herd-Worker: {worker}\r\nX-Herd-Accept-Ns: {accept_ns}\r\n\r\nok\n"
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: {conn}\r\n{WORKER_HEADER}: {worker}\r\n{ACCEPT_NS_HEADER}: {accept_ns}\r\n\r\nok\n"
     );
 }
 

@@ -2,7 +2,6 @@
 //! ([`master`]), workers that run one strategy's accept loop ([`worker`]) and serve minimal
 //! HTTP/1.1 ([`http`]), and the handle `herd run` uses to drive a `herd serve` child
 //! ([`child`]).
-pub mod child;
 pub mod http;
 pub mod master;
 pub mod threads;
@@ -15,9 +14,6 @@ use crate::Error;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The most workers a server may have.
-pub const MAX_WORKERS: usize = 1024;
 
 /// A validated server configuration.
 #[derive(Debug, Clone)]
@@ -36,7 +32,7 @@ pub struct ServerConfig {
     /// Flags that tune the strategy (`--multi-accept`, `--accept-mutex-*`, `--incoming-cpu`).
     pub strategy_options: StrategyOptions,
     /// Fault injection and worker resource limits (`--fault`, `--worker-nofile`).
-    pub faults: crate::chaos::fault::FaultConfig,
+    pub faults: crate::fault::FaultConfig,
     /// What a reload does with `reuseport`'s sockets (`--reuseport-reload`).
     pub reuseport_reload: master::ReuseportReload,
     /// `--trace FILE`: where to write one row per accepted connection.

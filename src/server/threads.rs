@@ -23,10 +23,10 @@
 //! - A worker thread that panics or fails is caught (catch_unwind), reported on stderr and as a
 //!   `worker-exit {json}` line whose `pid` is the thread's tid; an accept lock it held is
 //!   released as for a dead process. It is not restarted.
-use super::master::WorkerExit;
 use super::worker::{Loop, WorkerCtx};
 use super::ServerConfig;
 use crate::metrics::{Scoreboard, Slot, Snapshot};
+use crate::protocol::{self, Line, WorkerExit};
 use crate::strategy::{Acceptor, RunWorker, Shared};
 use crate::sys::process::gettid;
 use crate::sys::signal;
@@ -78,7 +78,7 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
             cfg.workers,
             std::process::id()
         );
-        say(&format!("listening {addr}"))?;
+        say(&Line::Listening(addr))?;
         run_master(cfg, &board, &mut threads, &sfd)
     })
 }
@@ -249,9 +249,7 @@ fn run_master(
                 }
                 Ok(Signal::SIGUSR1) => {
                     let snap = Snapshot::take(board);
-                    let json =
-                        serde_json::to_string(&snap).map_err(|e| Error::Server(e.to_string()))?;
-                    say(&format!("scoreboard {json}"))?;
+                    say(&Line::Scoreboard(Box::new(snap)))?;
                 }
                 Ok(Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT | Signal::SIGCHLD) => {}
                 Ok(other) => eprintln!("herd serve: {other} is not handled; ignored"),
@@ -264,8 +262,7 @@ fn run_master(
                     "herd serve: worker thread {} (tid {}) died: {}",
                     x.worker, x.pid, x.status
                 );
-                let json = serde_json::to_string(&x).map_err(|e| Error::Server(e.to_string()))?;
-                say(&format!("worker-exit {json}"))?;
+                say(&Line::WorkerExit(x))?;
             }
         }
         if threads.live() == 0 {
@@ -291,12 +288,9 @@ fn run_master(
     }
 }
 
-/// One line on stdout, flushed at once (`herd run` reads it through a pipe).
-fn say(line: &str) -> Result<(), Error> {
-    let mut out = io::stdout().lock();
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("stdout", e))
+/// One protocol line on stdout.
+fn say(line: &Line) -> Result<(), Error> {
+    protocol::say(line).map_err(|e| Error::io("stdout", e))
 }
 
 #[cfg(test)]

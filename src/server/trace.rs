@@ -41,9 +41,6 @@ pub const HEADER: &str = "seq,worker,tid,accept_ns,connect_ns,queue_delay_ns,wak
 /// A worker writes its buffered rows once they reach this many bytes (about 500 rows).
 pub const FLUSH_AT: usize = 32 * 1024;
 
-/// The request header herd's client may send: its CLOCK_MONOTONIC ns at connect().
-pub const CONNECT_NS_HEADER: &str = "X-Herd-Connect-Ns";
-
 /// An open trace: the file and the shared sequence counter. Made before any worker starts.
 pub struct Tracer {
     file: File,

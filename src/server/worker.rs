@@ -82,7 +82,7 @@ impl Served<'_> {
         if let (Some(t), Some(a)) = (self.trace.as_mut(), traced) {
             t.row(a, accepted_ns, connect_ns)?;
         }
-        crate::chaos::fault::connection_done(Slot::read(&slot.accepted));
+        crate::fault::connection_done(Slot::read(&slot.accepted));
         Ok(())
     }
 }

@@ -122,7 +122,7 @@ impl<L: AcceptLock> Acceptor for LockedAcceptor<'_, L> {
         }
         self.shared.holder[0].0.store(self.me, Ordering::Release);
         // Fault injection (`--fault die-holding-lock`, SIGUSR2): may SIGKILL us here.
-        crate::chaos::fault::lock_taken();
+        crate::fault::lock_taken();
         Slot::bump(&slot.lock_wait_ns, monotonic_ns().saturating_sub(t0));
         Slot::bump(&slot.lock_acquires, 1);
         Slot::bump(&slot.wakeups, 1);

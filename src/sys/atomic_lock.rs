@@ -2,16 +2,14 @@
 //! the holder's pid, released by writing 0. Never blocks; the kernel knows nothing of it, so a
 //! dead holder's pid stays there until someone who reaped that pid clears it with
 //! [`SharedTryLock::release_if_held_by`] (as nginx's master does in ngx_shmtx_force_unlock).
-use super::shm::{SharedArray, ZeroInit};
+use super::shm::SharedArray;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// One shared word on a cache line of its own; zero is "unlocked".
 #[repr(C, align(128))]
-#[derive(Default)]
+#[derive(Default, bytemuck::Zeroable)]
 pub struct LockWord(pub AtomicU64);
-
-// SAFETY: an AtomicU64 is valid when zero (unlocked) and is process-safe interior mutability.
-unsafe impl ZeroInit for LockWord {}
 
 pub struct SharedTryLock {
     mem: SharedArray<LockWord>,

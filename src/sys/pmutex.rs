@@ -4,7 +4,8 @@
 //! When a holder dies, the next locker gets EOWNERDEAD; [`PsharedMutex::lock`] then calls
 //! pthread_mutex_consistent(3) and reports the recovery, so a dead worker never wedges the
 //! server.
-use super::shm::{SharedArray, ZeroInit};
+use super::shm::SharedArray;
+use bytemuck::Zeroable;
 use std::cell::UnsafeCell;
 use std::io;
 
@@ -13,7 +14,7 @@ pub struct RawMutex(UnsafeCell<libc::pthread_mutex_t>);
 
 // SAFETY: all-zero bytes are a valid (if uninitialised) pthread_mutex_t storage; it is only used
 // after pthread_mutex_init below, and the pthread functions synchronise access themselves.
-unsafe impl ZeroInit for RawMutex {}
+unsafe impl Zeroable for RawMutex {}
 // SAFETY: pthread mutexes are designed to be used from many threads and, with PSHARED, processes.
 unsafe impl Sync for RawMutex {}
 

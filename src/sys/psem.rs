@@ -1,7 +1,8 @@
 //! A process-shared POSIX semaphore (sem_init(3) with pshared = 1) in shared memory, used as a
 //! binary lock. The kernel does not give it back when a holder dies: whoever records the holder
 //! must post it again ([`PosixSem::unlock`]) after reaping the holder.
-use super::shm::{SharedArray, ZeroInit};
+use super::shm::SharedArray;
+use bytemuck::Zeroable;
 use std::cell::UnsafeCell;
 use std::io;
 
@@ -10,7 +11,7 @@ pub struct RawSem(UnsafeCell<libc::sem_t>);
 
 // SAFETY: zeroed storage is only used after sem_init in `PosixSem::new`; sem_* functions
 // synchronise access themselves.
-unsafe impl ZeroInit for RawSem {}
+unsafe impl Zeroable for RawSem {}
 // SAFETY: a pshared semaphore is made to be used concurrently by threads and processes.
 unsafe impl Sync for RawSem {}
 

@@ -3,31 +3,28 @@ use std::io;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
+pub use bytemuck::Zeroable;
+
 /// `len` values of `T` in one `MAP_SHARED | MAP_ANONYMOUS` mapping, zero-filled.
 ///
-/// `T` must be valid when all its bytes are zero and must only be mutated through interior,
-/// process-safe mutability (atomics, or a process-shared lock), because every process that
-/// inherits the mapping holds a `&T` to the same memory.
-pub struct SharedArray<T: ZeroInit> {
+/// `T` must be valid when all its bytes are zero (`Zeroable`), and, since every process that
+/// inherits the mapping holds a `&T` to the same memory, it must only be mutated through
+/// interior, process-safe mutability (atomics, or a process-shared lock) and hold no pointers:
+/// the types herd maps are structs of atomics (derived `Zeroable`) and the process-shared lock
+/// storage of this module's siblings.
+pub struct SharedArray<T: Zeroable + Sync> {
     ptr: NonNull<T>,
     len: usize,
     _marker: PhantomData<T>,
 }
 
-/// Types whose all-zero bit pattern is a valid value and which are safe to share between
-/// processes through a mapping (only atomics and plain integers, no pointers).
-///
-/// # Safety
-/// The implementor guarantees both properties.
-pub unsafe trait ZeroInit: Sync {}
-
 // SAFETY: the mapping is shared memory whose contents are `T: Sync`; moving the handle to another
 // thread is no different from sharing `&T`.
-unsafe impl<T: ZeroInit> Send for SharedArray<T> {}
+unsafe impl<T: Zeroable + Sync> Send for SharedArray<T> {}
 // SAFETY: as above; all access is through `&T` and `T: Sync`.
-unsafe impl<T: ZeroInit> Sync for SharedArray<T> {}
+unsafe impl<T: Zeroable + Sync> Sync for SharedArray<T> {}
 
-impl<T: ZeroInit> SharedArray<T> {
+impl<T: Zeroable + Sync> SharedArray<T> {
     /// Map `len` zeroed values of `T`.
     pub fn new(len: usize) -> io::Result<Self> {
         let bytes = std::mem::size_of::<T>()
@@ -35,7 +32,7 @@ impl<T: ZeroInit> SharedArray<T> {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "mapping too large"))?;
         // SAFETY: a fresh anonymous mapping; no existing memory is touched. The kernel returns
         // page-aligned, zero-filled memory, which satisfies T's alignment (at most a page here)
-        // and, by `ZeroInit`, is a valid T.
+        // and, by `Zeroable`, is a valid T.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -76,14 +73,14 @@ impl<T: ZeroInit> SharedArray<T> {
     }
 }
 
-impl<T: ZeroInit> std::ops::Index<usize> for SharedArray<T> {
+impl<T: Zeroable + Sync> std::ops::Index<usize> for SharedArray<T> {
     type Output = T;
     fn index(&self, i: usize) -> &T {
         &self.as_slice()[i]
     }
 }
 
-impl<T: ZeroInit> Drop for SharedArray<T> {
+impl<T: Zeroable + Sync> Drop for SharedArray<T> {
     fn drop(&mut self) {
         let bytes = std::mem::size_of::<T>() * self.len.max(1);
         // SAFETY: unmapping exactly the region mapped in `new`; no reference into it outlives
@@ -91,7 +88,3 @@ impl<T: ZeroInit> Drop for SharedArray<T> {
         unsafe { libc::munmap(self.ptr.as_ptr().cast(), bytes) };
     }
 }
-
-// SAFETY: `Slot` is a struct of `AtomicU64`s only: all-zero is a valid value, it holds no
-// pointers, and atomics are the process-safe interior mutability `ZeroInit` asks for.
-unsafe impl ZeroInit for crate::metrics::scoreboard::Slot {}

@@ -2,10 +2,10 @@
 //! retirement of drained generations, and the graceful stop. See the module above for what
 //! each signal does.
 use super::pool::{backoff, Pool, Role, Seat, QUICK_DEATH};
-use super::{say, spawn, Ctx, ReuseportReload, WorkerExit};
-use crate::chaos::fault;
-use crate::metrics::{Slot, Snapshot};
-use crate::server::MAX_WORKERS;
+use super::{say, spawn, Ctx, ReuseportReload};
+use crate::fault;
+use crate::metrics::{Slot, Snapshot, MAX_WORKERS};
+use crate::protocol::{Line, WorkerExit};
 use crate::strategy::{reuseport, Shared};
 use crate::Error;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -97,9 +97,7 @@ impl<'a> Master<'a> {
                 snap.lock_holder = self.shared.lock_holder();
                 snap.reloads = self.reloads;
                 snap.draining = self.pool.draining() as u64;
-                let json =
-                    serde_json::to_string(&snap).map_err(|e| Error::Server(e.to_string()))?;
-                say(&format!("scoreboard {json}"))?;
+                say(&Line::Scoreboard(Box::new(snap)))?;
             }
             Signal::SIGUSR2 => fault::arm_die_next_holder(),
             Signal::SIGHUP if !stopping => self.reload()?,
@@ -236,8 +234,7 @@ impl<'a> Master<'a> {
                 pid: w.pid.as_raw(),
                 status,
             };
-            let json = serde_json::to_string(&x).map_err(|e| Error::Server(e.to_string()))?;
-            say(&format!("worker-exit {json}"))?;
+            say(&Line::WorkerExit(x))?;
         }
         if self.stop.is_none() && w.role == Role::Serving {
             if let Some(seat) = self.pool.seats.get_mut(w.seat) {

@@ -25,8 +25,9 @@ mod pool;
 
 use super::worker::{Loop, WorkerCtx};
 use super::ServerConfig;
-use crate::chaos::fault;
+use crate::fault;
 use crate::metrics::Scoreboard;
+use crate::protocol::{self, Line};
 use crate::strategy::Shared;
 use crate::sys::process::{self, Forked};
 use crate::sys::signal;
@@ -35,21 +36,11 @@ use clap::ValueEnum;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 use pool::{Pool, Role, Seat, Worker};
-use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 /// How long the master waits for every worker to report ready.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Why a worker's process ended.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WorkerExit {
-    pub worker: usize,
-    pub pid: i32,
-    /// `exit N` or `signal N (NAME)`.
-    pub status: String,
-}
 
 /// What a reload does with `reuseport`'s per-worker sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -112,7 +103,7 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         cfg.strategy, cfg.workers, ctx.master_pid
     );
     fault::server_ready();
-    say(&format!("listening {addr}"))?;
+    say(&Line::Listening(addr))?;
 
     events::Master::new(&ctx, &mut shared, pool).run(&sfd)
 }
@@ -165,12 +156,9 @@ fn wait_ready(board: &Scoreboard, pool: &mut Pool) -> Result<(), Error> {
     }
 }
 
-/// One line on stdout, flushed at once (`herd run` reads it through a pipe).
-pub(super) fn say(line: &str) -> Result<(), Error> {
-    let mut out = io::stdout().lock();
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("stdout", e))
+/// One protocol line on stdout.
+pub(super) fn say(line: &Line) -> Result<(), Error> {
+    protocol::say(line).map_err(|e| Error::io("stdout", e))
 }
 
 /// The body of a forked worker process. Never returns.

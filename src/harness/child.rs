@@ -1,8 +1,8 @@
 //! A `herd serve` child process, as `herd run` drives it: spawned from the herd binary itself
-//! (the multi-threaded `herd run` never forks), read through its stdout protocol, stopped and
-//! reaped on drop whatever happened.
-use super::master::WorkerExit;
+//! (the multi-threaded `herd run` never forks), read through its stdout protocol
+//! ([`crate::protocol`]), stopped and reaped on drop whatever happened.
 use crate::metrics::Snapshot;
+use crate::protocol::{Line, WorkerExit};
 use crate::Error;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -15,12 +15,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// What the server says on stdout, one line each.
-enum Line {
-    Listening(SocketAddr),
-    Scoreboard(Box<Snapshot>),
-}
 
 pub struct ServerChild {
     child: Child,
@@ -81,7 +75,10 @@ impl ServerChild {
                 forward.store(forward_stderr, Ordering::SeqCst);
                 Ok(server)
             }
-            Ok(Line::Scoreboard(_)) => Err(Error::Server("scoreboard before listening".into())),
+            Ok(other) => Err(Error::Server(format!(
+                "{} before listening",
+                other.render().unwrap_or_default()
+            ))),
             Err(RecvTimeoutError::Timeout) => {
                 Err(Error::Server("no `listening` line within 60 s".into()))
             }
@@ -113,7 +110,7 @@ impl ServerChild {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(Line::Scoreboard(s)) => return Ok(*s),
-                Ok(Line::Listening(_)) => continue,
+                Ok(_) => continue,
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(Error::Server("no scoreboard within 10 s of SIGUSR1".into()))
                 }
@@ -223,24 +220,18 @@ fn read_stdout(
 ) {
     for line in BufReader::new(out).lines() {
         let Ok(line) = line else { break };
-        let parsed = if let Some(a) = line.strip_prefix("listening ") {
-            a.trim().parse().ok().map(Line::Listening)
-        } else if let Some(j) = line.strip_prefix("scoreboard ") {
-            serde_json::from_str(j)
-                .ok()
-                .map(|s| Line::Scoreboard(Box::new(s)))
-        } else if let Some(j) = line.strip_prefix("worker-exit ") {
-            if let (Ok(x), Ok(mut v)) = (serde_json::from_str::<WorkerExit>(j), exits.lock()) {
-                v.push(x);
+        match Line::parse(&line) {
+            Some(Line::WorkerExit(x)) => {
+                if let Ok(mut v) = exits.lock() {
+                    v.push(x);
+                }
             }
-            None
-        } else {
-            None
-        };
-        if let Some(p) = parsed {
-            if tx.send(p).is_err() {
-                break;
+            Some(l) => {
+                if tx.send(l).is_err() {
+                    break;
+                }
             }
+            None => {}
         }
     }
     gone.store(true, Ordering::SeqCst);
