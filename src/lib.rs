@@ -1,25 +1,30 @@
 //! herd: a benchmark and research harness for the thundering-herd problem in prefork servers.
 //!
-//! The binary's subcommands are thin: `serve` runs [`server::serve`], `run` drives a
-//! `herd serve` child with [`load`] and writes [`report`] rows. All `unsafe` code is in [`sys`].
+//! Imports point one way only (`tests/layout.rs` checks it):
+//!
+//! ```text
+//! main → cli → commands → {report, harness} → {server, load, series} → strategy
+//!      → {metrics, fault, protocol} → sys;   error is a leaf
+//! ```
+//!
+//! [`cli`] turns arguments into plain configurations; [`commands`] has one module per
+//! subcommand; [`server`] is `herd serve`; [`harness`] drives a `herd serve` child; [`load`] is
+//! the load generator; [`report`] turns what they measured into rows, tables and charts. All
+//! `unsafe` code is in [`sys`].
 #![deny(unsafe_code)]
 
-pub mod chaos;
 pub mod cli;
+pub mod commands;
 pub mod error;
-pub mod fault;
+pub(crate) mod fault;
 pub mod harness;
 pub mod load;
-pub mod loadcmd;
-pub mod metrics;
-pub mod order;
+pub(crate) mod metrics;
 pub mod protocol;
-pub mod report;
-pub mod run;
+pub(crate) mod report;
 pub mod series;
-pub mod server;
+pub(crate) mod server;
 pub mod strategy;
-pub mod sweep;
 pub mod sys;
 
 pub use error::{Error, Result};

@@ -1,21 +1,21 @@
-//! `herd`: parse, dispatch, print `Error: ...`; nothing else.
+//! `herd`: parse, build the command's configuration, run it, print `Error: ...`; nothing else.
 use clap::Parser;
 use herd::cli::{Cli, Command};
+use herd::commands;
 
 fn main() {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(args) => herd::server::serve(&args.server.config(args.addr)),
-        Command::Run(args) => herd::run::run(&args),
-        Command::Strategies => herd::report::table::print_strategies(),
-        Command::Sweep(args) => herd::sweep::sweep(&args),
-        Command::Plot(args) => herd::report::plot::plot(&args),
-        Command::Report(args) => herd::report::markdown::report(&args),
-        Command::Chaos(args) => herd::chaos::run::chaos(&args),
-        Command::Order(args) => herd::order::run(&args),
-        Command::Series(args) => herd::series::report::run(&args),
-        Command::Load(args) => herd::loadcmd::load(&args),
-        Command::Merge(args) => herd::loadcmd::merge(&args),
+    let result = match Cli::parse().command {
+        Command::Serve(a) => a.config().and_then(|c| commands::serve::run(&c)),
+        Command::Run(a) => a.config().and_then(|c| commands::run::run(&c)),
+        Command::Strategies => commands::strategies::run(),
+        Command::Sweep(a) => a.config().and_then(|c| commands::sweep::run(&c)),
+        Command::Plot(a) => a.config().and_then(|c| commands::plot::run(&c)),
+        Command::Report(a) => a.config().and_then(|c| commands::report::run(&c)),
+        Command::Chaos(a) => a.config().and_then(|c| commands::chaos::run(&c)),
+        Command::Order(a) => a.config().and_then(|c| commands::order::run(&c)),
+        Command::Series(a) => a.config().and_then(|c| commands::series::run(&c)),
+        Command::Load(a) => a.config().and_then(|c| commands::load::run(&c)),
+        Command::Merge(a) => a.config().and_then(|c| commands::merge::run(&c)),
     };
     if let Err(e) = result {
         eprintln!("Error: {e}");

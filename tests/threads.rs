@@ -2,24 +2,9 @@
 //! library's list, so a strategy added later is covered here without a change.
 mod common;
 use common::*;
-use herd::strategy::StrategyKind;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
-
-fn supported() -> Vec<&'static str> {
-    StrategyKind::ALL
-        .iter()
-        .filter(|k| match k.supported() {
-            Ok(()) => true,
-            Err(why) => {
-                eprintln!("skipping {k}: {why}");
-                false
-            }
-        })
-        .map(|k| k.name())
-        .collect()
-}
 
 fn run(args: &[&str]) -> String {
     let out = herd_output(args, Duration::from_secs(60));
@@ -56,7 +41,7 @@ fn assert_sequence_complete(rows: &[Vec<String>]) {
 #[test]
 fn every_strategy_serves_a_thread_mode_run_with_matching_counts() {
     let dir = tempfile::tempdir().unwrap();
-    let strategies = supported();
+    let strategies = supported_strategies();
     for s in &strategies {
         run(&[
             "run",

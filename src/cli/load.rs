@@ -1,6 +1,12 @@
-//! How the load generator drives a server: `herd run`, `herd load` and `herd merge`.
-use super::{parse_duration, parse_rate, ServerArgs};
+//! How the load generator drives a server (`herd run` and `herd load` share these options), and
+//! `herd load` itself: the generator alone against any HTTP/1.1 server.
+use super::parse::{parse_duration, parse_rate};
+use crate::commands::load::LoadCommand;
+use crate::load::pacing::{Arrivals, Shape};
+use crate::load::{engine, url, LoadConfig};
+use crate::Error;
 use clap::Args;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,8 +38,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "CONN_PER_S", value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Open-loop arrivals: evenly spaced, or a Poisson process (exponential gaps).
-    #[arg(long, value_enum, default_value_t = crate::load::pacing::Arrivals::Uniform)]
-    pub arrivals: crate::load::pacing::Arrivals,
+    #[arg(long, value_enum, default_value_t = Arrivals::Uniform)]
+    pub arrivals: Arrivals,
     /// Bursts: start N connections at once every --burst-interval, idle in between (the shape
     /// in which idle workers herd). N must not exceed --concurrency.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -57,22 +63,63 @@ pub struct LoadArgs {
     pub quiet: bool,
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub server: ServerArgs,
-    #[command(flatten)]
-    pub load: LoadArgs,
-    /// Address the server listens on; port 0 lets the kernel choose.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub addr: SocketAddr,
-    /// Load before the measurement starts, not counted (0s: none).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    pub warmup: Duration,
-    /// Append rows to DIR/runs.csv, DIR/workers.csv and DIR/latency.csv, histograms to
-    /// DIR/hist/RUN_ID.hlog.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+impl LoadArgs {
+    /// The load `--rate`, `--burst`, `--requests-per-conn` ... ask for against `target`,
+    /// checked (including the descriptor limit) before any work starts.
+    pub fn config(&self, target: SocketAddr) -> Result<LoadConfig, Error> {
+        let a = self;
+        let mut cfg = LoadConfig::new(
+            target,
+            a.concurrency as usize,
+            a.client_threads.map(|t| t as usize),
+            a.timeout,
+        );
+        cfg.shape = match (a.rate, a.burst, a.burst_interval) {
+            (Some(rate), None, _) => Shape::Open {
+                rate,
+                arrivals: a.arrivals,
+            },
+            (None, Some(n), Some(every)) => {
+                if n > a.concurrency as u64 {
+                    return Err(Error::Usage(format!(
+                        "--burst {n}: more than --concurrency {} (the cap on connections in flight); raise --concurrency to at least {n}",
+                        a.concurrency
+                    )));
+                }
+                if every.is_zero() {
+                    return Err(Error::Usage("--burst-interval must be above 0".into()));
+                }
+                Shape::Burst {
+                    n,
+                    interval_ns: every.as_nanos() as u64,
+                }
+            }
+            (None, Some(_), None) => {
+                return Err(Error::Usage("--burst needs --burst-interval".into()))
+            }
+            (Some(_), Some(_), _) => {
+                return Err(Error::Usage("--rate and --burst exclude each other".into()))
+            }
+            (None, None, _) => Shape::Closed,
+        };
+        cfg.requests_per_conn = a.requests_per_conn;
+        if !a.pacing_quantum.is_zero() && matches!(cfg.shape, Shape::Closed) {
+            return Err(Error::Usage(
+                "--pacing-quantum paces an open loop: it needs --rate or --burst".into(),
+            ));
+        }
+        if a.pacing_quantum > engine::MAX_QUANTUM {
+            return Err(Error::Usage(format!(
+                "--pacing-quantum {:?}: at most {:?} (the client's housekeeping tick wakes it that often anyway)",
+                a.pacing_quantum,
+                engine::MAX_QUANTUM
+            )));
+        }
+        cfg.pacing_quantum_ns = a.pacing_quantum.as_nanos() as u64;
+        cfg.progress = !a.quiet && std::io::stdout().is_terminal();
+        cfg.check_fds()?;
+        Ok(cfg)
+    }
 }
 
 /// `herd load`: the generator alone against any HTTP/1.1 server.
@@ -92,10 +139,19 @@ pub struct LoadCmdArgs {
     pub out: Option<PathBuf>,
 }
 
-/// `herd merge`: combine histogram logs.
-#[derive(Debug, Clone, Args)]
-pub struct MergeArgs {
-    /// .hlog files written by `herd run --out` or `herd load --out`.
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+impl LoadCmdArgs {
+    /// The URL's form and the load flags are checked here; whether the host resolves is the
+    /// command's first step.
+    pub fn config(&self) -> Result<LoadCommand, Error> {
+        url::split(&self.url)?;
+        let placeholder = SocketAddr::from(([127, 0, 0, 1], 0));
+        Ok(LoadCommand {
+            url: self.url.clone(),
+            load: self.load.config(placeholder)?,
+            warmup: self.warmup,
+            duration: self.load.duration,
+            max_conns: self.load.requests,
+            out: self.out.clone(),
+        })
+    }
 }

@@ -1,16 +1,32 @@
-//! The command line. Doc comments here are the `--help` text. One file per group of
-//! subcommands: the server's options ([`server`]), the load generator's ([`load`]) and the
-//! experiment tools ([`tools`]).
+//! The command line: every clap definition and every flag check. Doc comments here are the
+//! `--help` text. One file per subcommand; each turns its arguments into the plain
+//! configuration its command in [`crate::commands`] runs (`XArgs::config`), and nothing below
+//! this module names a clap type (a `ValueEnum` derive on a library enum aside). Bad input is
+//! an [`crate::Error::Usage`] naming the flag: exit status 2, before any work starts.
+mod chaos;
 mod load;
-mod server;
-mod tools;
+mod merge;
+mod order;
+mod parse;
+mod plot;
+mod report;
+mod run;
+mod series;
+mod serve;
+mod sweep;
 
-pub use load::{LoadArgs, LoadCmdArgs, MergeArgs, RunArgs};
-pub use server::{ServeArgs, ServerArgs};
-pub use tools::{ChaosArgs, OrderArgs, Schedule, SeriesArgs, StrategyChoice};
+pub use chaos::ChaosArgs;
+pub use load::{LoadArgs, LoadCmdArgs};
+pub use merge::MergeArgs;
+pub use order::OrderArgs;
+pub use plot::PlotArgs;
+pub use report::ReportArgs;
+pub use run::RunArgs;
+pub use series::SeriesArgs;
+pub use serve::{ServeArgs, ServerArgs};
+pub use sweep::SweepCli;
 
 use clap::{Parser, Subcommand};
-use std::time::Duration;
 
 /// herd: measure the thundering herd of a prefork server, one accept strategy at a time.
 #[derive(Debug, Parser)]
@@ -32,11 +48,11 @@ pub enum Command {
     /// Run a matrix of `herd run`s (strategies x workers x load), shuffled within each repeat,
     /// appending every run's rows to DIR as it finishes. Every other `herd run` flag (such as
     /// `--duration`) is passed to each run.
-    Sweep(crate::sweep::SweepCli),
+    Sweep(SweepCli),
     /// Draw charts (PNG and SVG) from a results directory.
-    Plot(crate::report::plot::PlotArgs),
+    Plot(PlotArgs),
     /// Print a Markdown table comparing the strategies of a results directory.
-    Report(crate::report::markdown::ReportArgs),
+    Report(ReportArgs),
     /// Apply faults (reloads, killed workers, dead lock holders) to `herd serve` under load and
     /// report per strategy what was lost, the time to recover and whether it still serves.
     Chaos(ChaosArgs),
@@ -55,45 +71,29 @@ pub enum Command {
     Merge(MergeArgs),
 }
 
-/// A connection rate: above 0 and at most 10 million per second (far beyond what one client
-/// host can start; the bound keeps a schedule's bookkeeping finite).
-pub fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e7 => Ok(r),
-        Ok(_) => Err("must be above 0 and at most 10000000 connections per second".into()),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// `5s`, `250ms`, `1m`, `1500us`; a bare number is seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-    }
-    humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. 5s, 250ms, 1m)"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fault::Fault;
-    use crate::strategy::{Mode, StrategyKind, StrategyOptions};
+    use crate::strategy::{Mode, StrategyOptions};
     use clap::CommandFactory;
+    use std::time::Duration;
 
-    /// `herd run`'s parsed arguments, and the `herd serve` arguments its server flags become
-    /// when `herd run` starts its child.
-    fn through_serve(cli: Cli) -> (RunArgs, ServeArgs) {
-        let Command::Run(run) = cli.command else {
+    fn run_config(argv: &[&str]) -> crate::commands::run::RunConfig {
+        let Command::Run(run) = Cli::parse_from(argv).command else {
             panic!("not run")
         };
+        run.config().unwrap()
+    }
+
+    /// The server `herd serve` builds from the arguments `herd run` gives its child.
+    fn through_serve(serve_args: &[String]) -> crate::server::ServerConfig {
         let mut argv = vec!["herd".to_string(), "serve".to_string()];
-        argv.extend(run.server.to_args());
+        argv.extend(serve_args.iter().cloned());
         let Command::Serve(serve) = Cli::parse_from(argv).command else {
             panic!("not serve")
         };
-        (run, serve)
+        serve.config().unwrap()
     }
 
     #[test]
@@ -102,8 +102,8 @@ mod tests {
     }
 
     #[test]
-    fn server_args_round_trip_through_serve() {
-        let cli = Cli::parse_from([
+    fn the_child_builds_the_server_run_asked_for() {
+        let run = run_config(&[
             "herd",
             "run",
             "--strategy",
@@ -120,21 +120,31 @@ mod tests {
             "die-holding-lock:0.25",
             "--worker-nofile",
             "12",
+            "--mode",
+            "thread",
+            "--trace",
+            "/dev/null",
         ]);
-        let (run, serve) = through_serve(cli);
-        assert_eq!(serve.server.to_args(), run.server.to_args());
-        assert_eq!(serve.server.read_timeout, Duration::from_millis(250));
-        let cfg = serve.server.config("127.0.0.1:0".parse().unwrap());
+        let serve = through_serve(&run.serve_args);
+        // Field by field: every server setting survives the trip through argv.
+        assert_eq!(format!("{serve:?}"), format!("{:?}", run.server));
+        assert_eq!(serve.listen.io_timeout, Duration::from_millis(250));
+        assert_eq!(serve.work, Duration::from_micros(7));
+        assert_eq!(serve.listen.mode, Mode::Thread);
         assert_eq!(
-            cfg.faults.faults,
+            serve.faults.faults,
             vec![Fault::CrashAfter(9), Fault::DieHoldingLock(0.25)]
         );
-        assert_eq!(cfg.faults.worker_nofile, Some(12));
+        assert_eq!(serve.faults.worker_nofile, Some(12));
+        assert_eq!(
+            serve.trace.as_deref(),
+            Some(std::path::Path::new("/dev/null"))
+        );
     }
 
     #[test]
-    fn strategy_flags_round_trip_through_serve() {
-        let cli = Cli::parse_from([
+    fn strategy_flags_reach_the_child_and_defaults_add_none() {
+        let run = run_config(&[
             "herd",
             "run",
             "--strategy",
@@ -143,47 +153,43 @@ mod tests {
             "--accept-mutex-delay",
             "20ms",
             "--accept-mutex-backoff",
-            "--incoming-cpu",
         ]);
-        let (run, serve) = through_serve(cli);
-        assert_eq!(serve.server.to_args(), run.server.to_args());
-        let opts = serve.server.strategy_options();
-        assert!(opts.multi_accept && opts.accept_mutex_backoff && opts.incoming_cpu);
+        let opts = through_serve(&run.serve_args).strategy_options;
+        assert!(opts.multi_accept && opts.accept_mutex_backoff && !opts.incoming_cpu);
         assert_eq!(opts.accept_mutex_delay, Duration::from_millis(20));
         // The defaults add no flags, so older command lines stay as they were.
-        let plain = Cli::parse_from(["herd", "serve"]);
-        let Command::Serve(plain) = plain.command else {
-            panic!("not serve")
-        };
+        let plain = run_config(&["herd", "run"]);
         assert!(!plain
-            .server
-            .to_args()
+            .serve_args
             .iter()
             .any(|a| a.contains("accept-mutex") || a.contains("multi") || a.contains("incoming")));
-        assert_eq!(plain.server.strategy_options(), StrategyOptions::default());
+        assert_eq!(plain.server.strategy_options, StrategyOptions::default());
     }
 
     #[test]
-    fn mode_and_trace_reach_serve() {
-        let cli = Cli::parse_from(["herd", "run", "--mode", "thread", "--trace", "t.csv"]);
-        let (_, serve) = through_serve(cli);
-        let cfg = serve.server.config(serve.addr);
-        assert_eq!(cfg.listen.mode, Mode::Thread);
-        assert_eq!(cfg.trace.as_deref(), Some(std::path::Path::new("t.csv")));
+    fn a_strategy_flag_for_another_strategy_is_refused_naming_the_flag() {
+        let Command::Run(run) =
+            Cli::parse_from(["herd", "run", "--strategy", "blocking", "--multi-accept"]).command
+        else {
+            panic!("not run")
+        };
+        let e = run.config().unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().starts_with("--multi-accept applies to"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn order_takes_one_strategy_or_all() {
         let Command::Order(o) =
             Cli::parse_from(["herd", "order", "--strategy", "sysv-sem"]).command
         else {
             panic!("not order")
         };
-        assert_eq!(o.strategy, StrategyChoice::One(StrategyKind::SysvSem));
+        let cfg = o.config().unwrap();
+        assert_eq!(cfg.strategies, [crate::strategy::StrategyKind::SysvSem]);
         assert!(Cli::try_parse_from(["herd", "order", "--strategy", "nope"]).is_err());
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
-        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("soon").is_err());
     }
 }

@@ -220,18 +220,18 @@ fn read_stdout(
 ) {
     for line in BufReader::new(out).lines() {
         let Ok(line) = line else { break };
-        match Line::parse(&line) {
+        let sent = match Line::parse(&line) {
             Some(Line::WorkerExit(x)) => {
                 if let Ok(mut v) = exits.lock() {
                     v.push(x);
                 }
+                Ok(())
             }
-            Some(l) => {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-            None => {}
+            Some(l) => tx.send(l),
+            None => Ok(()),
+        };
+        if sent.is_err() {
+            break;
         }
     }
     gone.store(true, Ordering::SeqCst);

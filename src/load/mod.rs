@@ -2,24 +2,21 @@
 //! into HDR histograms. [`run_phase`] drives one bounded phase (warmup or measurement) and
 //! returns when every connection it started has finished. The same code serves `herd run`
 //! (against its own `herd serve` child) and `herd load --url` (against any HTTP/1.1 server).
-pub mod conn;
-pub mod engine;
-pub mod hlog;
-pub mod http;
-pub mod pacing;
-pub mod progress;
-pub mod report;
+pub(crate) mod conn;
+pub(crate) mod engine;
+pub(crate) mod hlog;
+pub(crate) mod http;
+pub(crate) mod pacing;
+pub(crate) mod progress;
 pub mod source;
-pub mod stats;
-pub mod url;
+pub(crate) mod stats;
+pub(crate) mod url;
 
-use crate::cli::LoadArgs;
 use crate::metrics::procfs::HostCpu;
 use crate::sys::clock::monotonic_ns;
 use crate::Error;
 use pacing::Shape;
 use stats::Stats;
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -81,60 +78,12 @@ impl LoadConfig {
         }
     }
 
-    /// The configuration `--rate`, `--burst`, `--requests-per-conn` ... ask for, checked
-    /// (including the descriptor limit) before any work starts.
-    pub fn from_args(target: SocketAddr, a: &LoadArgs) -> Result<Self, Error> {
-        let mut cfg = LoadConfig::new(
-            target,
-            a.concurrency as usize,
-            a.client_threads.map(|t| t as usize),
-            a.timeout,
-        );
-        cfg.shape = match (a.rate, a.burst, a.burst_interval) {
-            (Some(rate), None, _) => Shape::Open {
-                rate,
-                arrivals: a.arrivals,
-            },
-            (None, Some(n), Some(every)) => {
-                if n > a.concurrency as u64 {
-                    return Err(Error::Usage(format!(
-                        "--burst {n}: more than --concurrency {} (the cap on connections in flight); raise --concurrency to at least {n}",
-                        a.concurrency
-                    )));
-                }
-                if every.is_zero() {
-                    return Err(Error::Usage("--burst-interval must be above 0".into()));
-                }
-                Shape::Burst {
-                    n,
-                    interval_ns: every.as_nanos() as u64,
-                }
-            }
-            (None, Some(_), None) => {
-                return Err(Error::Usage("--burst needs --burst-interval".into()))
-            }
-            (Some(_), Some(_), _) => {
-                return Err(Error::Usage("--rate and --burst exclude each other".into()))
-            }
-            (None, None, _) => Shape::Closed,
-        };
-        cfg.requests_per_conn = a.requests_per_conn;
-        if !a.pacing_quantum.is_zero() && matches!(cfg.shape, Shape::Closed) {
-            return Err(Error::Usage(
-                "--pacing-quantum paces an open loop: it needs --rate or --burst".into(),
-            ));
-        }
-        if a.pacing_quantum > engine::MAX_QUANTUM {
-            return Err(Error::Usage(format!(
-                "--pacing-quantum {:?}: at most {:?} (the client's housekeeping tick wakes it that often anyway)",
-                a.pacing_quantum,
-                engine::MAX_QUANTUM
-            )));
-        }
-        cfg.pacing_quantum_ns = a.pacing_quantum.as_nanos() as u64;
-        cfg.progress = !a.quiet && std::io::stdout().is_terminal();
-        cfg.check_fds()?;
-        Ok(cfg)
+    /// The same load against `target` (known once a server says where it listens).
+    pub fn with_target(mut self, target: SocketAddr) -> Self {
+        self.target = target;
+        self.host = target.to_string();
+        self.rotate_sources = target.ip().is_loopback() && target.is_ipv4();
+        self
     }
 
     /// Fail before any work when the connections cannot fit in the descriptor limit.

@@ -132,6 +132,17 @@ impl Default for Stats {
 }
 
 impl Stats {
+    /// The histograms a run writes, by the name used in latency.csv and as the .hlog tag.
+    pub fn histograms(&self) -> [(&'static str, &Histogram<u64>); 5] {
+        [
+            ("latency", &self.latency),
+            ("raw_latency", &self.raw_latency),
+            ("connect", &self.connect),
+            ("accept_delay", &self.accept_delay),
+            ("lateness", &self.lateness),
+        ]
+    }
+
     pub fn error(&mut self, kind: ErrorKind) {
         self.errors[kind as usize] += 1;
     }

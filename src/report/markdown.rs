@@ -5,18 +5,7 @@ use super::aggregate::{groups, Group, Stat};
 use super::results::Results;
 use super::row::RunRow;
 use crate::Error;
-use clap::Args;
 use std::fmt::Write;
-use std::path::PathBuf;
-
-#[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
-    /// Results directory (runs.csv, workers.csv, latency.csv).
-    pub dir: PathBuf,
-    /// Only the tables for this worker count (default: one table per worker count).
-    #[arg(long, value_name = "N")]
-    pub workers: Option<u64>,
-}
 
 /// Which way is better for a column.
 #[derive(Clone, Copy, PartialEq)]
@@ -194,13 +183,6 @@ pub fn markdown(results: &Results, only: Option<u64>) -> Result<String, Error> {
         )));
     }
     Ok(out)
-}
-
-/// `herd report`.
-pub fn report(args: &ReportArgs) -> Result<(), Error> {
-    let results = Results::load(&args.dir)?;
-    print!("{}", markdown(&results, args.workers)?);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,9 +1,15 @@
-//! What a run reports: one serde row schema ([`row`]), written as CSV ([`csv`]) and as a
-//! human summary ([`table`]).
-pub mod aggregate;
-pub mod csv;
-pub mod markdown;
-pub mod plot;
-pub mod results;
-pub mod row;
-pub mod table;
+//! What herd reports: the row schemas ([`row`], [`chaos`], [`series`]) and how a measured phase
+//! becomes rows ([`record`], [`client`]), written as CSV ([`csv`]), read back ([`results`]),
+//! grouped ([`aggregate`]) and shown as a summary ([`summary`]), Markdown tables ([`markdown`])
+//! and charts ([`plot`]).
+pub(crate) mod aggregate;
+pub(crate) mod chaos;
+pub(crate) mod client;
+pub(crate) mod csv;
+pub(crate) mod markdown;
+pub(crate) mod plot;
+pub(crate) mod record;
+pub(crate) mod results;
+pub(crate) mod row;
+pub(crate) mod series;
+pub(crate) mod summary;

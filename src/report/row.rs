@@ -3,7 +3,7 @@
 //! column; field order is column order.
 use crate::load::stats::{quantile_us, ErrorKind, Stats};
 use crate::metrics::fairness::{jain_index, max_share};
-use crate::metrics::{Snapshot, WorkerSample};
+use crate::metrics::{HostInfo, Snapshot, WorkerSample};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
@@ -152,30 +152,6 @@ pub struct RunInputs<'a> {
     /// The server's counters over exactly the measured phase.
     pub server: &'a Snapshot,
     pub host: &'a HostInfo,
-}
-
-/// Facts about the machine, stamped on every run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct HostInfo {
-    pub kernel: String,
-    pub nproc: u64,
-    pub herd_version: String,
-}
-
-impl HostInfo {
-    pub fn detect() -> Self {
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        HostInfo {
-            kernel,
-            nproc: std::thread::available_parallelism()
-                .map(|n| n.get() as u64)
-                .unwrap_or(0),
-            herd_version: env!("CARGO_PKG_VERSION").to_string(),
-        }
-    }
 }
 
 /// `n / d`, or 0 when `d` is 0.

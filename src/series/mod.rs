@@ -6,19 +6,18 @@
 //!
 //! Files: `term.rs` (the arithmetic and its error bound), `frame.rs` (the pipe protocol),
 //! `worker.rs` (the child), `pool.rs` (fork, reap, kill), `master.rs` (the collection loop),
-//! `collect.rs` + one file per method, `report.rs` (output and CSV), `plot.rs` (the chart).
-pub mod collect;
-pub mod epoll;
-pub mod frame;
-pub mod master;
-pub mod plot;
-pub mod poll;
-pub mod pool;
-pub mod report;
-pub mod select;
-pub mod sequential;
+//! `collect.rs` + one file per method. Its CSV row and chart are in [`crate::report::series`]
+//! and [`crate::report::plot::series`].
+pub(crate) mod collect;
+pub(crate) mod epoll;
+pub(crate) mod frame;
+pub(crate) mod master;
+pub(crate) mod poll;
+pub(crate) mod pool;
+pub(crate) mod select;
+pub(crate) mod sequential;
 pub mod term;
-pub mod worker;
+pub(crate) mod worker;
 
 use crate::sys::{fds, signal};
 use crate::Error;
@@ -136,8 +135,6 @@ impl SeriesConfig {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub value: f64,
-    /// The terms of |x|, in index order.
-    pub terms: Vec<f64>,
     pub counters: Counters,
     pub spawn: Duration,
     pub collect: Duration,
@@ -224,7 +221,6 @@ pub fn compute(cfg: &SeriesConfig) -> Result<Outcome, Error> {
     let (fds_after, children_after) = leftovers();
     Ok(Outcome {
         value: term::assemble(cfg.x, &terms),
-        terms,
         counters,
         spawn: t1 - t0,
         collect: t2 - t1,

@@ -1,14 +1,16 @@
-//! The prefork server: a single-threaded master that binds, forks and reaps
-//! ([`master`]), workers that run one strategy's accept loop ([`worker`]) and serve minimal
-//! HTTP/1.1 ([`http`]), and the handle `herd run` uses to drive a `herd serve` child
-//! ([`child`]).
-pub mod http;
-pub mod master;
-pub mod threads;
-pub mod trace;
-pub mod worker;
+//! The prefork server (`herd serve`): a single-threaded master that binds, forks and reaps
+//! ([`master`]), or the same workers as threads of one process ([`threads`]); workers that run
+//! one strategy's accept loop ([`worker`]) and serve minimal HTTP/1.1 ([`http`]); and the
+//! per-connection trace ([`trace`]). What it says on stdout is [`crate::protocol`].
+pub(crate) mod http;
+mod master;
+mod threads;
+mod trace;
+mod worker;
 
-use crate::strategy::listen::ListenConfig;
+pub use master::ReuseportReload;
+
+use crate::strategy::ListenConfig;
 use crate::strategy::{Mode, StrategyKind, StrategyOptions};
 use crate::Error;
 use std::path::PathBuf;
@@ -34,7 +36,7 @@ pub struct ServerConfig {
     /// Fault injection and worker resource limits (`--fault`, `--worker-nofile`).
     pub faults: crate::fault::FaultConfig,
     /// What a reload does with `reuseport`'s sockets (`--reuseport-reload`).
-    pub reuseport_reload: master::ReuseportReload,
+    pub reuseport_reload: ReuseportReload,
     /// `--trace FILE`: where to write one row per accepted connection.
     pub trace: Option<PathBuf>,
     /// The open trace, made by [`serve`] before any worker starts (`None` when not tracing).
@@ -72,12 +74,6 @@ pub(crate) fn prepare(
     ),
     Error,
 > {
-    cfg.strategy
-        .supported()
-        .map_err(|why| Error::Usage(format!("--strategy {}: {why}", cfg.strategy)))?;
-    cfg.strategy_options
-        .check(cfg.strategy)
-        .map_err(Error::Usage)?;
     let board = crate::metrics::Scoreboard::new(cfg.workers)
         .map_err(|e| Error::io("mapping the scoreboard", e))?;
     let shared = cfg

@@ -23,11 +23,11 @@
 //! - A worker thread that panics or fails is caught (catch_unwind), reported on stderr and as a
 //!   `worker-exit {json}` line whose `pid` is the thread's tid; an accept lock it held is
 //!   released as for a dead process. It is not restarted.
-use super::worker::{Loop, WorkerCtx};
+use super::worker::{ReadyThenLoop, WorkerCtx};
 use super::ServerConfig;
 use crate::metrics::{Scoreboard, Slot, Snapshot};
 use crate::protocol::{self, Line, WorkerExit};
-use crate::strategy::{Acceptor, RunWorker, Shared};
+use crate::strategy::Shared;
 use crate::sys::process::gettid;
 use crate::sys::signal;
 use crate::Error;
@@ -102,7 +102,13 @@ fn worker_thread(
             slot: board.slot(index),
             cfg,
         };
-        shared.with_acceptor(index, ReadyThenLoop { ctx: &ctx })?
+        shared.with_acceptor(
+            index,
+            ReadyThenLoop {
+                ctx: &ctx,
+                own_fd_limit: false,
+            },
+        )?
     }));
     status_of(res)
 }
@@ -120,19 +126,6 @@ fn status_of(res: std::thread::Result<io::Result<()>>) -> Status {
                 .unwrap_or_else(|| "(no message)".into());
             format!("panic: {msg}")
         }
-    }
-}
-
-/// Claims the worker's slot (pid and this thread's tid) once its acceptor exists, then runs the
-/// loop.
-struct ReadyThenLoop<'a> {
-    ctx: &'a WorkerCtx<'a>,
-}
-
-impl RunWorker<io::Result<()>> for ReadyThenLoop<'_> {
-    fn run<A: Acceptor>(self, acceptor: A) -> io::Result<()> {
-        self.ctx.slot.claim(std::process::id(), gettid());
-        Loop(self.ctx).run(acceptor)
     }
 }
 

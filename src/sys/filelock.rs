@@ -37,10 +37,6 @@ impl LockFile {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Open the file: each opener gets its own open file description.
     pub fn open(&self) -> io::Result<File> {
         OpenOptions::new().read(true).write(true).open(&self.path)
@@ -96,7 +92,8 @@ pub fn fcntl_lock(file: &File) -> io::Result<()> {
 }
 
 /// Take the fcntl lock if free; `Ok(false)` when another process holds it.
-pub fn fcntl_try_lock(file: &File) -> io::Result<bool> {
+#[cfg(test)]
+fn fcntl_try_lock(file: &File) -> io::Result<bool> {
     match setlk(file, libc::F_SETLK, libc::F_WRLCK) {
         Ok(()) => Ok(true),
         Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EACCES)) => Ok(false),
@@ -112,15 +109,6 @@ pub fn fcntl_unlock(file: &File) -> io::Result<()> {
 pub fn flock_lock(file: &File) -> io::Result<()> {
     syscall!(flock(file.as_raw_fd(), libc::LOCK_EX))?;
     Ok(())
-}
-
-/// Take the flock if free; `Ok(false)` when someone else holds it.
-pub fn flock_try_lock(file: &File) -> io::Result<bool> {
-    match syscall!(flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB)) {
-        Ok(_) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 pub fn flock_unlock(file: &File) -> io::Result<()> {

@@ -20,19 +20,19 @@ macro_rules! syscall {
     }};
 }
 
-pub mod alarm;
+pub(crate) mod alarm;
 pub mod atomic_lock;
 pub mod clock;
-pub mod epoll;
-pub mod fds;
+pub(crate) mod epoll;
+pub(crate) mod fds;
 pub mod filelock;
 pub mod net;
 pub mod pmutex;
-pub mod poll;
+pub(crate) mod poll;
 pub mod process;
 pub mod psem;
-pub mod select;
+pub(crate) mod select;
 pub mod shm;
-pub mod signal;
+pub(crate) mod signal;
 pub mod sysv;
-pub mod uring;
+pub(crate) mod uring;

@@ -70,16 +70,6 @@ impl PsharedMutex {
         self.after_lock(r)
     }
 
-    /// Take the mutex if it is free; `Ok(None)` when someone else holds it.
-    pub fn try_lock(&self) -> io::Result<Option<Locked>> {
-        // SAFETY: as in `lock`.
-        let r = unsafe { libc::pthread_mutex_trylock(self.raw()) };
-        if r == libc::EBUSY {
-            return Ok(None);
-        }
-        self.after_lock(r).map(Some)
-    }
-
     fn after_lock(&self, r: libc::c_int) -> io::Result<Locked> {
         match r {
             0 => Ok(Locked::Clean),

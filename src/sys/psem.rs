@@ -43,34 +43,11 @@ impl PosixSem {
         Ok(())
     }
 
-    pub fn try_lock(&self) -> io::Result<bool> {
-        // SAFETY: as in `lock`.
-        if unsafe { libc::sem_trywait(self.raw()) } == -1 {
-            let e = io::Error::last_os_error();
-            return if e.raw_os_error() == Some(libc::EAGAIN) {
-                Ok(false)
-            } else {
-                Err(e)
-            };
-        }
-        Ok(true)
-    }
-
     pub fn unlock(&self) -> io::Result<()> {
         // SAFETY: as in `lock`.
         if unsafe { libc::sem_post(self.raw()) } == -1 {
             return Err(io::Error::last_os_error());
         }
         Ok(())
-    }
-
-    /// The current value (1: free, 0: held).
-    pub fn value(&self) -> io::Result<i32> {
-        let mut v = 0;
-        // SAFETY: as in `lock`; `v` is a valid out pointer.
-        if unsafe { libc::sem_getvalue(self.raw(), &mut v) } == -1 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(v)
     }
 }

@@ -23,10 +23,6 @@ impl SysvSem {
         Ok(sem)
     }
 
-    pub fn id(&self) -> i32 {
-        self.id
-    }
-
     fn op(&self, delta: libc::c_short, flags: libc::c_short) -> io::Result<()> {
         let mut buf = libc::sembuf {
             sem_num: 0,
@@ -43,22 +39,8 @@ impl SysvSem {
         self.op(-1, libc::SEM_UNDO as libc::c_short)
     }
 
-    /// Take the semaphore if it is free; `Ok(false)` when another process holds it.
-    pub fn try_lock(&self) -> io::Result<bool> {
-        match self.op(-1, (libc::SEM_UNDO | libc::IPC_NOWAIT) as libc::c_short) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     pub fn unlock(&self) -> io::Result<()> {
         self.op(1, libc::SEM_UNDO as libc::c_short)
-    }
-
-    /// The semaphore's current value (1 = free).
-    pub fn value(&self) -> io::Result<i32> {
-        syscall!(semctl(self.id, 0, libc::GETVAL))
     }
 }
 

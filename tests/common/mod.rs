@@ -83,11 +83,10 @@ impl Server {
         let first = lines
             .recv_timeout(Duration::from_secs(30))
             .expect("a `listening` line");
-        let addr = first
-            .strip_prefix("listening ")
-            .expect("listening line")
-            .parse()
-            .expect("address");
+        let Some(herd::protocol::Line::Listening(addr)) = herd::protocol::Line::parse(&first)
+        else {
+            panic!("not a `listening` line: {first}")
+        };
         Server { child, addr, lines }
     }
 
@@ -141,6 +140,13 @@ impl Server {
         let line = self
             .line_with("scoreboard ", Duration::from_secs(10))
             .expect("scoreboard line");
+        assert!(
+            matches!(
+                herd::protocol::Line::parse(&line),
+                Some(herd::protocol::Line::Scoreboard(_))
+            ),
+            "not a protocol scoreboard line: {line}"
+        );
         serde_json::from_str(line.strip_prefix("scoreboard ").unwrap()).expect("json")
     }
 }
@@ -155,19 +161,13 @@ pub fn sum(v: &serde_json::Value, field: &str) -> u64 {
         .sum()
 }
 
-/// The strategies this kernel supports, by name.
+/// The strategies this kernel supports, by name (the library's one filter).
 pub fn supported_strategies() -> Vec<&'static str> {
-    herd::strategy::StrategyKind::ALL
-        .iter()
-        .filter(|k| match k.supported() {
-            Ok(()) => true,
-            Err(why) => {
-                eprintln!("SKIPPED {k}: {why}");
-                false
-            }
-        })
-        .map(|k| k.name())
-        .collect()
+    let (ok, skipped) = herd::strategy::split_supported(herd::strategy::StrategyKind::ALL);
+    for (k, why) in skipped {
+        eprintln!("SKIPPED {k}: {why}");
+    }
+    ok.into_iter().map(|k| k.name()).collect()
 }
 
 /// Start `strategy` with `workers` workers, serve `requests` requests, stop it with `sig` and

@@ -1,30 +1,17 @@
-//! `herd plot`: charts from a results directory, each as PNG and SVG. Every chart kind is one
-//! file implementing [`Chart`]; [`plot`] lists which charts a directory gets, so a new chart is
-//! a new file and one line there. Text is drawn with DejaVu Sans embedded in the binary, so
+//! Charts from a results directory, each as PNG and SVG. Every chart kind is one file
+//! implementing [`Chart`]; `herd plot` (`crate::commands::plot`) lists which charts a directory
+//! gets, so a new chart is a new file and one line there. Text is drawn with DejaVu Sans embedded in the binary, so
 //! charts render the same on a machine with no font installed.
-pub mod cdf;
-pub mod lines;
-pub mod share;
+pub(crate) mod cdf;
+pub(crate) mod lines;
+pub(crate) mod series;
+pub(crate) mod share;
 
-use super::aggregate::{groups, strategy_rank, Group};
-use super::results::Results;
+use super::aggregate::strategy_rank;
 use crate::Error;
-use clap::Args;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, Clone, Args)]
-pub struct PlotArgs {
-    /// Results directory (runs.csv, workers.csv, latency.csv), e.g. one `herd sweep` wrote.
-    pub dir: PathBuf,
-    /// Where to write the charts (default: DIR/charts).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Worker count for the per-worker share and latency CDF charts (default: the largest).
-    #[arg(long, value_name = "N")]
-    pub at_workers: Option<u64>,
-}
 
 /// Pixel size of every chart.
 pub const SIZE: (u32, u32) = (1100, 680);
@@ -178,64 +165,4 @@ pub fn render(chart: &impl Chart, out: &Path) -> Result<Vec<PathBuf>, Error> {
         root.present().map_err(|e| fail(&svg, de(e)))?;
     }
     Ok(vec![png, svg])
-}
-
-/// The worker count for the share and CDF charts of one group.
-fn at_workers(group: &Group<'_>, wanted: Option<u64>) -> Result<u64, Error> {
-    let present = group.workers();
-    match wanted {
-        None => present
-            .last()
-            .copied()
-            .ok_or_else(|| Error::Run("no runs".into())),
-        Some(w) if present.contains(&w) => Ok(w),
-        Some(w) => Err(Error::Usage(format!(
-            "--at-workers {w}: no runs with {w} workers (there are {present:?})"
-        ))),
-    }
-}
-
-/// `herd plot`.
-pub fn plot(args: &PlotArgs) -> Result<(), Error> {
-    register_font()?;
-    let out = args.out.clone().unwrap_or_else(|| args.dir.join("charts"));
-    // A `herd series` directory (series.csv, no runs.csv) gets the task-farm chart.
-    if args.dir.join("series.csv").exists() && !args.dir.join("runs.csv").exists() {
-        std::fs::create_dir_all(&out)
-            .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
-        let written = crate::series::plot::draw_dir_to(&args.dir, &out)?;
-        println!("1 chart in {}", out.display());
-        for p in &written {
-            println!("  {}", p.display());
-        }
-        return Ok(());
-    }
-    let results = Results::load(&args.dir)?;
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
-    let groups = groups(&results);
-    let mut written = Vec::new();
-    for g in &groups {
-        let suffix = if groups.len() > 1 {
-            format!("-{}", g.condition.slug())
-        } else {
-            String::new()
-        };
-        for spec in lines::METRICS {
-            written.extend(render(&lines::MetricChart::new(g, spec, &suffix), &out)?);
-        }
-        let w = at_workers(g, args.at_workers)?;
-        for s in g.strategies() {
-            written.extend(render(
-                &share::ShareChart::new(g, &results, &s, w, &suffix),
-                &out,
-            )?);
-        }
-        written.extend(render(&cdf::CdfChart::new(g, &results, w, &suffix), &out)?);
-    }
-    println!("{} charts in {}", written.len() / 2, out.display());
-    for p in &written {
-        println!("  {}", p.display());
-    }
-    Ok(())
 }

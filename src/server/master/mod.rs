@@ -23,7 +23,7 @@
 mod events;
 mod pool;
 
-use super::worker::{Loop, WorkerCtx};
+use super::worker::{ReadyThenLoop, WorkerCtx};
 use super::ServerConfig;
 use crate::fault;
 use crate::metrics::Scoreboard;
@@ -173,7 +173,13 @@ fn worker_main(slot: usize, seat: usize, ctx: &Ctx<'_>, shared: &Shared) -> ! {
             slot: ctx.board.slot(slot),
             cfg,
         };
-        shared.with_acceptor(seat, ReadyThenLoop { ctx: &wctx })?
+        shared.with_acceptor(
+            seat,
+            ReadyThenLoop {
+                ctx: &wctx,
+                own_fd_limit: true,
+            },
+        )?
     }));
     let code = match code {
         Ok(Ok(())) => 0,
@@ -187,20 +193,4 @@ fn worker_main(slot: usize, seat: usize, ctx: &Ctx<'_>, shared: &Shared) -> ! {
         Err(_) => 101,
     };
     process::exit_now(code)
-}
-
-/// Claims the worker's slot once its acceptor exists, then runs the loop.
-struct ReadyThenLoop<'a> {
-    ctx: &'a WorkerCtx<'a>,
-}
-
-impl crate::strategy::RunWorker<io::Result<()>> for ReadyThenLoop<'_> {
-    fn run<A: crate::strategy::Acceptor>(self, acceptor: A) -> io::Result<()> {
-        // After the acceptor (an epoll instance needs a descriptor), before the first accept.
-        if let Some(n) = self.ctx.cfg.faults.worker_nofile {
-            crate::sys::net::set_fd_limit(n)?;
-        }
-        self.ctx.slot.claim(std::process::id(), process::gettid());
-        Loop(self.ctx).run(acceptor)
-    }
 }

@@ -3,30 +3,64 @@
 //! measure a baseline, apply the item's fault every INTERVAL for `--duration` from a second
 //! thread while the phases go on, keep loading for a 1 s tail, then check that the server still
 //! serves: every worker back and claimed, and a probe of 200 connections all answered. One row
-//! per segment; recovery times as defined in [`super::timeline`].
-use super::row::{table, ChaosRow};
-use super::schedule::{FaultKind, Item};
-use super::timeline::{baseline, recovery_ns, Phase};
-use crate::cli::ChaosArgs;
+//! per segment; recovery times as defined in [`timeline`].
+pub mod schedule;
+mod timeline;
+
 use crate::harness::ServerChild;
 use crate::load::stats::{ErrorKind, Stats};
 use crate::load::{run_phase, LoadConfig};
+use crate::metrics::HostInfo;
+use crate::report::chaos::{table, ChaosRow};
 use crate::report::csv::Appender;
-use crate::report::row::HostInfo;
+use crate::report::record::timestamp;
+use crate::server::ReuseportReload;
 use crate::strategy::{reuseport, StrategyKind};
 use crate::sys::clock::monotonic_ns;
 use crate::Error;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use schedule::{FaultKind, Item};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+use timeline::{baseline, recovery_ns, Phase};
+
+/// A validated `herd chaos`.
+#[derive(Debug, Clone)]
+pub struct ChaosConfig {
+    /// The strategies to test, each supported here.
+    pub strategies: Vec<StrategyKind>,
+    pub workers: u32,
+    /// One segment per item, per strategy.
+    pub schedule: Vec<Item>,
+    /// Length of each segment's faulted part.
+    pub duration: Duration,
+    /// Load before the first fault.
+    pub baseline: Duration,
+    /// Length of one load phase: the resolution of the recovery time.
+    pub phase: Duration,
+    /// Connections in flight (closed loop).
+    pub concurrency: u32,
+    pub client_threads: Option<usize>,
+    /// A connection not complete after this long is a timeout.
+    pub timeout: Duration,
+    /// The server's --graceful-timeout.
+    pub graceful_timeout: Duration,
+    /// The server's --reuseport-reload.
+    pub reuseport_reload: ReuseportReload,
+    pub addr: SocketAddr,
+    /// Append one row per segment to DIR/chaos.csv.
+    pub out: Option<PathBuf>,
+}
 
 /// Load after the last fault, so that it can be seen to recover.
 const TAIL: Duration = Duration::from_secs(1);
 /// Connections of the final probe.
 const PROBE: u64 = 200;
 
-pub fn chaos(args: &ChaosArgs) -> Result<(), Error> {
+pub fn run(args: &ChaosConfig) -> Result<(), Error> {
     let mut out = match &args.out {
         Some(dir) => {
             let usage = |e: Error| Error::Usage(format!("--out {}: {e}", dir.display()));
@@ -35,12 +69,9 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), Error> {
         }
         None => None,
     };
-    let threads = args.client_threads.map(|t| t as usize);
-    LoadConfig::new(args.addr, args.concurrency as usize, threads, args.timeout).check_fds()?;
-    let strategies = args.strategy.supported_kinds("herd chaos")?;
     let mut rows = Vec::new();
-    for s in strategies {
-        for item in &args.schedule.0 {
+    for &s in &args.strategies {
+        for item in &args.schedule {
             let row = segment(args, s, item)?;
             eprintln!(
                 "herd chaos: {s} {}: {} faults, {} lost, serving after: {}",
@@ -75,7 +106,7 @@ fn phases_until(
     Ok(out)
 }
 
-fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<ChaosRow, Error> {
+fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<ChaosRow, Error> {
     let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
     let serve_args = vec![
         format!("--strategy={strategy}"),
@@ -85,11 +116,10 @@ fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<Chao
         format!("--addr={}", args.addr),
     ];
     let mut server = ServerChild::start(&exe, &serve_args, false)?;
-    let threads = args.client_threads.map(|t| t as usize);
     let cfg = LoadConfig::new(
         server.addr,
         args.concurrency as usize,
-        threads,
+        args.client_threads,
         args.timeout,
     );
     let abort = server.gone().clone();
@@ -153,7 +183,7 @@ fn segment(args: &ChaosArgs, strategy: StrategyKind, item: &Item) -> Result<Chao
     let host = HostInfo::detect();
     Ok(ChaosRow {
         run_id: format!("{}-{}", std::process::id(), monotonic_ns()),
-        timestamp: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        timestamp: timestamp(),
         strategy: strategy.name().into(),
         workers: args.workers.into(),
         concurrency: args.concurrency.into(),
@@ -288,7 +318,7 @@ fn final_state(server: &mut ServerChild, workers: usize) -> (usize, u64, u64) {
 }
 
 /// PROBE connections, 4 at a time: all must complete.
-fn probe(server: &ServerChild, args: &ChaosArgs, abort: &AtomicBool) -> bool {
+fn probe(server: &ServerChild, args: &ChaosConfig, abort: &AtomicBool) -> bool {
     let cfg = LoadConfig::new(server.addr, 4, Some(1), args.timeout);
     match run_phase(&cfg, Duration::from_secs(10), Some(PROBE), abort) {
         Ok(r) => r.stats.ok == PROBE && r.stats.errors_total() == 0,

@@ -1,10 +1,16 @@
 //! `herd sweep`'s command line. The matrix flags (`--strategies`, `--workers`, ...) are the
 //! sweep's own; every other flag of `herd run` is taken from `herd run`'s own definition at
 //! start-up and passed through, as given, to each run. So a flag added to `herd run` works in a
-//! sweep with no change here, and is validated by clap before the first run starts.
-use crate::cli::RunArgs;
+//! sweep with no change here, and is validated by clap before the first run starts. Each cell
+//! becomes the configuration `herd run` would build from its argv.
+use super::parse::strategy_list;
+use super::run::RunArgs;
+use super::{Cli, Command as HerdCommand};
+use crate::commands::sweep::{Cell, Matrix, SweepConfig};
+use crate::strategy::StrategyKind;
+use crate::Error;
 use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, Command, FromArgMatches};
+use clap::{ArgMatches, Args, Command, FromArgMatches, Parser};
 use std::path::PathBuf;
 
 /// The matrix and how it is run.
@@ -130,6 +136,116 @@ impl Args for SweepCli {
 
     fn augment_args_for_update(cmd: Command) -> Command {
         with_run_arguments(SweepArgs::augment_args_for_update(cmd))
+    }
+}
+
+impl SweepCli {
+    pub fn config(&self) -> Result<SweepConfig, Error> {
+        let a = &self.sweep;
+        let strategies = strategy_list("--strategies", &a.strategies, "herd sweep")?;
+        Ok(SweepConfig {
+            cells: cells(self, &strategies)?,
+            repeat: a.repeat,
+            out: a.out.clone(),
+            resume: a.resume,
+            seed: a.seed,
+            matrix: Matrix {
+                strategies: a.strategies.clone(),
+                workers: a.workers.clone(),
+                concurrency: a.concurrency.clone(),
+                rate: a.rate.clone(),
+                work_us: a.work_us.clone(),
+                sleep_us: a.sleep_us.clone(),
+                run_flags: self.run_flags.clone(),
+            },
+        })
+    }
+}
+
+/// A list flag's values; empty when not given (the `herd run` default applies).
+fn values<'a>(flag: &str, list: &'a [String]) -> Result<Vec<Option<&'a str>>, Error> {
+    if list.is_empty() {
+        return Ok(vec![None]);
+    }
+    let mut out: Vec<Option<&str>> = Vec::new();
+    for v in list.iter().map(|v| v.trim()) {
+        if v.is_empty() {
+            return Err(Error::Usage(format!(
+                "--{flag}: an empty value in the list"
+            )));
+        }
+        if !out.contains(&Some(v)) {
+            out.push(Some(v));
+        }
+    }
+    Ok(out)
+}
+
+/// Every cell of the matrix, validated as `herd run` would validate it.
+fn cells(cli: &SweepCli, strategies: &[StrategyKind]) -> Result<Vec<Cell>, Error> {
+    let a = &cli.sweep;
+    if strategies.is_empty() {
+        return Err(Error::Usage(
+            "--strategies: empty matrix (no strategy left to run)".into(),
+        ));
+    }
+    if a.workers.iter().all(|w| w.trim().is_empty()) {
+        return Err(Error::Usage("--workers: empty matrix".into()));
+    }
+    let (load_flag, loads) = if a.rate.is_empty() {
+        ("concurrency", values("concurrency", &a.concurrency)?)
+    } else {
+        ("rate", values("rate", &a.rate)?)
+    };
+    let workers = values("workers", &a.workers)?;
+    let works = values("work-us", &a.work_us)?;
+    let sleeps = values("sleep-us", &a.sleep_us)?;
+    let mut cells = Vec::new();
+    for &s in strategies {
+        for w in &workers {
+            for l in &loads {
+                for work in &works {
+                    for sleep in &sleeps {
+                        let mut argv = vec![
+                            "herd".to_string(),
+                            "run".to_string(),
+                            format!("--strategy={s}"),
+                        ];
+                        let mut opt = |flag: &str, v: &Option<&str>| {
+                            if let Some(v) = v {
+                                argv.push(format!("--{flag}={v}"));
+                            }
+                        };
+                        opt("workers", w);
+                        opt(load_flag, l);
+                        opt("work-us", work);
+                        opt("sleep-us", sleep);
+                        argv.push(format!("--out={}", a.out.display()));
+                        argv.extend(cli.run_flags.iter().cloned());
+                        let run = parse_run(&argv)?;
+                        let rate = (load_flag == "rate").then(|| l.unwrap_or("").to_string());
+                        cells.push(Cell { run, rate });
+                    }
+                }
+            }
+        }
+    }
+    Ok(cells)
+}
+
+fn parse_run(argv: &[String]) -> Result<crate::commands::run::RunConfig, Error> {
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: HerdCommand::Run(args),
+        }) => args.config(),
+        Ok(_) => Err(Error::Usage(
+            "internal: a cell did not parse as `run`".into(),
+        )),
+        Err(e) => Err(Error::Usage(format!(
+            "a run of this sweep would be refused: `{}`: {}",
+            argv[1..].join(" "),
+            e.render().to_string().trim()
+        ))),
     }
 }
 

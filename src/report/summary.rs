@@ -1,22 +1,6 @@
-//! Human-readable output: the run summary and the strategy list.
+//! The summary `herd run` and `herd load` print.
+use super::client::{load_line, summary_lines};
 use super::row::RunRow;
-use crate::strategy::StrategyKind;
-use crate::Error;
-
-/// `herd strategies`: one line each, with this kernel's support.
-pub fn print_strategies() -> Result<(), Error> {
-    for k in StrategyKind::ALL {
-        let support = match k.supported() {
-            Ok(()) => "supported".to_string(),
-            Err(why) => format!("UNSUPPORTED: {why}"),
-        };
-        println!("{:<23} {:<12} {}", k.name(), support, k.summary());
-        if let Some(form) = k.thread_form() {
-            println!("{:<23} {:<12} --mode thread: {form}", "", "");
-        }
-    }
-    Ok(())
-}
 
 /// The summary `herd run` prints.
 pub fn summary(r: &RunRow) -> String {
@@ -28,7 +12,7 @@ pub fn summary(r: &RunRow) -> String {
         "strategy",
         format!("{} ({} mode, {} workers)", r.strategy, r.mode, r.workers),
     );
-    line("load", crate::load::report::load_line(r));
+    line("load", load_line(r));
     line("measured", format!("{:.2} s", r.duration_s));
     line(
         "connections",
@@ -55,7 +39,7 @@ pub fn summary(r: &RunRow) -> String {
             r.latency_max_us
         ),
     );
-    s.push_str(&crate::load::report::summary_lines(r));
+    s.push_str(&summary_lines(r));
     let mut line = |k: &str, v: String| {
         s.push_str(&format!("  {k:<26} {v}\n"));
     };

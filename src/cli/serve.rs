@@ -1,11 +1,10 @@
-//! How the server is built: the options `herd serve` and `herd run` share.
-use super::parse_duration;
+//! `herd serve`, and how the server is built: the options `herd serve` and `herd run` share.
+use super::parse::{parse_duration, supported};
 use crate::fault::{Fault, FaultConfig};
 use crate::metrics::MAX_WORKERS;
-use crate::server::master::ReuseportReload;
-use crate::server::ServerConfig;
-use crate::strategy::listen::ListenConfig;
-use crate::strategy::{Mode, StrategyKind, StrategyOptions};
+use crate::server::{ReuseportReload, ServerConfig};
+use crate::strategy::{ListenConfig, Mode, StrategyKind, StrategyOptions};
+use crate::Error;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,7 +77,7 @@ pub struct ServerArgs {
 
 impl ServerArgs {
     /// The strategy options these flags ask for.
-    pub fn strategy_options(&self) -> StrategyOptions {
+    fn strategy_options(&self) -> StrategyOptions {
         let d = StrategyOptions::default();
         StrategyOptions {
             multi_accept: self.multi_accept,
@@ -88,9 +87,15 @@ impl ServerArgs {
         }
     }
 
-    /// The validated configuration for a server bound to `addr`.
-    pub fn config(&self, addr: SocketAddr) -> ServerConfig {
-        ServerConfig {
+    /// The validated configuration for a server bound to `addr`: the strategy must be one this
+    /// kernel supports, and each strategy flag must apply to it.
+    pub fn config(&self, addr: SocketAddr) -> Result<ServerConfig, Error> {
+        supported(self.strategy)?;
+        let strategy_options = self.strategy_options();
+        strategy_options
+            .check(self.strategy)
+            .map_err(Error::Usage)?;
+        Ok(ServerConfig {
             strategy: self.strategy,
             workers: self.workers as usize,
             listen: ListenConfig {
@@ -103,7 +108,7 @@ impl ServerArgs {
             sleep: Duration::from_micros(self.sleep_us),
             graceful_timeout: self.graceful_timeout,
             max_requests_per_conn: self.max_requests_per_conn,
-            strategy_options: self.strategy_options(),
+            strategy_options,
             faults: FaultConfig {
                 faults: self.faults.clone(),
                 worker_nofile: self.worker_nofile,
@@ -111,11 +116,11 @@ impl ServerArgs {
             reuseport_reload: self.reuseport_reload,
             trace: self.trace.clone(),
             tracer: None,
-        }
+        })
     }
 
     /// The same options as command-line arguments, for starting `herd serve`.
-    pub fn to_args(&self) -> Vec<String> {
+    pub(crate) fn to_args(&self) -> Vec<String> {
         let d = |d: Duration| format!("{}us", d.as_micros());
         let mut args = vec![
             format!("--strategy={}", self.strategy),
@@ -157,4 +162,10 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 lets the kernel choose.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Result<ServerConfig, Error> {
+        self.server.config(self.addr)
+    }
 }

@@ -7,22 +7,34 @@
 //! the workers; a LIFO queue, or one that always wakes the same waiter first (EPOLLEXCLUSIVE
 //! wakes the first-registered idle epoll), hands every connection to one worker; SO_REUSEPORT
 //! hashes the 4-tuple; and a herd lets the scheduler pick.
-use crate::cli::OrderArgs;
 use crate::harness::ServerChild;
 use crate::load::http::{parse_response, Parsed};
-use crate::strategy::StrategyKind;
+use crate::strategy::{Mode, StrategyKind};
 use crate::Error;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
+/// A validated `herd order`.
+#[derive(Debug, Clone)]
+pub struct OrderConfig {
+    /// The strategies to run, each supported here.
+    pub strategies: Vec<StrategyKind>,
+    pub workers: u32,
+    /// Connections to make, one after another.
+    pub connections: u32,
+    pub mode: Mode,
+    /// Idle time after each response.
+    pub gap: Duration,
+    pub addr: SocketAddr,
+}
+
 /// How long the workers get to settle in their wait before the first connection.
 const SETTLE: Duration = Duration::from_millis(200);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub fn run(args: &OrderArgs) -> Result<(), Error> {
-    let kinds = args.strategy.supported_kinds("herd order")?;
+pub fn run(args: &OrderConfig) -> Result<(), Error> {
     let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
     let workers = args.workers as usize;
     println!(
@@ -33,7 +45,7 @@ pub fn run(args: &OrderArgs) -> Result<(), Error> {
         "{:<24} {:<44} order (worker per connection)",
         "strategy", "verdict"
     );
-    for k in kinds {
+    for &k in &args.strategies {
         let seq = sequence(&exe, k, args)?;
         let order: Vec<String> = seq.iter().map(|w| w.to_string()).collect();
         println!(
@@ -47,7 +59,7 @@ pub fn run(args: &OrderArgs) -> Result<(), Error> {
 }
 
 /// Start a server with strategy `kind` and return the worker that took each connection.
-fn sequence(exe: &Path, kind: StrategyKind, args: &OrderArgs) -> Result<Vec<usize>, Error> {
+fn sequence(exe: &Path, kind: StrategyKind, args: &OrderConfig) -> Result<Vec<usize>, Error> {
     let serve_args = vec![
         format!("--strategy={kind}"),
         format!("--workers={}", args.workers),

@@ -2,7 +2,7 @@
 //! time per term, system calls per term and wakeups per term against the number of workers,
 //! on log-scaled worker axes, from DIR/series.csv (medians of repeated rows). Written as PNG
 //! and SVG. Text uses the embedded DejaVu Sans, so a machine without font packages renders it.
-use super::report::SeriesRow;
+use crate::report::series::SeriesRow;
 use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -130,10 +130,9 @@ fn draw_on<DB: DrawingBackend>(
     root.present().map_err(|e| e.to_string())
 }
 
-/// Register the embedded font under "sans-serif" (idempotent).
 /// Draw `rows` to `png` and `svg`.
 pub fn draw(rows: &[SeriesRow], png: &Path, svg: &Path) -> Result<(), Error> {
-    crate::report::plot::register_font()?;
+    super::register_font()?;
     let size = (1500, 520);
     draw_on(BitMapBackend::new(png, size).into_drawing_area(), rows)
         .map_err(|e| Error::Run(format!("{}: {e}", png.display())))?;

@@ -1,25 +1,52 @@
 //! `herd sweep`: a matrix of `herd run`s. Each cell is measured in-process by
-//! [`crate::run::measure`], the code `herd run` uses, with the `RunArgs` `herd run` would
-//! parse. Within each repeat the cells run in a shuffled order, so that drift over a long
-//! sweep (heat, other load) does not favour one strategy; each run's rows are appended when
-//! it finishes, and `--resume` runs only the cells DIR/runs.csv does not have yet.
-pub mod args;
-pub mod matrix;
-pub mod meta;
+//! [`crate::commands::run::measure`], the code `herd run` uses, with the configuration
+//! `herd run` would build from the same flags. Within each repeat the cells run in a shuffled
+//! order, so that drift over a long sweep (heat, other load) does not favour one strategy; each
+//! run's rows are appended when it finishes, and `--resume` runs only the cells DIR/runs.csv
+//! does not have yet.
+mod meta;
+mod plan;
 
-pub use args::{SweepArgs, SweepCli};
+pub use plan::Cell;
 
 use crate::Error;
 use indicatif::{ProgressBar, ProgressStyle};
-use matrix::Cell;
+use std::path::PathBuf;
+
+/// A validated `herd sweep`.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    /// Every cell of the matrix, each a validated `herd run`.
+    pub cells: Vec<Cell>,
+    /// How many times each cell is run.
+    pub repeat: u32,
+    pub out: PathBuf,
+    /// Run only the cells DIR does not have yet.
+    pub resume: bool,
+    /// Seed for the shuffled order (default: random).
+    pub seed: Option<u64>,
+    /// The matrix as given, for meta.json (and its check on `--resume`).
+    pub matrix: Matrix,
+}
+
+/// The sweep's flags as given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Matrix {
+    pub strategies: Vec<String>,
+    pub workers: Vec<String>,
+    pub concurrency: Vec<String>,
+    pub rate: Vec<String>,
+    pub work_us: Vec<String>,
+    pub sleep_us: Vec<String>,
+    /// `herd run`'s other flags, as `--flag=value`, passed to every run.
+    pub run_flags: Vec<String>,
+}
 
 /// Run the sweep.
-pub fn sweep(cli: &SweepCli) -> Result<(), Error> {
-    let a = &cli.sweep;
-    let strategies = matrix::strategies(&a.strategies)?;
-    let cells = matrix::cells(cli, &strategies)?;
+pub fn run(a: &SweepConfig) -> Result<(), Error> {
+    let cells = &a.cells;
     let runs_csv = a.out.join("runs.csv");
-    let done = matrix::done_counts(&a.out, &cells)?;
+    let done = plan::done_counts(&a.out, cells)?;
     if !a.resume && done.iter().any(|&d| d > 0) {
         return Err(Error::Usage(format!(
             "--out {}: runs.csv already holds runs of this matrix; add --resume to finish that \
@@ -51,7 +78,7 @@ pub fn sweep(cli: &SweepCli) -> Result<(), Error> {
     let already: u32 = done.iter().map(|&d| d.min(a.repeat)).sum();
     std::fs::create_dir_all(&a.out)
         .map_err(|e| Error::Usage(format!("--out {}: {e}", a.out.display())))?;
-    let meta = meta::start(&a.out, cli, seed, plan.len())?;
+    let meta = meta::start(&a.out, a, seed, plan.len())?;
     eprintln!(
         "sweep: {} cells x {} repeats = {} runs; {} already in {}, {} to run",
         cells.len(),
@@ -74,7 +101,7 @@ pub fn sweep(cli: &SweepCli) -> Result<(), Error> {
     for (i, (r, cell)) in plan.iter().enumerate() {
         let label = format!("repeat {} {}", r + 1, cell.label());
         bar.set_message(label.clone());
-        match crate::run::measure(&cell.args) {
+        match crate::commands::run::measure(&cell.run) {
             Ok(out) => {
                 let row = &out.row;
                 let line = format!(

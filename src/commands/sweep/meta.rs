@@ -2,7 +2,7 @@
 //! The git revision is read at sweep time with `git -C <source dir the binary was built from>
 //! rev-parse HEAD` (and `git status --porcelain` for uncommitted changes); it is null when
 //! git or the source tree is not there.
-use super::args::SweepCli;
+use super::SweepConfig;
 use crate::Error;
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -79,8 +79,8 @@ pub fn host() -> Value {
 }
 
 /// The matrix as given, to compare on `--resume`.
-fn sweep(cli: &SweepCli, seed: u64) -> Value {
-    let a = &cli.sweep;
+fn sweep(cfg: &SweepConfig, seed: u64) -> Value {
+    let a = &cfg.matrix;
     json!({
         "strategies": a.strategies,
         "workers": a.workers,
@@ -88,19 +88,19 @@ fn sweep(cli: &SweepCli, seed: u64) -> Value {
         "rate": a.rate,
         "work_us": a.work_us,
         "sleep_us": a.sleep_us,
-        "repeat": a.repeat,
+        "repeat": cfg.repeat,
         "seed": seed,
-        "run_flags": cli.run_flags,
+        "run_flags": a.run_flags,
     })
 }
 
 /// Write meta.json for a new sweep, or, on `--resume`, check that the runs will be made with
 /// the same flags and record the resumption.
-pub fn start(dir: &Path, cli: &SweepCli, seed: u64, planned: usize) -> Result<Value, Error> {
+pub fn start(dir: &Path, cfg: &SweepConfig, seed: u64, planned: usize) -> Result<Value, Error> {
     let path = dir.join("meta.json");
     let command: Vec<String> = std::env::args().collect();
     let existing = match std::fs::read_to_string(&path) {
-        Ok(text) if cli.sweep.resume => Some(
+        Ok(text) if cfg.resume => Some(
             serde_json::from_str::<Value>(&text)
                 .map_err(|e| Error::Usage(format!("{}:{}: {e}", path.display(), e.line())))?,
         ),
@@ -109,7 +109,7 @@ pub fn start(dir: &Path, cli: &SweepCli, seed: u64, planned: usize) -> Result<Va
     let meta = match existing {
         Some(mut m) => {
             let was = &m["sweep"]["run_flags"];
-            let now_flags = json!(cli.run_flags);
+            let now_flags = json!(cfg.matrix.run_flags);
             if *was != now_flags {
                 return Err(Error::Usage(format!(
                     "--resume: this sweep's runs were made with {was}, not {now_flags}; \
@@ -130,7 +130,7 @@ pub fn start(dir: &Path, cli: &SweepCli, seed: u64, planned: usize) -> Result<Va
             "started": now(),
             "finished": Value::Null,
             "host": host(),
-            "sweep": sweep(cli, seed),
+            "sweep": sweep(cfg, seed),
             "runs_planned": planned,
             "resumed": [],
         }),

@@ -1,11 +1,9 @@
-//! `herd series` output: the printed report and one CSV row per run in DIR/series.csv.
-use super::{compute, term, CollectKind, Outcome, SeriesConfig};
-use crate::cli::SeriesArgs;
-use crate::report::csv::Appender;
-use crate::report::row::HostInfo;
-use crate::Error;
+//! `herd series` output: one CSV row per run in DIR/series.csv, and the printed report.
+use super::record::{new_run_id, timestamp};
+use crate::metrics::HostInfo;
+use crate::series::{term, Outcome, SeriesConfig};
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// One run of `herd series`; columns of series.csv.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -60,15 +58,9 @@ impl SeriesRow {
         let c = &o.counters;
         let n = f64::from(cfg.terms);
         let host = HostInfo::detect();
-        let now = SystemTime::now();
-        let secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         SeriesRow {
-            run_id: format!(
-                "{secs}-{:05}-{:04x}",
-                std::process::id() % 100_000,
-                fastrand::u16(..)
-            ),
-            timestamp: humantime::format_rfc3339_seconds(now).to_string(),
+            run_id: new_run_id(),
+            timestamp: timestamp(),
             collect: cfg.collect.name().into(),
             mode: if cfg.pool() { "pool" } else { "per-term" }.into(),
             x: cfg.x,
@@ -128,50 +120,4 @@ impl SeriesRow {
             self.master_vol_ctx, self.master_invol_ctx
         );
     }
-}
-
-/// `herd series`: validate, compute, print, append the CSV row; or with `--plot DIR`, draw.
-pub fn run(args: &SeriesArgs) -> Result<(), Error> {
-    if let Some(dir) = &args.plot {
-        return super::plot::draw_dir(dir).map(|files| {
-            for f in files {
-                println!("wrote {}", f.display());
-            }
-        });
-    }
-    let mut cfg = SeriesConfig::new(args.x, args.terms, args.workers, args.collect)?
-        .with_fault(args.fault)?;
-    cfg.timeout = args.timeout;
-    cfg.work = Duration::from_micros(args.work_us);
-    cfg.sleep = Duration::from_micros(args.sleep_us);
-    let mut out = match &args.out {
-        Some(dir) => {
-            let usage = |e: Error| Error::Usage(format!("--out {}: {e}", dir.display()));
-            std::fs::create_dir_all(dir).map_err(|e| usage(Error::file(dir, e)))?;
-            Some(Appender::open::<SeriesRow>(&dir.join("series.csv")).map_err(usage)?)
-        }
-        None => None,
-    };
-    let fds_before = crate::sys::fds::open_count().unwrap_or(usize::MAX);
-    let outcome = compute(&cfg).inspect_err(|_| {
-        // Every worker is reaped and every pipe closed by now; say so, so it can be checked.
-        let (fds, children) = super::leftovers();
-        eprintln!("cleanup   fds {fds_before} before, {fds} after; children left {children}");
-    })?;
-    let row = SeriesRow::build(&cfg, &outcome);
-    row.print(term::terms_needed(cfg.x));
-    println!(
-        "cleanup   fds {} before, {} after; children left {}; waitpid calls {}",
-        outcome.fds_before, outcome.fds_after, outcome.children_after, outcome.waitpids
-    );
-    if let Some(a) = out.as_mut() {
-        a.append(&row)?;
-        a.flush()?;
-    }
-    Ok(())
-}
-
-/// The methods in the order charts and tables list them.
-pub fn methods() -> [CollectKind; 4] {
-    CollectKind::ALL
 }

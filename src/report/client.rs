@@ -1,21 +1,9 @@
 //! What the load generator adds to a run's rows and summary: the shape of the load, the raw
 //! (uncorrected) latencies, the open-loop lateness, and accept delays per worker.
-use super::pacing::Shape;
-use super::stats::{quantile_us, Stats};
-use super::{LoadConfig, PhaseResult};
-use crate::report::row::{per, RunRow, WorkerRow};
-use hdrhistogram::Histogram;
-
-/// The histograms a run writes, by the name used in latency.csv and as the .hlog tag.
-pub fn histograms(s: &Stats) -> [(&'static str, &Histogram<u64>); 5] {
-    [
-        ("latency", &s.latency),
-        ("raw_latency", &s.raw_latency),
-        ("connect", &s.connect),
-        ("accept_delay", &s.accept_delay),
-        ("lateness", &s.lateness),
-    ]
-}
+use super::row::{per, RunRow, WorkerRow};
+use crate::load::pacing::Shape;
+use crate::load::stats::{quantile_us, Stats};
+use crate::load::{LoadConfig, PhaseResult};
 
 /// Fill the load columns of `row`. `server_metrics`: whether the server-side columns were
 /// measured (`herd run`) or left at 0 (`herd load` against an arbitrary server).

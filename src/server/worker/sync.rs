@@ -1,33 +1,19 @@
-//! A worker's life: wait for a connection as the strategy says, serve it, count everything in
-//! its own scoreboard slot, until asked to stop. Generic over the acceptor, so each strategy
-//! gets its own monomorphised hot loop.
-use super::http::{self, Next, RequestReader};
-use super::trace::TraceWriter;
-use super::ServerConfig;
+//! The synchronous worker (Apache prefork, gunicorn sync, uWSGI): wait for a connection as the
+//! strategy says, serve it to the end, one at a time, count everything in its own scoreboard
+//! slot, until asked to stop. Generic over the acceptor, so each strategy gets its own
+//! monomorphised hot loop.
+use super::WorkerCtx;
 use crate::metrics::Slot;
-use crate::strategy::{Acceptor, RunWorker};
+use crate::server::http::{self, Next, RequestReader};
+use crate::server::trace::TraceWriter;
+use crate::strategy::Acceptor;
 use crate::sys::clock::{burn_cpu, monotonic_ns};
 use crate::sys::signal::stop_requested;
 use std::io::{self, Write};
 use std::net::TcpStream;
 
-/// What a worker needs besides its acceptor.
-pub struct WorkerCtx<'a> {
-    pub index: usize,
-    pub slot: &'a Slot,
-    pub cfg: &'a ServerConfig,
-}
-
-/// The worker loop, as a [`RunWorker`] so that the strategy can hand it its acceptor type.
-pub struct Loop<'a>(pub &'a WorkerCtx<'a>);
-
-impl RunWorker<io::Result<()>> for Loop<'_> {
-    fn run<A: Acceptor>(self, acceptor: A) -> io::Result<()> {
-        serve(acceptor, self.0)
-    }
-}
-
-fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
+/// Serve connections from `acceptor` until a stop is requested, then those it already took.
+pub(super) fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Result<()> {
     let slot = ctx.slot;
     let mut w = Served {
         ctx,

@@ -1,0 +1,129 @@
+//! Value parsers shared by several subcommands: durations, rates, and strategy choices.
+use crate::strategy::{split_supported, StrategyKind};
+use crate::Error;
+use clap::ValueEnum;
+use std::time::Duration;
+
+/// A connection rate: above 0 and at most 10 million per second (far beyond what one client
+/// host can start; the bound keeps a schedule's bookkeeping finite).
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e7 => Ok(r),
+        Ok(_) => Err("must be above 0 and at most 10000000 connections per second".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `5s`, `250ms`, `1m`, `1500us`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. 5s, 250ms, 1m)"))
+}
+
+/// One strategy, or all of them (`--strategy all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyChoice {
+    All,
+    One(StrategyKind),
+}
+
+impl StrategyChoice {
+    /// The strategies to run: one the kernel lacks is a usage error when asked for by name, and
+    /// skipped with a message on stderr (prefixed with `cmd`) when part of `all`.
+    pub fn supported_kinds(self, cmd: &str) -> Result<Vec<StrategyKind>, Error> {
+        match self {
+            StrategyChoice::One(k) => {
+                supported(k)?;
+                Ok(vec![k])
+            }
+            StrategyChoice::All => Ok(skip_unsupported(StrategyKind::ALL, cmd)),
+        }
+    }
+}
+
+/// `--strategy all` or one strategy's name.
+pub fn parse_strategy_choice(s: &str) -> Result<StrategyChoice, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(StrategyChoice::All);
+    }
+    StrategyKind::from_str(s, true)
+        .map(StrategyChoice::One)
+        .map_err(|_| format!("expected `all` or one of {}", known()))
+}
+
+/// A list of strategy names (`all` for every one), without repeats: an unknown name is a usage
+/// error naming `flag`; those this kernel lacks are skipped with a message on stderr.
+pub fn strategy_list(flag: &str, names: &[String], cmd: &str) -> Result<Vec<StrategyKind>, Error> {
+    let mut picked: Vec<StrategyKind> = Vec::new();
+    for name in names.iter().map(|n| n.trim()) {
+        let kinds = if name.eq_ignore_ascii_case("all") {
+            StrategyKind::ALL.to_vec()
+        } else {
+            vec![StrategyKind::from_str(name, true).map_err(|_| {
+                Error::Usage(format!(
+                    "{flag}: unknown strategy `{name}` (known: all, {})",
+                    known()
+                ))
+            })?]
+        };
+        for k in kinds {
+            if !picked.contains(&k) {
+                picked.push(k);
+            }
+        }
+    }
+    Ok(skip_unsupported(&picked, cmd))
+}
+
+/// `--strategy S` for one run: S must be supported here.
+pub fn supported(k: StrategyKind) -> Result<(), Error> {
+    k.supported()
+        .map_err(|why| Error::Usage(format!("--strategy {k}: {why}")))
+}
+
+fn skip_unsupported(kinds: &[StrategyKind], cmd: &str) -> Vec<StrategyKind> {
+    let (ok, skipped) = split_supported(kinds);
+    for (k, why) in skipped {
+        eprintln!("{cmd}: skipping {k}: {why}");
+    }
+    ok
+}
+
+fn known() -> String {
+    let names: Vec<_> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn strategy_lists_dedupe_and_name_the_flag() {
+        let l = strategy_list(
+            "--strategies",
+            &["blocking".into(), "sysv-sem".into(), "blocking".into()],
+            "test",
+        )
+        .unwrap();
+        assert_eq!(l, [StrategyKind::Blocking, StrategyKind::SysvSem]);
+        let e = strategy_list("--strategies", &["nope".into()], "test").unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("--strategies: unknown strategy `nope`"));
+        assert_eq!(parse_strategy_choice("ALL"), Ok(StrategyChoice::All));
+        assert!(parse_strategy_choice("nope").is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! `herd run`: one measured run of a `herd serve` child.
+use super::load::LoadArgs;
+use super::parse::parse_duration;
+use super::serve::ServerArgs;
+use crate::commands::run::RunConfig;
+use crate::Error;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Address the server listens on; port 0 lets the kernel choose.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+    /// Load before the measurement starts, not counted (0s: none).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// Append rows to DIR/runs.csv, DIR/workers.csv and DIR/latency.csv, histograms to
+    /// DIR/hist/RUN_ID.hlog.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// Every check on input, before the server starts.
+    pub fn config(&self) -> Result<RunConfig, Error> {
+        if let Some(t) = &self.server.trace {
+            // The server truncates it again; this only checks that it can be written.
+            std::fs::File::create(t)
+                .map_err(|e| Error::Usage(format!("--trace {}: {e}", t.display())))?;
+        }
+        if self.load.requests_per_conn > self.server.max_requests_per_conn {
+            return Err(Error::Usage(format!(
+                "--requests-per-conn {}: above --max-requests-per-conn {}, so the server would close connections early",
+                self.load.requests_per_conn, self.server.max_requests_per_conn
+            )));
+        }
+        let server = self.server.config(self.addr)?;
+        let mut serve_args = self.server.to_args();
+        serve_args.push(format!("--addr={}", self.addr));
+        Ok(RunConfig {
+            server,
+            serve_args,
+            // The address is a placeholder until the server says where it listens.
+            load: self.load.config(self.addr)?,
+            warmup: self.warmup,
+            duration: self.load.duration,
+            max_conns: self.load.requests,
+            out: self.out.clone(),
+        })
+    }
+}

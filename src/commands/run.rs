@@ -1,0 +1,92 @@
+//! `herd run`: one measured run. Starts `herd serve` as a child, waits for `listening`, warms
+//! up, takes a scoreboard snapshot while the client is quiet, measures, snapshots again, stops
+//! the server, and reports the difference: the server's counters cover exactly the measured
+//! connections, so `accepted` can be checked against the client's count.
+use crate::harness::ServerChild;
+use crate::load::{self, LoadConfig};
+use crate::report::csv::ResultFiles;
+use crate::report::record::{Report, RunOutcome};
+use crate::report::summary;
+use crate::server::ServerConfig;
+use crate::Error;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// A validated `herd run`.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The server as `herd serve` will build it (its address: the one asked for).
+    pub server: ServerConfig,
+    /// The `herd serve` arguments that build exactly that server.
+    pub serve_args: Vec<String>,
+    /// The load; its target is set once the server says where it listens.
+    pub load: LoadConfig,
+    /// Load before the measurement, not counted (zero: none).
+    pub warmup: Duration,
+    /// How long the measurement lasts, and at most how many connections it makes.
+    pub duration: Duration,
+    pub max_conns: Option<u64>,
+    /// Where rows are appended.
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(cfg: &RunConfig) -> Result<(), Error> {
+    let outcome = measure(cfg)?;
+    print!("{}", summary::summary(&outcome.row));
+    Ok(())
+}
+
+/// Do the run and append its rows; the summary is the caller's to print.
+pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
+    // The files first: an --out that cannot be written fails before the server starts.
+    let mut files = cfg.out.as_deref().map(ResultFiles::open).transpose()?;
+    let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
+    let mut server = ServerChild::start(&exe, &cfg.serve_args, true)?;
+    let mut load = cfg.load.clone().with_target(server.addr);
+    // Tracing: tell the server when each connection started, for its accept-queue delay.
+    load.send_connect_ns = cfg.server.trace.is_some();
+    let abort = server.gone().clone();
+
+    if !cfg.warmup.is_zero() {
+        load::run_phase(&load, cfg.warmup, None, &abort)?;
+        check_server(&mut server, "during the warmup")?;
+    }
+    let before = server.snapshot()?;
+    let started = SystemTime::now();
+    let phase = load::run_phase(&load, cfg.duration, cfg.max_conns, &abort)?;
+    check_server(&mut server, "during the measurement")?;
+    let after = server.snapshot()?;
+    let status = server.stop(cfg.server.graceful_timeout + Duration::from_secs(5))?;
+    if !status.success() {
+        return Err(Error::Server(format!(
+            "herd serve exited with {status} when stopped"
+        )));
+    }
+
+    let delta = after.since(&before);
+    let s = &cfg.server;
+    let report = Report {
+        strategy: s.strategy.name(),
+        mode: s.listen.mode.name(),
+        workers: s.workers,
+        work_us: s.work.as_micros() as u64,
+        sleep_us: s.sleep.as_micros() as u64,
+        target: format!("http://{}/", server.addr),
+        server: Some(&delta),
+    };
+    report.record(&load, &phase, started, files.as_mut())
+}
+
+/// Fail the run if the server died or lost a worker: its figures would not be comparable.
+fn check_server(server: &mut ServerChild, when: &str) -> Result<(), Error> {
+    if server.gone().load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(server.exit_error(when));
+    }
+    if let Some(x) = server.worker_exits().first() {
+        return Err(Error::Server(format!(
+            "worker {} (pid {}) died {when}: {}; the run's figures are discarded",
+            x.worker, x.pid, x.status
+        )));
+    }
+    Ok(())
+}
