@@ -11,6 +11,8 @@ pub struct MergeConfig {
 }
 
 pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
+    // Only prints: a closed pipe (`| head`) ends it quietly.
+    crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
     let mut parts = Vec::new();
     for f in &cfg.files {
         parts.extend(hlog::read(f)?);

@@ -13,6 +13,8 @@ pub struct ReportConfig {
 }
 
 pub fn run(args: &ReportConfig) -> Result<(), Error> {
+    // Only prints: a closed pipe (`| head`) ends it quietly.
+    crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
     let results = Results::load(&args.dir)?;
     print!("{}", markdown(&results, args.workers)?);
     Ok(())

@@ -4,6 +4,7 @@ use crate::strategy::StrategyKind;
 use crate::Error;
 
 pub fn run() -> Result<(), Error> {
+    crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
     for k in StrategyKind::ALL {
         let support = match k.supported() {
             Ok(()) => "supported".to_string(),

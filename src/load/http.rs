@@ -110,9 +110,8 @@ mod tests {
         let mut out = Vec::new();
         with_connect_ns(&mut out, &request("h", "/", false), 77);
         let text = String::from_utf8(out).unwrap();
+        // The server's parser reads this header (server/http.rs tests it on the same bytes).
         assert!(text.ends_with("Connection: close\r\nX-Herd-Connect-Ns: 77\r\n\r\n"));
-        let head = crate::server::http::parse_head(text.as_bytes()).unwrap();
-        assert_eq!(head.connect_ns, Some(77));
     }
 
     #[test]

@@ -80,6 +80,16 @@ pub fn ignore_sigpipe() -> io::Result<()> {
         .map_err(io::Error::from)
 }
 
+/// SIGPIPE back to its default (end the process), for a command that only prints: `herd
+/// strategies | head` then ends quietly, as a Unix filter does, instead of failing on EPIPE.
+pub fn default_sigpipe() -> io::Result<()> {
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: SIG_DFL is always sound.
+    unsafe { signal::sigaction(Signal::SIGPIPE, &default) }
+        .map(|_| ())
+        .map_err(io::Error::from)
+}
+
 /// Thread mode's stop signal: a real-time signal (the first one glibc leaves free), sent by the
 /// main thread with tgkill(2) to each worker thread. Only worker threads unblock it, so it
 /// cannot be mistaken for a signal to the process, and the master's signals (SIGUSR2 among
