@@ -6,23 +6,26 @@
 # Both servers run 2 workers. nginx keeps its default accept settings (accept_mutex off,
 # multi_accept off, EPOLLEXCLUSIVE where the kernel has it); its access log is off because
 # herd's server writes no log either. The rounds alternate nginx, herd, nginx, herd ... so
-# drift hits both alike; the ratio of the medians is printed and written to
-# results/nginx-compare.txt. Needs: apt-get install -y nginx wrk.
+# drift hits both alike; the ratio of the medians is printed.
+# Output: results/nginx-compare/nginx-compare.txt (README.md there is written by hand).
+# Needs wrk, nginx, curl and python3 (the script names the install command of any missing).
 set -euo pipefail
 rounds=${1:-3}
 secs=${2:-10}
 conns=${CONNS:-64}
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
-out="$here/results/nginx-compare.txt"
+need wrk nginx curl python3
+build_herd
+out="$here/results/nginx-compare/nginx-compare.txt"
+mkdir -p "$(dirname "$out")"
 nport=$(free_port)
 start_nginx "$nport"
 
 coproc HERD { exec "$herd" serve --strategy blocking --workers 2 2>/dev/null; }
-pids+=($HERD_PID)
+pids+=("$HERD_PID")
 read -r line <&"${HERD[0]}"
 hport=${line##*:}
-
 
 rate() { # URL -> connections per second
   wrk -t2 -c"$conns" -d"${secs}s" -H "Connection: close" "$1" | awk '/Requests\/sec/ {print $2}'

@@ -12,7 +12,9 @@
 #    --pacing-quantum 500us, with the host's CPU use over each run: where the schedule holds.
 # 3. Memory: peak RSS (VmHWM, from /usr/bin/time -v) of a 60 s open-loop run over a 10 s one
 #    (nothing is kept per request, so the ratio should be ~1).
-# Results go to results/wrk-compare.txt. Needs: apt-get install -y nginx wrk.
+# Output: results/wrk-compare/wrk-compare.txt (README.md there is written by hand).
+# Needs wrk, nginx, curl, python3 and /usr/bin/time (the script names the install command of any
+# missing).
 # CONNS (default 64), OPEN_CAP (open-loop --concurrency, default 256), MEM_SECS (default 60).
 set -euo pipefail
 rounds=${1:-3}
@@ -22,7 +24,10 @@ open_cap=${OPEN_CAP:-256}
 mem_secs=${MEM_SECS:-60}
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
-out="$here/results/wrk-compare.txt"
+need wrk nginx curl python3 /usr/bin/time
+build_herd
+out="$here/results/wrk-compare/wrk-compare.txt"
+mkdir -p "$(dirname "$out")"
 port=$(free_port)
 start_nginx "$port"
 url="http://127.0.0.1:$port/"

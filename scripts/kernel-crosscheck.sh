@@ -2,6 +2,7 @@
 # Check herd's own counters against the kernel's, counted independently with bpftrace.
 #
 #   scripts/kernel-crosscheck.sh [OUT_DIR]        (root; bpftrace; Linux with BTF)
+#   Output: OUT_DIR/crosscheck.csv, crosscheck.md and runs/ (default results/reference/crosscheck)
 #
 # For each strategy, one `herd run` is started under bpftrace (`bpftrace -c`). bpftrace counts,
 # per worker process (a grandchild of that `herd run`: run -> serve master -> worker), and only
@@ -18,36 +19,35 @@
 # Expect accepted and EAGAIN to match exactly, and the context switches to match within a few
 # (the snapshot reads /proc a few microseconds after the SIGUSR1 bpftrace keys on).
 #
-# Environment: HERD (default target/release/herd), STRATEGIES (default: blocking sysv-sem
-# epoll-shared epoll-exclusive reuseport), WORKERS (8), CONCURRENCY (4), DURATION (3s),
+# OUT_DIR defaults to results/reference/crosscheck, the cross-check committed with the reference
+# sweep (scripts/reference-sweep.sh runs this script there).
+#
+# Environment: HERD (default: target/release/herd, built), STRATEGIES (default: blocking
+# sysv-sem epoll-shared epoll-exclusive reuseport), WORKERS (8), CONCURRENCY (4), DURATION (3s),
 # WARMUP (500ms).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-OUT=${1:-results/crosscheck}
-HERD=${HERD:-target/release/herd}
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+need bpftrace
+[ "$(id -u)" = 0 ] || { echo "kernel-crosscheck: needs root (bpftrace)" >&2; exit 2; }
+OUT=${1:-results/reference/crosscheck}
+if [ -z "${HERD:-}" ]; then build_herd; HERD=$herd; fi
 STRATEGIES=${STRATEGIES:-blocking sysv-sem epoll-shared epoll-exclusive reuseport}
 WORKERS=${WORKERS:-8}
 CONCURRENCY=${CONCURRENCY:-4}
 DURATION=${DURATION:-3s}
 WARMUP=${WARMUP:-500ms}
-
-command -v bpftrace >/dev/null || { echo "kernel-crosscheck: bpftrace not found" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "kernel-crosscheck: needs root (bpftrace)" >&2; exit 2; }
 [ -x "$HERD" ] || { echo "kernel-crosscheck: $HERD not built (cargo build --release)" >&2; exit 2; }
 
 # bpftrace finds tracepoints through tracefs; mount it for the duration if it is not there.
-MOUNTED=""
 if [ ! -e /sys/kernel/tracing/events ]; then
     mount -t tracefs nodev /sys/kernel/tracing
-    MOUNTED=1
+    at_exit 'umount /sys/kernel/tracing'
 fi
-cleanup() { if [ -n "$MOUNTED" ]; then umount /sys/kernel/tracing || true; fi; }
-trap cleanup EXIT
 
 mkdir -p "$OUT/runs"
 rm -f "$OUT/crosscheck.csv" "$OUT/crosscheck.md" "$OUT"/runs/*.csv
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"; cleanup' EXIT
+TMP=$work
 
 cat >"$TMP/count.bt" <<'EOF'
 // Workers are grandchildren of the traced `herd run` (cpid). Counting is on between the

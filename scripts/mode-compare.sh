@@ -6,9 +6,9 @@
 #
 # Few connections in flight and many workers, so most workers are idle and a herd can show.
 # Each round runs every strategy in process then thread mode, so drift hits both alike. Prints
-# the median of each figure per strategy and mode and the ratio thread/process, and writes
-# them to results/mode-compare.txt; the raw rows are appended to results/mode-compare/runs.csv
-# (not committed).
+# the median of each figure per strategy and mode and the ratio thread/process.
+# Output: results/mode-compare/mode-compare.txt (README.md there is written by hand); the raw
+# rows are appended to target/mode-compare/runs.csv (not committed).
 set -euo pipefail
 rounds=${1:-3}
 dur=${2:-2s}
@@ -17,11 +17,12 @@ shift $(( $# < 3 ? $# : 3 ))
 strategies=("$@")
 [ ${#strategies[@]} -gt 0 ] || strategies=(epoll-shared blocking)
 conc=${CONC:-4}
-here=$(cd "$(dirname "$0")/.." && pwd)
-out="$here/results/mode-compare"
-mkdir -p "$out"
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-herd="$here/target/release/herd"
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+build_herd
+out="$here/target/mode-compare"
+summary="$here/results/mode-compare/mode-compare.txt"
+mkdir -p "$out" "$(dirname "$summary")"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$rounds"); do
   for s in "${strategies[@]}"; do
@@ -58,4 +59,4 @@ END {
     printf "%-14s %-26s %12.3f %12.3f %8.2f\n", s, f[j], p, t, (p > 0 ? t / p : 0)
   }
 }'
-} | tee "$here/results/mode-compare.txt"
+} | tee "$summary"

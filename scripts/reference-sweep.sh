@@ -2,7 +2,10 @@
 # Regenerate the reference results: a sweep of every strategy over worker counts, its charts,
 # its Markdown table and the kernel cross-check of herd's counters.
 #
-#   scripts/reference-sweep.sh            writes results/reference/ (about 15 min on 2 cores)
+#   scripts/reference-sweep.sh            writes results/reference/ (about 15 min on 2 cores):
+#                                         runs.csv, workers.csv, latency.csv, meta.json,
+#                                         sweep.log, report.md, charts/, crosscheck/ (README.md
+#                                         there is written by hand)
 #   TINY=1 scripts/reference-sweep.sh     a 2 x 2 x 1 matrix into target/reference-tiny/ (~1 min
 #                                         after the build), to check that the pipeline works
 #
@@ -11,7 +14,8 @@
 # REPEAT, DURATION, WARMUP; OUT sets the directory; RESUME=1 finishes an interrupted sweep
 # instead of starting again; CROSSCHECK=0 skips the bpftrace cross-check (it needs root).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 
 if [ -n "${TINY:-}" ]; then
     : "${OUT:=target/reference-tiny}" "${STRATEGIES:=blocking,epoll-shared}" "${WORKERS:=1,4}"
@@ -27,8 +31,8 @@ DURATION=${DURATION:-2s}
 WARMUP=${WARMUP:-500ms}
 CROSSCHECK=${CROSSCHECK:-1}
 
-cargo build --release --quiet
-HERD=target/release/herd
+build_herd
+HERD=$herd
 
 mkdir -p "$OUT"
 if [ -n "${RESUME:-}" ]; then
@@ -54,7 +58,8 @@ if [ "$CROSSCHECK" = 1 ]; then
             DURATION="${CROSSCHECK_DURATION:-3s}" HERD="$HERD" \
             scripts/kernel-crosscheck.sh "$OUT/crosscheck"
     else
-        echo "reference-sweep: no root or no bpftrace: kernel cross-check skipped" >&2
+        echo "reference-sweep: kernel cross-check skipped: it needs root and bpftrace" \
+            "($(install_hint bpftrace))" >&2
     fi
 fi
 echo "reference-sweep: done; see $OUT/report.md and $OUT/charts/" >&2

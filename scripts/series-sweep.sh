@@ -9,17 +9,20 @@
 # term sleeping a pseudo-random 0-40 ms (--sleep-us 20000: an I/O-bound sub-task, so results
 # arrive spread out and the master can block between them). Methods run in
 # a shuffled order each round (the machine is shared; compare methods by ratios within a
-# round, not absolute times). Rows go to OUT_DIR/series.csv; the chart to OUT_DIR/series.png
-# and .svg. If strace is installed, the master's syscalls are also counted by the kernel side
-# (strace -c, master only, no -f) for N=256 into OUT_DIR/strace-METHOD.txt, as a cross-check
-# of herd's own counters. 1024 workers need ~1030 descriptors (2050 in a pool): ulimit -n
-# must allow it (20000 here).
+# round, not absolute times).
+# Output (OUT_DIR, default results/series; README.md there is written by hand): rows appended to
+# series.csv; the chart series.png and .svg; meta.txt (kernel, CPUs, herd revision, date). If
+# strace is installed, the master's syscalls are also counted by the kernel side (strace -c,
+# master only, no -f) for N=256 into strace-METHOD.txt, as a cross-check of herd's own counters.
+# 1024 workers need ~1030 descriptors (2050 in a pool): ulimit -n must allow it (20000 here).
 set -euo pipefail
 ROUNDS=${1:-3}
 OUT=${2:-results/series}
-cd "$(dirname "$0")/.."
-cargo build --release --quiet
-HERD=target/release/herd
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+need shuf
+build_herd
+HERD=$herd
 mkdir -p "$OUT"
 ulimit -n 20000 2>/dev/null || true
 METHODS=(sequential select poll epoll)
@@ -37,6 +40,8 @@ if command -v strace >/dev/null; then
   for m in "${METHODS[@]}"; do
     strace -c -o "$OUT/strace-$m.txt" "$HERD" series --collect "$m" --x 1 --terms 256 >/dev/null
   done
+else
+  echo "series-sweep: strace not found ($(install_hint strace)): no strace-METHOD.txt" >&2
 fi
 {
   echo "kernel $(uname -r), $(nproc) cpus, herd $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

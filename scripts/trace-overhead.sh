@@ -4,22 +4,22 @@
 #   scripts/trace-overhead.sh [ROUNDS] [DURATION] [STRATEGY] [MODE]
 #   (defaults: 4 rounds, 2s, blocking, process; 4 workers, CONC=16 connections in flight)
 #
-# Prints the medians of conn/s and of the workers' CPU per connection, off and on, and the ratio
-# on/off; the raw rows are appended to results/trace-overhead/runs.csv (not committed).
+# Output: printed only: the medians of conn/s and of the workers' CPU per connection, off and
+# on, and the ratio on/off; the raw rows are appended to target/trace-overhead/runs.csv (not
+# committed). No result of it is kept under results/.
 set -euo pipefail
 rounds=${1:-4}
 dur=${2:-2s}
 strategy=${3:-blocking}
 mode=${4:-process}
 conc=${CONC:-16}
-here=$(cd "$(dirname "$0")/.." && pwd)
-out="$here/results/trace-overhead"
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+build_herd
+out="$here/target/trace-overhead"
 mkdir -p "$out"
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-herd="$here/target/release/herd"
-trace=$(mktemp)
-trap 'rm -f "$trace"' EXIT
-for r in $(seq "$rounds"); do
+trace="$work/trace.csv"
+for _ in $(seq "$rounds"); do
   for t in off on; do
     extra=()
     [ "$t" = on ] && extra=(--trace "$trace")
