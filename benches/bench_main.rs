@@ -1,7 +1,7 @@
 //! `cargo bench`: criterion benchmarks of what each mechanism costs on its own, one module per
 //! topic (as in criterion's own repository). Filter with a substring of the benchmark id, e.g.
 //! `cargo bench -- locks`, `cargo bench -- accept_path/epoll`, `cargo bench -- wakeup`.
-//! The README section "Benchmarks" says what each group measures; `scripts/bench-table.sh`
+//! docs/benchmarks.md says what each group measures; `scripts/bench-table.sh`
 //! turns the results into its table.
 //!
 //! Order matters for one reason: `handoff` and `series` fork, which herd allows only in a

@@ -1,6 +1,6 @@
 //! Turn the results of `cargo bench` (criterion's `target/criterion/**/new/estimates.json` and
 //! the wakeup distributions the benches write to `target/criterion/herd-wakeup/`) into the
-//! Markdown tables of the README's "Benchmarks" section. Run by `scripts/bench-table.sh`.
+//! Markdown tables of docs/benchmarks.md. Run by `scripts/bench-table.sh`.
 //!
 //! Usage: `cargo run --release --example bench_table -- [CRITERION_DIR]`
 //! (default `target/criterion`).

@@ -1,5 +1,5 @@
 //! The CSV schema: one [`RunRow`] per run, one [`WorkerRow`] per worker per run, and
-//! [`LatencyRow`]s with each latency distribution's percentiles. The README documents every
+//! [`LatencyRow`]s with each latency distribution's percentiles. docs/csv-schema.md documents every
 //! column; field order is column order.
 use crate::load::stats::{quantile_us, ErrorKind, Stats};
 use crate::metrics::fairness::{jain_index, max_share};
