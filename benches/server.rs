@@ -32,17 +32,11 @@ pub fn criterion_dir() -> PathBuf {
 /// Every strategy this kernel supports, in `StrategyKind::ALL` order; the others are named on
 /// stderr and skipped.
 pub fn strategies() -> Vec<StrategyKind> {
-    StrategyKind::ALL
-        .iter()
-        .copied()
-        .filter(|s| match s.supported() {
-            Ok(()) => true,
-            Err(why) => {
-                eprintln!("skipping strategy {}: {why}", s.name());
-                false
-            }
-        })
-        .collect()
+    let (ok, skipped) = herd::strategy::split_supported(StrategyKind::ALL);
+    for (s, why) in skipped {
+        eprintln!("skipping strategy {s}: {why}");
+    }
+    ok
 }
 
 /// The worker counts each strategy is measured with: one, and eight idle ones (the herd).
