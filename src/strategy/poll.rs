@@ -14,12 +14,11 @@
 //!
 //! See poll(2), accept(2).
 use super::listen::ListenConfig;
-use super::ready::{interrupted_is_false, ReadyAcceptor, SharedSocket, Wait};
-use super::{Prepared, Strategy, StrategyOptions};
+use super::ready::{interrupted_is_false, SharedSocket, SocketWait, Wait};
+use super::{Strategy, StrategyOptions};
 use crate::sys::poll::poll_readable;
 use std::io;
-use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 
 pub struct Poll;
 
@@ -27,30 +26,16 @@ impl Strategy for Poll {
     const SUMMARY: &'static str =
         "every worker waits in poll() on the shared socket: every idle worker wakes";
     const MULTI_ACCEPT: bool = true;
-    type Shared = Shared;
+    type Shared = SharedSocket<PollWait>;
 
-    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
-        Ok(Shared(SharedSocket::new(cfg, opts.multi_accept)?))
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Self::Shared> {
+        SharedSocket::new(cfg, opts.multi_accept)
     }
 }
 
-/// The shared non-blocking socket.
-pub struct Shared(SharedSocket);
-
-impl Prepared for Shared {
-    type Acceptor<'a> = ReadyAcceptor<'a, PollWait>;
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.listener.local_addr()
-    }
-
-    fn acceptor(&self, _worker: usize) -> io::Result<ReadyAcceptor<'_, PollWait>> {
-        let s = &self.0;
-        Ok(ReadyAcceptor::new(
-            &s.listener,
-            PollWait(s.listener.as_raw_fd()),
-            s.drain,
-        ))
+impl SocketWait for PollWait {
+    fn for_socket(fd: RawFd) -> io::Result<Self> {
+        Ok(PollWait(fd))
     }
 }
 

@@ -7,11 +7,14 @@
 //! worker waits again, until one fails with EAGAIN: nginx's `multi_accept`. Those calls are not
 //! wakeups; the EAGAIN that ends a drain is counted in `eagain` (it is a real system call) but
 //! not as a spurious wakeup.
-use super::{accept_after_wakeup, record_accept, Acceptor};
+use super::listen::{self, ListenConfig};
+use super::{accept_after_wakeup, record_accept, Acceptor, Prepared};
 use crate::metrics::Slot;
 use crate::sys::net::accept;
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::marker::PhantomData;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
 
 /// How a worker waits for the listener to become readable.
 pub trait Wait {
@@ -75,18 +78,42 @@ impl<W: Wait> Acceptor for ReadyAcceptor<'_, W> {
     }
 }
 
-/// The shared non-blocking socket of the poll(2) and select(2) strategies.
-pub struct SharedSocket {
+/// A wait on one socket that a worker makes for itself after fork (poll, select).
+pub trait SocketWait: Wait + Sized {
+    fn for_socket(fd: RawFd) -> io::Result<Self>;
+}
+
+/// The shared non-blocking socket of the poll(2) and select(2) strategies, whose workers each
+/// wait on it with a `W`.
+pub struct SharedSocket<W> {
     pub listener: TcpListener,
     /// `--multi-accept`.
     pub drain: bool,
+    wait: PhantomData<fn() -> W>,
 }
 
-impl SharedSocket {
-    pub fn new(cfg: &super::listen::ListenConfig, drain: bool) -> io::Result<Self> {
+impl<W> SharedSocket<W> {
+    pub fn new(cfg: &ListenConfig, drain: bool) -> io::Result<Self> {
         Ok(SharedSocket {
-            listener: super::listen::bind(cfg, cfg.addr, false, true)?,
+            listener: listen::bind(cfg, cfg.addr, false, true)?,
             drain,
+            wait: PhantomData,
         })
+    }
+}
+
+impl<W: SocketWait> Prepared for SharedSocket<W> {
+    type Acceptor<'a>
+        = ReadyAcceptor<'a, W>
+    where
+        W: 'a;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    fn acceptor(&self, _worker: usize) -> io::Result<ReadyAcceptor<'_, W>> {
+        let wait = W::for_socket(self.listener.as_raw_fd())?;
+        Ok(ReadyAcceptor::new(&self.listener, wait, self.drain))
     }
 }

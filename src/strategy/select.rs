@@ -13,12 +13,11 @@
 //!
 //! See select(2) (BUGS: FD_SETSIZE), accept(2).
 use super::listen::ListenConfig;
-use super::ready::{interrupted_is_false, ReadyAcceptor, SharedSocket, Wait};
-use super::{Prepared, Strategy, StrategyOptions};
+use super::ready::{interrupted_is_false, SharedSocket, SocketWait, Wait};
+use super::{Strategy, StrategyOptions};
 use crate::sys::select::{select_can_watch, select_readable};
 use std::io;
-use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 
 pub struct Select;
 
@@ -26,28 +25,17 @@ impl Strategy for Select {
     const SUMMARY: &'static str =
         "every worker waits in select() on the shared socket (gunicorn sync): every idle worker wakes";
     const MULTI_ACCEPT: bool = true;
-    type Shared = Shared;
+    type Shared = SharedSocket<SelectWait>;
 
-    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
-        Ok(Shared(SharedSocket::new(cfg, opts.multi_accept)?))
+    fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Self::Shared> {
+        SharedSocket::new(cfg, opts.multi_accept)
     }
 }
 
-/// The shared non-blocking socket.
-pub struct Shared(SharedSocket);
-
-impl Prepared for Shared {
-    type Acceptor<'a> = ReadyAcceptor<'a, SelectWait>;
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.listener.local_addr()
-    }
-
-    fn acceptor(&self, _worker: usize) -> io::Result<ReadyAcceptor<'_, SelectWait>> {
-        let s = &self.0;
-        let fd = s.listener.as_raw_fd();
+impl SocketWait for SelectWait {
+    fn for_socket(fd: RawFd) -> io::Result<Self> {
         select_can_watch(fd)?;
-        Ok(ReadyAcceptor::new(&s.listener, SelectWait(fd), s.drain))
+        Ok(SelectWait(fd))
     }
 }
 
