@@ -1,8 +1,11 @@
 //! What `accept_path` and `wakeup` share: a `herd serve` child of the built herd binary, started
 //! once per benchmark and stopped and reaped when dropped (by `ServerChild`, also on a panic),
 //! and one HTTP/1.1 round trip against it made the way `herd run`'s client makes it.
+//!
+//! `HERD_BENCH_WORKER_MODEL=event` runs the server benches in the event model
+//! (`--worker-model event`): the strategies without an event form are named and skipped.
 use herd::harness::ServerChild;
-use herd::strategy::StrategyKind;
+use herd::strategy::{StrategyKind, WorkerModel};
 use herd::sys::clock::monotonic_ns;
 use herd::sys::net::set_bind_address_no_port;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -29,14 +32,33 @@ pub fn criterion_dir() -> PathBuf {
     target.join("criterion")
 }
 
-/// Every strategy this kernel supports, in `StrategyKind::ALL` order; the others are named on
-/// stderr and skipped.
+/// The worker model of the server benches: `HERD_BENCH_WORKER_MODEL` (`sync`, the default, or
+/// `event`).
+pub fn worker_model() -> WorkerModel {
+    match std::env::var("HERD_BENCH_WORKER_MODEL").as_deref() {
+        Ok("event") => WorkerModel::Event,
+        Ok("sync") | Err(_) => WorkerModel::Sync,
+        Ok(other) => panic!("HERD_BENCH_WORKER_MODEL={other}: expected sync or event"),
+    }
+}
+
+/// Every strategy this kernel supports in the benches' worker model, in `StrategyKind::ALL`
+/// order; the others are named on stderr and skipped.
 pub fn strategies() -> Vec<StrategyKind> {
     let (ok, skipped) = herd::strategy::split_supported(StrategyKind::ALL);
     for (s, why) in skipped {
         eprintln!("skipping strategy {s}: {why}");
     }
-    ok
+    let model = worker_model();
+    ok.into_iter()
+        .filter(|s| match s.supports_model(model) {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("skipping strategy {s} (no --worker-model {model} form): {why}");
+                false
+            }
+        })
+        .collect()
 }
 
 /// The worker counts each strategy is measured with: one, and eight idle ones (the herd).
@@ -56,6 +78,8 @@ impl Herd {
             strategy.name(),
             "--workers",
             &n.to_string(),
+            "--worker-model",
+            worker_model().name(),
             "--addr",
             "127.0.0.1:0",
         ]

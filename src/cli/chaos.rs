@@ -4,6 +4,7 @@ use crate::commands::chaos::schedule::{FaultKind, Item};
 use crate::commands::chaos::ChaosConfig;
 use crate::load::LoadConfig;
 use crate::server::ReuseportReload;
+use crate::strategy::WorkerModel;
 use crate::Error;
 use clap::Args;
 use std::net::SocketAddr;
@@ -54,6 +55,14 @@ pub struct ChaosArgs {
     /// Address the server listens on; port 0 lets the kernel choose.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
+    /// How each worker serves (`sync` or `event`, see `herd serve --help`); with `all`, the
+    /// strategies without a form in the model are skipped.
+    #[arg(long, value_enum, default_value_t = WorkerModel::Sync)]
+    pub worker_model: WorkerModel,
+    /// Requests on each connection of the load (above 1: keep-alive; all but the last ask for
+    /// keep-alive, and a connection the server closes early is followed by a new one).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub requests_per_conn: u32,
     /// Append one row per strategy and fault kind to DIR/chaos.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -70,7 +79,11 @@ impl ChaosArgs {
         )
         .check_fds()?;
         Ok(ChaosConfig {
-            strategies: self.strategy.supported_kinds("herd chaos")?,
+            strategies: self
+                .strategy
+                .supported_kinds("herd chaos", self.worker_model)?,
+            worker_model: self.worker_model,
+            requests_per_conn: self.requests_per_conn,
             workers: self.workers,
             schedule: self.schedule.0.clone(),
             duration: self.duration,

@@ -58,6 +58,13 @@ pub struct LoadArgs {
     /// request's latency is recorded. A rate counts connections, not requests.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub requests_per_conn: u32,
+    /// Long-lived connections: the --concurrency connections open at the start and stay open
+    /// for the whole measurement, each sending a request every INTERVAL (e.g. 100ms) on a fixed
+    /// schedule, the connections' ticks spread evenly over the interval (websocket, gRPC and
+    /// pooled-client traffic). A connection the server closes is opened again at once. Latency
+    /// counts from each request's tick.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_duration)]
+    pub long_lived: Option<Duration>,
     /// No live progress line (it is also off when stdout is not a terminal).
     #[arg(long)]
     pub quiet: bool,
@@ -102,8 +109,13 @@ impl LoadArgs {
             }
             (None, None, _) => Shape::Closed,
         };
+        if let Some(every) = a.long_lived {
+            cfg.shape = self.long_lived_shape(every)?;
+        }
         cfg.requests_per_conn = a.requests_per_conn;
-        if !a.pacing_quantum.is_zero() && matches!(cfg.shape, Shape::Closed) {
+        if !a.pacing_quantum.is_zero()
+            && matches!(cfg.shape, Shape::Closed | Shape::LongLived { .. })
+        {
             return Err(Error::Usage(
                 "--pacing-quantum paces an open loop: it needs --rate or --burst".into(),
             ));
@@ -119,6 +131,43 @@ impl LoadArgs {
         cfg.progress = !a.quiet && std::io::stdout().is_terminal();
         cfg.check_fds()?;
         Ok(cfg)
+    }
+}
+
+impl LoadArgs {
+    /// `--long-lived INTERVAL`, checked against the flags it excludes.
+    fn long_lived_shape(&self, every: Duration) -> Result<Shape, Error> {
+        let clash = if self.rate.is_some() {
+            Some("--rate")
+        } else if self.burst.is_some() {
+            Some("--burst")
+        } else if self.requests_per_conn != 1 {
+            Some("--requests-per-conn")
+        } else if self.requests.is_some() {
+            Some("--requests")
+        } else {
+            None
+        };
+        if let Some(flag) = clash {
+            return Err(Error::Usage(format!(
+                "--long-lived and {flag} exclude each other (long-lived connections send requests for the whole phase)"
+            )));
+        }
+        if every.is_zero() || every >= self.duration {
+            return Err(Error::Usage(format!(
+                "--long-lived {every:?}: must be above 0 and below --duration {:?}",
+                self.duration
+            )));
+        }
+        Ok(Shape::LongLived {
+            interval_ns: every.as_nanos() as u64,
+        })
+    }
+
+    /// Long-lived: about how many requests one connection sends in the measurement.
+    pub fn long_lived_requests(&self) -> Option<u64> {
+        let every = self.long_lived?.as_nanos().max(1);
+        Some((self.duration.as_nanos() / every) as u64 + 1)
     }
 }
 

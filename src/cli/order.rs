@@ -2,7 +2,7 @@
 use super::parse::{parse_duration, parse_strategy_choice, StrategyChoice};
 use crate::commands::order::OrderConfig;
 use crate::metrics::MAX_WORKERS;
-use crate::strategy::Mode;
+use crate::strategy::{Mode, WorkerModel};
 use crate::Error;
 use clap::Args;
 use std::net::SocketAddr;
@@ -22,6 +22,10 @@ pub struct OrderArgs {
     /// Workers as processes or threads.
     #[arg(long, value_enum, default_value_t = Mode::Process)]
     pub mode: Mode,
+    /// How each worker serves (`sync` or `event`, see `herd serve --help`); with `all`, the
+    /// strategies without a form in the model are skipped.
+    #[arg(long, value_enum, default_value_t = WorkerModel::Sync)]
+    pub worker_model: WorkerModel,
     /// Idle time after each response, so that the worker is back in its wait before the next
     /// connection (e.g. 20ms).
     #[arg(long, default_value = "20ms", value_parser = parse_duration)]
@@ -34,7 +38,10 @@ pub struct OrderArgs {
 impl OrderArgs {
     pub fn config(&self) -> Result<OrderConfig, Error> {
         Ok(OrderConfig {
-            strategies: self.strategy.supported_kinds("herd order")?,
+            strategies: self
+                .strategy
+                .supported_kinds("herd order", self.worker_model)?,
+            worker_model: self.worker_model,
             workers: self.workers,
             connections: self.connections,
             mode: self.mode,

@@ -1,5 +1,5 @@
 //! Value parsers shared by several subcommands: durations, rates, and strategy choices.
-use crate::strategy::{split_supported, StrategyKind};
+use crate::strategy::{split_supported, StrategyKind, WorkerModel};
 use crate::Error;
 use clap::ValueEnum;
 use std::time::Duration;
@@ -32,15 +32,25 @@ pub enum StrategyChoice {
 }
 
 impl StrategyChoice {
-    /// The strategies to run: one the kernel lacks is a usage error when asked for by name, and
-    /// skipped with a message on stderr (prefixed with `cmd`) when part of `all`.
-    pub fn supported_kinds(self, cmd: &str) -> Result<Vec<StrategyKind>, Error> {
+    /// The strategies to run in worker model `model`: one the kernel lacks, or that has no
+    /// form in the model, is a usage error when asked for by name, and skipped with a message
+    /// on stderr (prefixed with `cmd`) when part of `all`.
+    pub fn supported_kinds(
+        self,
+        cmd: &str,
+        model: WorkerModel,
+    ) -> Result<Vec<StrategyKind>, Error> {
         match self {
             StrategyChoice::One(k) => {
                 supported(k)?;
+                in_model(k, model)?;
                 Ok(vec![k])
             }
-            StrategyChoice::All => Ok(skip_unsupported(StrategyKind::ALL, cmd)),
+            StrategyChoice::All => Ok(skip_other_models(
+                &skip_unsupported(StrategyKind::ALL, cmd),
+                model,
+                cmd,
+            )),
         }
     }
 }
@@ -83,6 +93,34 @@ pub fn strategy_list(flag: &str, names: &[String], cmd: &str) -> Result<Vec<Stra
 pub fn supported(k: StrategyKind) -> Result<(), Error> {
     k.supported()
         .map_err(|why| Error::Usage(format!("--strategy {k}: {why}")))
+}
+
+/// `--strategy S` with `--worker-model M`: S must have a form in M.
+pub fn in_model(k: StrategyKind, model: WorkerModel) -> Result<(), Error> {
+    k.supports_model(model).map_err(|why| {
+        Error::Usage(format!(
+            "--strategy {k}: no --worker-model {model} form: {why}"
+        ))
+    })
+}
+
+/// Of `kinds`, those with a form in `model`; the others are named on stderr and skipped.
+pub fn skip_other_models(
+    kinds: &[StrategyKind],
+    model: WorkerModel,
+    cmd: &str,
+) -> Vec<StrategyKind> {
+    kinds
+        .iter()
+        .copied()
+        .filter(|k| match k.supports_model(model) {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("{cmd}: skipping {k} (no --worker-model {model} form): {why}");
+                false
+            }
+        })
+        .collect()
 }
 
 fn skip_unsupported(kinds: &[StrategyKind], cmd: &str) -> Vec<StrategyKind> {

@@ -41,6 +41,14 @@ impl RunArgs {
                 self.load.requests_per_conn, self.server.max_requests_per_conn
             )));
         }
+        if let Some(n) = self.load.long_lived_requests() {
+            if n > u64::from(self.server.max_requests_per_conn) {
+                return Err(Error::Usage(format!(
+                    "--long-lived: each connection sends about {n} requests, above --max-requests-per-conn {}, so the server would close connections early; raise --max-requests-per-conn to at least {n}",
+                    self.server.max_requests_per_conn
+                )));
+            }
+        }
         let server = self.server.config(self.addr)?;
         let mut serve_args = self.server.to_args();
         serve_args.push(format!("--addr={}", self.addr));

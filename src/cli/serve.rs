@@ -1,9 +1,11 @@
 //! `herd serve`, and how the server is built: the options `herd serve` and `herd run` share.
-use super::parse::{parse_duration, supported};
+use super::parse::{in_model, parse_duration, supported};
 use crate::fault::{Fault, FaultConfig};
+use crate::load::FD_RESERVE;
 use crate::metrics::MAX_WORKERS;
 use crate::server::{ReuseportReload, ServerConfig};
-use crate::strategy::{ListenConfig, Mode, StrategyKind, StrategyOptions};
+use crate::strategy::model::DEFAULT_WORKER_CONNECTIONS;
+use crate::strategy::{ListenConfig, Mode, StrategyKind, StrategyOptions, WorkerModel};
 use crate::Error;
 use clap::Args;
 use std::net::SocketAddr;
@@ -73,6 +75,16 @@ pub struct ServerArgs {
     /// worker's last accept). The file is truncated.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// How each worker serves its connections: `sync`, one at a time (Apache prefork, gunicorn
+    /// sync, uWSGI), or `event`, one non-blocking event loop over up to --worker-connections
+    /// (nginx, Node's cluster, uvicorn). In the event model --work-us burns CPU inside the loop
+    /// (every connection of the worker waits) and --sleep-us delays only that response.
+    #[arg(long, value_enum, default_value_t = WorkerModel::Sync)]
+    pub worker_model: WorkerModel,
+    /// Event model: the most connections one worker holds open (nginx's worker_connections;
+    /// default 512). A worker at its limit stops accepting until one of them closes.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub worker_connections: Option<u32>,
 }
 
 impl ServerArgs {
@@ -91,6 +103,7 @@ impl ServerArgs {
     /// kernel supports, and each strategy flag must apply to it.
     pub fn config(&self, addr: SocketAddr) -> Result<ServerConfig, Error> {
         supported(self.strategy)?;
+        let worker_connections = self.check_model()?;
         let strategy_options = self.strategy_options();
         strategy_options
             .check(self.strategy)
@@ -116,7 +129,40 @@ impl ServerArgs {
             reuseport_reload: self.reuseport_reload,
             trace: self.trace.clone(),
             tracer: None,
+            worker_model: self.worker_model,
+            worker_connections,
         })
+    }
+
+    /// The worker model must fit the strategy, and `--worker-connections` the model and the
+    /// descriptor limit. Returns the connection limit.
+    fn check_model(&self) -> Result<usize, Error> {
+        let n = self
+            .worker_connections
+            .map_or(DEFAULT_WORKER_CONNECTIONS, |n| n as usize);
+        match self.worker_model {
+            WorkerModel::Sync if self.worker_connections.is_some() => Err(Error::Usage(
+                "--worker-connections applies to --worker-model event".into(),
+            )),
+            WorkerModel::Sync => Ok(n),
+            WorkerModel::Event => {
+                in_model(self.strategy, WorkerModel::Event)?;
+                // Processes each have their own descriptor table; threads share one.
+                let tables = match self.mode {
+                    Mode::Process => 1,
+                    Mode::Thread => self.workers as u64,
+                };
+                let need = tables * n as u64 + FD_RESERVE;
+                let limit = crate::sys::net::fd_limit().map_err(|e| Error::io("getrlimit", e))?;
+                let limit = self.worker_nofile.map_or(limit, |w| w.min(limit));
+                if need > limit && self.worker_connections.is_some() {
+                    return Err(Error::Usage(format!(
+                        "--worker-connections {n}: needs {need} file descriptors per process but the limit is {limit}"
+                    )));
+                }
+                Ok(n)
+            }
+        }
     }
 
     /// The same options as command-line arguments, for starting `herd serve`.
@@ -148,6 +194,13 @@ impl ServerArgs {
         args.extend(self.worker_nofile.map(|n| format!("--worker-nofile={n}")));
         args.push(format!("--reuseport-reload={}", self.reuseport_reload));
         args.push(format!("--mode={}", self.mode));
+        if self.worker_model != WorkerModel::Sync {
+            args.push(format!("--worker-model={}", self.worker_model));
+        }
+        args.extend(
+            self.worker_connections
+                .map(|n| format!("--worker-connections={n}")),
+        );
         if let Some(t) = &self.trace {
             args.push(format!("--trace={}", t.display()));
         }

@@ -3,14 +3,14 @@
 //! start-up and passed through, as given, to each run. So a flag added to `herd run` works in a
 //! sweep with no change here, and is validated by clap before the first run starts. Each cell
 //! becomes the configuration `herd run` would build from its argv.
-use super::parse::strategy_list;
+use super::parse::{skip_other_models, strategy_list};
 use super::run::RunArgs;
 use super::{Cli, Command as HerdCommand};
 use crate::commands::sweep::{Cell, Matrix, SweepConfig};
-use crate::strategy::StrategyKind;
+use crate::strategy::{StrategyKind, WorkerModel};
 use crate::Error;
 use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, Command, FromArgMatches, Parser};
+use clap::{ArgMatches, Args, Command, FromArgMatches, Parser, ValueEnum};
 use std::path::PathBuf;
 
 /// The matrix and how it is run.
@@ -140,9 +140,28 @@ impl Args for SweepCli {
 }
 
 impl SweepCli {
+    /// The `--worker-model` passed through to every run (`sync` when not given).
+    fn worker_model(&self) -> WorkerModel {
+        self.run_flags
+            .iter()
+            .filter_map(|f| f.strip_prefix("--worker-model="))
+            .filter_map(|v| WorkerModel::from_str(v, true).ok())
+            .last()
+            .unwrap_or_default()
+    }
+
     pub fn config(&self) -> Result<SweepConfig, Error> {
         let a = &self.sweep;
-        let strategies = strategy_list("--strategies", &a.strategies, "herd sweep")?;
+        let mut strategies = strategy_list("--strategies", &a.strategies, "herd sweep")?;
+        // `all` in the event model: only the strategies that have an event form (one named
+        // explicitly is refused with its reason when its cells are checked).
+        let model = self.worker_model();
+        if a.strategies
+            .iter()
+            .any(|s| s.trim().eq_ignore_ascii_case("all"))
+        {
+            strategies = skip_other_models(&strategies, model, "herd sweep");
+        }
         Ok(SweepConfig {
             cells: cells(self, &strategies)?,
             repeat: a.repeat,

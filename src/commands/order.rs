@@ -9,7 +9,7 @@
 //! hashes the 4-tuple; and a herd lets the scheduler pick.
 use crate::harness::ServerChild;
 use crate::load::http::{parse_response, Parsed};
-use crate::strategy::{Mode, StrategyKind};
+use crate::strategy::{Mode, StrategyKind, WorkerModel};
 use crate::Error;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -25,6 +25,7 @@ pub struct OrderConfig {
     /// Connections to make, one after another.
     pub connections: u32,
     pub mode: Mode,
+    pub worker_model: WorkerModel,
     /// Idle time after each response.
     pub gap: Duration,
     pub addr: SocketAddr,
@@ -38,8 +39,8 @@ pub fn run(args: &OrderConfig) -> Result<(), Error> {
     let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
     let workers = args.workers as usize;
     println!(
-        "{} connections, {} {} workers, {:?} idle between connections",
-        args.connections, workers, args.mode, args.gap
+        "{} connections, {} {} workers ({} model), {:?} idle between connections",
+        args.connections, workers, args.mode, args.worker_model, args.gap
     );
     println!(
         "{:<24} {:<44} order (worker per connection)",
@@ -64,6 +65,7 @@ fn sequence(exe: &Path, kind: StrategyKind, args: &OrderConfig) -> Result<Vec<us
         format!("--strategy={kind}"),
         format!("--workers={}", args.workers),
         format!("--mode={}", args.mode),
+        format!("--worker-model={}", args.worker_model),
         format!("--addr={}", args.addr),
     ];
     let mut server = ServerChild::start(exe, &serve_args, false)?;

@@ -1,5 +1,6 @@
-//! `herd strategies`: one line per strategy, with this kernel's support and, where it differs,
-//! the thread form.
+//! `herd strategies`: one line per strategy, with this kernel's support, and under it, where it
+//! differs, the thread form and, always, the event-loop form (`--worker-model event`) or why
+//! there is none.
 use crate::strategy::StrategyKind;
 use crate::Error;
 
@@ -14,6 +15,11 @@ pub fn run() -> Result<(), Error> {
         if let Some(form) = k.thread_form() {
             println!("{:<23} {:<12} --mode thread: {form}", "", "");
         }
+        let event = match k.event_form() {
+            Ok(how) => format!("--worker-model event: {how}"),
+            Err(why) => format!("--worker-model event: REFUSED: {why}"),
+        };
+        println!("{:<23} {:<12} {event}", "", "");
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! One client connection's state machine: connect without blocking, then `per_conn` requests in
 //! turn. Every request but the last asks for keep-alive and its response ends at its
 //! Content-Length; the last asks `Connection: close` and is read to EOF, so the server closes
-//! first and the client never holds TIME_WAIT. Measurements go straight into the thread's
-//! [`Stats`]: nothing is kept per request.
+//! first and the client never holds TIME_WAIT. A keep-alive response that says `Connection:
+//! close` (a stopping server, its request limit) ends the connection there, normally; the
+//! engine starts the next one. A long-lived connection ([`Conn::long_lived`]) rests between
+//! requests until the engine resumes it at its next tick. Measurements go straight into the
+//! thread's [`Stats`]: nothing is kept per request.
 use super::http::{parse_response, Parsed, Response};
 use super::stats::{ErrorKind, Stats};
 use crate::sys::clock::monotonic_ns;
@@ -24,6 +27,8 @@ enum State {
     Connecting,
     Writing(usize),
     Reading,
+    /// Long-lived, between requests: waiting for the engine's [`Conn::resume`].
+    Idle,
 }
 
 pub struct Conn {
@@ -39,6 +44,16 @@ pub struct Conn {
     /// Requests completed on this connection.
     done: u32,
     pub deadline: u64,
+    /// Long-lived: requests are sent at ticks, not back to back (see `long_last`, `t_due`).
+    long: bool,
+    /// Long-lived: the current request is the phase's last for this connection (it asks
+    /// `Connection: close`).
+    long_last: bool,
+    /// Long-lived: the current request's intended time (its tick); latency counts from it.
+    pub t_due: u64,
+    /// Long-lived, resting: the tick the engine will resume it at.
+    pub next_due: u64,
+    timeout_ns: u64,
 }
 
 /// What an event did to a connection.
@@ -47,6 +62,8 @@ pub enum Step {
     Pending,
     /// The last response is complete: the connection is done.
     Finished,
+    /// Long-lived: a response is complete and the connection rests until its next tick.
+    Idle,
 }
 
 impl Requests {
@@ -70,6 +87,51 @@ impl Conn {
             t_req: t_start,
             done: 0,
             deadline,
+            long: false,
+            long_last: false,
+            t_due: t_intended.min(t_start),
+            next_due: 0,
+            timeout_ns: deadline.saturating_sub(t_start),
+        }
+    }
+
+    /// Make this a long-lived connection; `last`: its first request is already the last.
+    pub fn long_lived(mut self, last: bool) -> Self {
+        self.long = true;
+        self.long_last = last;
+        self
+    }
+
+    /// Long-lived: send the next request now, meant for `due`; `last`: it is the last one.
+    pub fn resume(&mut self, due: u64, last: bool, now: u64) {
+        self.t_due = due;
+        self.t_req = now;
+        self.long_last = last;
+        self.deadline = now.saturating_add(self.timeout_ns);
+        self.state = State::Writing(0);
+    }
+
+    /// Long-lived: whether it rests between requests.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle)
+    }
+
+    /// Whether the current request is the connection's last.
+    fn last(&self, req: &Requests) -> bool {
+        if self.long {
+            self.long_last
+        } else {
+            self.done + 1 >= req.per_conn
+        }
+    }
+
+    /// The bytes of the current request: `first` (carrying `X-Herd-Connect-Ns`) for the first,
+    /// else keep-alive or, for the last, close.
+    fn request<'r>(&self, req: &'r Requests, first: Option<&'r [u8]>) -> &'r [u8] {
+        match first {
+            Some(f) if self.done == 0 => f,
+            _ if self.last(req) => &req.close,
+            _ => &req.keep_alive,
         }
     }
 
@@ -89,15 +151,15 @@ impl Conn {
         stats: &mut Stats,
     ) -> Result<Step, ErrorKind> {
         let io_err = |e: io::Error| ErrorKind::from_io(&e);
+        if let State::Idle = self.state {
+            return self.while_idle();
+        }
         if let State::Connecting = self.state {
             // The first write says whether the connection is up, so no getsockopt(SO_ERROR)
             // or getpeername() is spent per connection: on a non-blocking TCP socket still in
             // its handshake it fails with EAGAIN, and on a failed one with the connect error
             // (ECONNREFUSED, ...), see sk_stream_wait_connect() in net/core/stream.c.
-            let request = match first {
-                Some(f) => f,
-                None => req.first(),
-            };
+            let request = self.request(req, first);
             match self.stream.write(request) {
                 Ok(n) => {
                     let _ = stats
@@ -117,12 +179,8 @@ impl Conn {
             }
         }
         loop {
-            let last = self.done + 1 >= req.per_conn;
-            let request: &[u8] = match first {
-                Some(f) if self.done == 0 => f,
-                _ if last => &req.close,
-                _ => &req.keep_alive,
-            };
+            let last = self.last(req);
+            let request = self.request(req, first);
             if let State::Writing(mut off) = self.state {
                 while off < request.len() {
                     match self.stream.write(&request[off..]) {
@@ -143,13 +201,37 @@ impl Conn {
                 return Ok(Step::Pending);
             };
             self.record(resp, stats);
-            if last {
+            if last || resp.close {
                 stats.conns_ok += 1;
                 return Ok(Step::Finished);
             }
             buf.clear();
+            if self.long {
+                self.state = State::Idle;
+                self.deadline = u64::MAX;
+                return Ok(Step::Idle);
+            }
             self.t_req = monotonic_ns();
             self.state = State::Writing(0);
+        }
+    }
+
+    /// Long-lived, between requests: the server may close the connection (its idle timeout, a
+    /// stopping worker), which ends it normally; anything it sends unasked is a bad response.
+    fn while_idle(&mut self) -> Result<Step, ErrorKind> {
+        let mut byte = [0u8; 1];
+        match self.stream.read(&mut byte) {
+            Ok(0) => Ok(Step::Finished),
+            Ok(_) => Err(ErrorKind::BadResponse),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(Step::Pending)
+            }
+            Err(e) => Err(ErrorKind::from_io(&e)),
         }
     }
 
@@ -200,7 +282,13 @@ impl Conn {
         s.ok += 1;
         // Later requests on a connection are sent as soon as the previous response is in, so
         // their intended start is their actual one.
-        let from = if first { self.t_intended } else { self.t_req };
+        let from = if self.long {
+            self.t_due
+        } else if first {
+            self.t_intended
+        } else {
+            self.t_req
+        };
         let _ = s.latency.record(now.saturating_sub(from).max(1));
         let _ = s.raw_latency.record(now.saturating_sub(self.t_req).max(1));
         if first {

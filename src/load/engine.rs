@@ -9,8 +9,12 @@
 //! CPU. Starts also happen whenever the loop runs for other events, so most are not batched.
 //! After the phase's end no connection is started and those in flight finish or time out, so
 //! the server's counters can be read while the client is quiet.
+//!
+//! Long-lived connections (`--long-lived T`): the slots start their connections as a closed
+//! loop does and keep them; after each response a connection rests until its slot's next tick
+//! ([`Ticks`]), kept in a min-heap that arms the same timerfd.
 use super::conn::{Conn, Requests, Step};
-use super::pacing::{Pacing, Schedule};
+use super::pacing::{Pacing, Schedule, Ticks};
 use super::progress::Progress;
 use super::source::SourceAddrs;
 use super::stats::{ErrorKind, Stats};
@@ -22,6 +26,8 @@ use mio::{Events, Interest, Poll, Token};
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use socket2::{Domain, Socket, Type};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -88,10 +94,20 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
         budget_spent: false,
         sources: SourceAddrs::new(ctx.cfg.rotate_sources, thread, threads),
         stats: Stats::default(),
+        long: ctx.cfg.shape.long_lived_ns().map(|interval| LongLived {
+            // Global slot j = thread + i * threads, so the threads' slots interleave.
+            ticks: (0..conns)
+                .map(|i| {
+                    let j = thread + i * threads;
+                    Ticks::new(ctx.start_ns, interval, j, ctx.cfg.concurrency)
+                })
+                .collect(),
+            due: BinaryHeap::new(),
+        }),
     };
-    let timer = match pacing {
-        Pacing::Open(_) => Some(Timer::new(&ev.poll)?),
-        Pacing::Closed => None,
+    let timer = match (&pacing, &ev.long) {
+        (Pacing::Open(_), _) | (_, Some(_)) => Some(Timer::new(&ev.poll)?),
+        (Pacing::Closed, None) => None,
     };
     let mut next_publish = monotonic_ns() + PUBLISH_NS;
     let mut events = Events::with_capacity(1024);
@@ -99,6 +115,7 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
     loop {
         let now = monotonic_ns();
         ev.uncool(now);
+        ev.resume_due(now);
         let starting = match &mut pacing {
             Pacing::Closed => ev.start_closed(now),
             Pacing::Open(s) => ev.start_scheduled(s, now),
@@ -113,6 +130,10 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
                 wait = wait.min(t.saturating_sub(now));
                 timer.arm(t)?;
             }
+        }
+        if let (Some(t), Some(timer)) = (ev.next_due(), &timer) {
+            wait = wait.min(t.saturating_sub(now));
+            timer.arm(t)?;
         }
         match ev
             .poll
@@ -216,6 +237,14 @@ struct EventLoop<'a> {
     budget_spent: bool,
     sources: SourceAddrs,
     stats: Stats,
+    /// Long-lived connections: each slot's ticks and the resting connections' next ticks.
+    long: Option<LongLived>,
+}
+
+struct LongLived {
+    ticks: Vec<Ticks>,
+    /// (tick, slot) of every resting connection.
+    due: BinaryHeap<Reverse<(u64, usize)>>,
 }
 
 impl EventLoop<'_> {
@@ -234,6 +263,11 @@ impl EventLoop<'_> {
             return false;
         }
         while let Some(&i) = self.free.last() {
+            if self.long.is_some() && self.is_last(i, now) {
+                // Long-lived: this slot has no tick left in the phase; it is done.
+                self.free.pop();
+                continue;
+            }
             if !self.ctx.take_budget() {
                 self.budget_spent = true;
                 return false;
@@ -287,6 +321,54 @@ impl EventLoop<'_> {
         }
     }
 
+    /// Long-lived: the earliest tick a resting connection waits for.
+    fn next_due(&self) -> Option<u64> {
+        self.long
+            .as_ref()
+            .and_then(|l| l.due.peek().map(|Reverse((t, _))| *t))
+    }
+
+    /// Long-lived: whether a request sent for tick `due` on slot `i` is the phase's last.
+    fn is_last(&self, i: usize, due: u64) -> bool {
+        self.long
+            .as_ref()
+            .is_some_and(|l| l.ticks[i].next_after(due) >= self.ctx.end_ns)
+    }
+
+    /// Long-lived: connection `i` has its response; it rests until its slot's next tick.
+    fn rest(&mut self, i: usize) {
+        let (Some(l), Some(conn)) = (self.long.as_mut(), self.slots[i].as_mut()) else {
+            return;
+        };
+        let next = l.ticks[i].next_after(conn.t_due);
+        conn.next_due = next;
+        l.due.push(Reverse((next, i)));
+    }
+
+    /// Long-lived: send the requests whose ticks have come.
+    fn resume_due(&mut self, now: u64) {
+        while let Some(Reverse((due, i))) = self
+            .long
+            .as_mut()
+            .and_then(|l| l.due.peek().copied().filter(|Reverse((t, _))| *t <= now))
+        {
+            if let Some(l) = self.long.as_mut() {
+                l.due.pop();
+            }
+            let last = self.is_last(i, due);
+            let Some(conn) = self.slots[i].as_mut() else {
+                continue;
+            };
+            if !conn.is_idle() || conn.next_due != due {
+                continue; // an entry of an earlier connection of this slot
+            }
+            let t = monotonic_ns();
+            conn.resume(due, last, t);
+            self.stats.record_lateness(t.saturating_sub(due));
+            self.on_event(i);
+        }
+    }
+
     fn open(&mut self, i: usize, intended: u64) -> io::Result<Conn> {
         let cfg = self.ctx.cfg;
         let sock = Socket::new(
@@ -299,8 +381,15 @@ impl EventLoop<'_> {
             sock.bind(&std::net::SocketAddr::new(src, 0).into())?;
         }
         let t_start = monotonic_ns();
+        let first_last = self.is_last(i, t_start);
         if cfg.send_connect_ns {
-            super::http::with_connect_ns(&mut self.reqs[i], self.ctx.requests.first(), t_start);
+            let r = self.ctx.requests;
+            let base = match self.long {
+                Some(_) if !first_last => &r.keep_alive[..],
+                Some(_) => &r.close[..],
+                None => r.first(),
+            };
+            super::http::with_connect_ns(&mut self.reqs[i], base, t_start);
         }
         match sock.connect(&cfg.target.into()) {
             Ok(()) => {}
@@ -315,7 +404,11 @@ impl EventLoop<'_> {
         )?;
         self.bufs[i].clear();
         let deadline = t_start + cfg.timeout.as_nanos() as u64;
-        Ok(Conn::new(stream, intended, t_start, deadline))
+        let conn = Conn::new(stream, intended, t_start, deadline);
+        Ok(match self.long {
+            Some(_) => conn.long_lived(first_last),
+            None => conn,
+        })
     }
 
     fn on_event(&mut self, i: usize) {
@@ -328,6 +421,7 @@ impl EventLoop<'_> {
             Ok(Step::Finished) => {
                 self.release(i);
             }
+            Ok(Step::Idle) => self.rest(i),
             Err(kind) => self.fail(i, kind),
         }
     }

@@ -27,6 +27,9 @@ pub struct Response {
     pub worker: Option<usize>,
     /// `X-Herd-Accept-Ns`, when the server is `herd serve`.
     pub accept_ns: Option<u64>,
+    /// `Connection: close`: the server closes after this response (a keep-alive connection
+    /// it ends early: a stopping worker, its request limit).
+    pub close: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +71,8 @@ pub fn parse_response(buf: &[u8], eof: bool) -> Parsed {
             resp.worker = value.parse().ok();
         } else if name.eq_ignore_ascii_case(ACCEPT_NS_HEADER) {
             resp.accept_ns = value.parse().ok();
+        } else if name.eq_ignore_ascii_case("connection") {
+            resp.close = value.eq_ignore_ascii_case("close");
         }
     }
     match content_length {
@@ -99,10 +104,16 @@ mod tests {
             Response {
                 len: r.len(),
                 worker: Some(7),
-                accept_ns: Some(42)
+                accept_ns: Some(42),
+                close: false,
             }
         );
         assert_eq!(parse_response(&r[..r.len() - 1], false), Parsed::Incomplete);
+        let c = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        assert!(matches!(
+            parse_response(c, false),
+            Parsed::Complete(Response { close: true, .. })
+        ));
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub enum Shape {
     Open { rate: f64, arrivals: Arrivals },
     /// `n` connections at once, every `interval_ns`.
     Burst { n: u64, interval_ns: u64 },
+    /// Long-lived connections: every slot opens a connection at the start and keeps it for the
+    /// whole phase, sending a request every `interval_ns` on a fixed schedule ([`Ticks`]);
+    /// a connection the server closes is opened again at once (websocket, gRPC and pooled
+    /// clients).
+    LongLived { interval_ns: u64 },
 }
 
 impl Shape {
@@ -45,6 +50,15 @@ impl Shape {
                 ..
             } => "poisson",
             Shape::Burst { .. } => "burst",
+            Shape::LongLived { .. } => "long-lived",
+        }
+    }
+
+    /// The request interval of long-lived connections, if that is the shape.
+    pub fn long_lived_ns(&self) -> Option<u64> {
+        match *self {
+            Shape::LongLived { interval_ns } => Some(interval_ns),
+            _ => None,
         }
     }
 
@@ -53,7 +67,9 @@ impl Shape {
     pub fn pacing(&self, thread: usize, threads: usize, start_ns: u64, end_ns: u64) -> Pacing {
         let threads = threads.max(1);
         let kind = match *self {
-            Shape::Closed => return Pacing::Closed,
+            // Long-lived slots start their connections as a closed loop does; their requests
+            // follow each slot's `Ticks`.
+            Shape::Closed | Shape::LongLived { .. } => return Pacing::Closed,
             Shape::Open {
                 rate,
                 arrivals: Arrivals::Uniform,
@@ -160,9 +176,58 @@ impl Schedule {
     }
 }
 
+/// The request times of one long-lived slot: slot `j` of `C` sends at
+/// `start + j·T/C + k·T` (k = 1, 2, ...), so the slots' requests are spread evenly over each
+/// interval rather than sent in one burst. A connection's first request goes out when it
+/// connects; each later one at the next tick after the previous request's intended time, so a
+/// server that stalls makes the following requests late, and their latency, counted from the
+/// tick, shows it (no coordinated omission).
+#[derive(Debug, Clone, Copy)]
+pub struct Ticks {
+    base_ns: u64,
+    interval_ns: u64,
+}
+
+impl Ticks {
+    pub fn new(start_ns: u64, interval_ns: u64, slot: usize, slots: usize) -> Self {
+        let interval_ns = interval_ns.max(1);
+        let offset = (interval_ns as u128 * slot as u128 / slots.max(1) as u128) as u64;
+        Ticks {
+            base_ns: start_ns + offset,
+            interval_ns,
+        }
+    }
+
+    /// The first tick strictly after `t_ns`.
+    pub fn next_after(&self, t_ns: u64) -> u64 {
+        if t_ns < self.base_ns {
+            return self.base_ns;
+        }
+        let k = (t_ns - self.base_ns) / self.interval_ns + 1;
+        self.base_ns
+            .saturating_add(k.saturating_mul(self.interval_ns))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lived_ticks_spread_slots_over_the_interval() {
+        let t = Ticks::new(1_000, 100, 1, 4);
+        assert_eq!(t.next_after(0), 1_025);
+        assert_eq!(t.next_after(1_024), 1_025);
+        assert_eq!(t.next_after(1_025), 1_125);
+        assert_eq!(t.next_after(1_300), 1_325);
+        let first = Ticks::new(1_000, 100, 0, 4);
+        assert_eq!(first.next_after(1_000), 1_100);
+        assert_eq!(Shape::LongLived { interval_ns: 5 }.name(), "long-lived");
+        assert!(matches!(
+            Shape::LongLived { interval_ns: 5 }.pacing(0, 1, 0, 10),
+            Pacing::Closed
+        ));
+    }
 
     fn times(p: Pacing) -> Vec<u64> {
         let Pacing::Open(mut s) = p else {

@@ -33,6 +33,20 @@ pub struct WorkerSample {
     /// the server started, not a difference: a restart changes the generation anyway).
     #[serde(default)]
     pub restarts: u64,
+    /// Requests answered with `200` (a difference, as `accepted`).
+    #[serde(default)]
+    pub requests: u64,
+    /// Connections open in the worker when the snapshot was taken (a gauge, not a difference).
+    #[serde(default)]
+    pub open: u64,
+    /// The integral of open connections over time, connection-nanoseconds (a difference:
+    /// over a snapshot interval, its mean number open times the interval's length).
+    #[serde(default)]
+    pub open_ns: u64,
+    /// The most connections open at once since the previous snapshot of this server (any
+    /// snapshot: `herd run` takes one at the phase's start).
+    #[serde(default)]
+    pub open_max: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -55,10 +69,32 @@ pub struct Snapshot {
     /// Old-generation or removed workers still finishing their connections.
     #[serde(default)]
     pub draining: u64,
+    /// In a difference of two snapshots, the nanoseconds between them (0 in a snapshot).
+    #[serde(default)]
+    pub span_ns: u64,
+    /// The server's worker model (`sync` or `event`) and, in the event model, its
+    /// `--worker-connections`. Filled in by the master.
+    #[serde(default)]
+    pub worker_model: String,
+    #[serde(default)]
+    pub worker_connections: u64,
 }
 
 impl WorkerSample {
-    /// Read slot `worker` and, when it is occupied, its thread's /proc counters.
+    /// Read slot `worker` and, when it is occupied, its thread's /proc counters; its open
+    /// connections as of `now_ns` in snapshot epoch `epoch`.
+    pub fn read_at(worker: usize, slot: &Slot, now_ns: u64, epoch: u64) -> Self {
+        let o = slot.read_open(now_ns, epoch);
+        WorkerSample {
+            requests: Slot::read(&slot.requests),
+            open: o.open,
+            open_ns: o.open_ns,
+            open_max: o.open_max,
+            ..Self::read(worker, slot)
+        }
+    }
+
+    /// Read slot `worker`'s counters and, when it is occupied, its thread's /proc counters.
     pub fn read(worker: usize, slot: &Slot) -> Self {
         let r = Slot::read;
         let (pid, tid) = (r(&slot.pid), r(&slot.tid));
@@ -91,6 +127,7 @@ impl WorkerSample {
             stime_ticks: k.stime_ticks,
             cpu_ns: k.cpu_ns,
             restarts: 0,
+            ..Default::default()
         }
     }
 
@@ -125,25 +162,36 @@ impl WorkerSample {
             stime_ticks: d(self.stime_ticks, before.stime_ticks),
             cpu_ns: d(self.cpu_ns, before.cpu_ns),
             restarts: self.restarts,
+            requests: d(self.requests, before.requests),
+            open: self.open,
+            open_ns: d(self.open_ns, before.open_ns),
+            open_max: self.open_max,
         }
     }
 }
 
 impl Snapshot {
-    /// Read every active slot of `board`.
+    /// Read every active slot of `board`, then start a new snapshot epoch (the next
+    /// snapshot's `open_max` covers the time from this one).
     pub fn take(board: &Scoreboard) -> Self {
-        Snapshot {
-            t_ns: crate::sys::clock::monotonic_ns(),
+        let t_ns = crate::sys::clock::monotonic_ns();
+        let epoch = board.epoch().load(std::sync::atomic::Ordering::Acquire);
+        let snap = Snapshot {
+            t_ns,
             ticks_per_s: crate::sys::clock::clock_ticks_per_sec(),
             workers: board
                 .active_slots()
                 .map(|i| WorkerSample {
                     restarts: board.restarts(i),
-                    ..WorkerSample::read(i, board.slot(i))
+                    ..WorkerSample::read_at(i, board.slot(i), t_ns, epoch)
                 })
                 .collect(),
             ..Default::default()
-        }
+        };
+        board
+            .epoch()
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        snap
     }
 
     /// Per-worker differences `self - before`, matched by worker index (slot) and generation.
@@ -167,6 +215,9 @@ impl Snapshot {
             lock_holder: self.lock_holder,
             reloads: self.reloads,
             draining: self.draining,
+            span_ns: self.t_ns.saturating_sub(before.t_ns),
+            worker_model: self.worker_model.clone(),
+            worker_connections: self.worker_connections,
         }
     }
 

@@ -48,6 +48,14 @@ pub struct ChaosRow {
     pub kernel: String,
     pub nproc: u64,
     pub herd_version: String,
+    // Added after the first schema: files written before them read as empty.
+    /// `sync` or `event`.
+    #[serde(default)]
+    pub worker_model: String,
+    /// Requests per connection of the load (above 1: keep-alive; `requests_ok` counts
+    /// requests).
+    #[serde(default)]
+    pub requests_per_conn: u64,
 }
 
 /// The printed table: a header and one line per row.

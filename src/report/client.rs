@@ -27,6 +27,7 @@ pub fn fill_run(
         Shape::Closed => (0.0, 0, 0.0),
         Shape::Open { rate, .. } => (rate, 0, 0.0),
         Shape::Burst { n, interval_ns } => (0.0, n, interval_ns as f64 / 1e6),
+        Shape::LongLived { .. } => (0.0, 0, 0.0),
     };
     let raw = &s.raw_latency;
     let late = &s.lateness;
@@ -57,6 +58,7 @@ pub fn fill_run(
         client_cpu_us_per_conn: per(s.cpu_ns, s.conns_ok) / 1e3,
         host_cpu_busy_pct: phase.host_busy_pct,
         pacing_quantum_us: cfg.pacing_quantum_ns as f64 / 1e3,
+        long_lived_interval_ms: cfg.shape.long_lived_ns().map(|ns| ns as f64 / 1e6),
         ..std::mem::take(row)
     };
 }
@@ -84,6 +86,11 @@ pub fn load_line(r: &RunRow) -> String {
         "burst" => format!(
             "bursts of {} every {} ms, at most {} in flight",
             r.burst, r.burst_interval_ms, r.concurrency
+        ),
+        "long-lived" => format!(
+            "{} long-lived connections, each sending a request every {} ms",
+            r.concurrency,
+            r.long_lived_interval_ms.unwrap_or(0.0)
         ),
         _ => format!("closed loop, {} connections", r.concurrency),
     };
@@ -113,7 +120,7 @@ fn saturated(r: &RunRow) -> bool {
 pub fn summary_lines(r: &RunRow) -> String {
     let mut s = String::new();
     let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<26} {v}\n"));
-    if r.requests_per_conn > 1 {
+    if r.requests_per_conn > 1 || r.arrivals == "long-lived" {
         line(
             "requests",
             format!("{:.0} req/s ({} conns ok)", r.requests_per_s, r.conns_ok),

@@ -12,4 +12,5 @@ pub(crate) mod record;
 pub(crate) mod results;
 pub(crate) mod row;
 pub(crate) mod series;
+pub(crate) mod skew;
 pub(crate) mod summary;

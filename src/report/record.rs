@@ -4,6 +4,7 @@
 use super::client::{fill_run, fill_worker};
 use super::csv::ResultFiles;
 use super::row::{latency_rows, RunInputs, RunRow, WorkerRow};
+use super::skew;
 use crate::load::{hlog, LoadConfig, PhaseResult};
 use crate::metrics::{HostInfo, Snapshot};
 use crate::Error;
@@ -58,6 +59,9 @@ impl Report<'_> {
         let mut row = RunRow::build(&inputs, timestamp());
         let measured = self.server.is_some();
         fill_run(&mut row, cfg, phase, &self.target, measured);
+        if let Some(s) = self.server {
+            skew::fill_run(&mut row, s);
+        }
         let mut workers: Vec<WorkerRow> = match self.server {
             Some(d) => d
                 .workers
@@ -76,6 +80,11 @@ impl Report<'_> {
         };
         for w in &mut workers {
             fill_worker(w, &phase.stats);
+        }
+        if let Some(s) = self.server {
+            for (row, w) in workers.iter_mut().zip(&s.workers) {
+                skew::fill_worker(row, s, w);
+            }
         }
         if let Some(f) = files {
             f.runs.append(&row)?;

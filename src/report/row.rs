@@ -87,6 +87,26 @@ pub struct RunRow {
     pub host_cpu_busy_pct: f64,
     #[serde(default)]
     pub pacing_quantum_us: f64,
+    // The worker model and the spread of connections and requests over the workers
+    // (src/report/skew.rs fills them; empty when not measured).
+    #[serde(default)]
+    pub worker_model: String,
+    #[serde(default)]
+    pub worker_connections: Option<u64>,
+    #[serde(default)]
+    pub requests_served: Option<u64>,
+    #[serde(default)]
+    pub open_mean: Option<f64>,
+    #[serde(default)]
+    pub open_max: Option<u64>,
+    #[serde(default)]
+    pub open_max_share: Option<f64>,
+    #[serde(default)]
+    pub request_jain: Option<f64>,
+    #[serde(default)]
+    pub request_max_share: Option<f64>,
+    #[serde(default)]
+    pub long_lived_interval_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,6 +136,17 @@ pub struct WorkerRow {
     pub accept_delay_p99_us: f64,
     pub accept_delay_p999_us: f64,
     pub accept_delay_max_us: f64,
+    // The spread of connections and requests (src/report/skew.rs fills them).
+    #[serde(default)]
+    pub requests: Option<u64>,
+    #[serde(default)]
+    pub request_share: Option<f64>,
+    #[serde(default)]
+    pub open_mean: Option<f64>,
+    #[serde(default)]
+    pub open_max: Option<u64>,
+    #[serde(default)]
+    pub open_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -93,5 +93,6 @@ pub fn summary(r: &RunRow) -> String {
             r.max_worker_share * 100.0
         ),
     );
+    s.push_str(&super::skew::summary_lines(r));
     s
 }

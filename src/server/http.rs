@@ -98,6 +98,52 @@ pub fn ok_response(out: &mut Vec<u8>, worker: usize, accept_ns: u64, keep_alive:
     );
 }
 
+/// [`ok_response`] for one worker, with everything but the accept time formatted once: the
+/// event loop writes one per request, and the bytes stay exactly those of `ok_response`.
+pub struct OkResponses {
+    /// Everything up to the accept time's value, for keep-alive and for close.
+    keep_alive: Vec<u8>,
+    close: Vec<u8>,
+}
+
+impl OkResponses {
+    pub fn new(worker: usize) -> Self {
+        let prefix = |conn: &str| {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: {conn}\r\n{WORKER_HEADER}: {worker}\r\n{ACCEPT_NS_HEADER}: "
+            )
+            .into_bytes()
+        };
+        OkResponses {
+            keep_alive: prefix("keep-alive"),
+            close: prefix("close"),
+        }
+    }
+
+    /// Write the response into `out` (cleared first).
+    pub fn write(&self, out: &mut Vec<u8>, accept_ns: u64, keep_alive: bool) {
+        out.clear();
+        out.extend_from_slice(if keep_alive {
+            &self.keep_alive
+        } else {
+            &self.close
+        });
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = accept_ns;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[i..]);
+        out.extend_from_slice(b"\r\n\r\nok\n");
+    }
+}
+
 pub const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nbad request\n";
 
@@ -237,5 +283,18 @@ mod tests {
         let mut buf = Vec::new();
         let mut r = RequestReader::new(&mut buf);
         assert!(matches!(r.next(&mut src).unwrap(), Next::Bad));
+    }
+
+    #[test]
+    fn preformatted_responses_are_the_same_bytes() {
+        let r = OkResponses::new(13);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for ns in [0, 7, 10, 1_234_567_890_123, u64::MAX] {
+            for ka in [true, false] {
+                ok_response(&mut a, 13, ns, ka);
+                r.write(&mut b, ns, ka);
+                assert_eq!(a, b);
+            }
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The prefork server (`herd serve`): a single-threaded master that binds, forks and reaps
 //! ([`master`]), or the same workers as threads of one process ([`threads`]); workers that run
-//! one strategy's accept loop ([`worker`]) and serve minimal HTTP/1.1 ([`http`]); and the
-//! per-connection trace ([`trace`]). What it says on stdout is [`crate::protocol`].
+//! one strategy's accept loop in one of two models, one connection at a time or an event loop
+//! over many ([`worker`]), and serve minimal HTTP/1.1 ([`http`]); and the per-connection trace
+//! ([`trace`]). What it says on stdout is [`crate::protocol`].
 pub(crate) mod http;
 mod master;
 mod threads;
@@ -11,7 +12,7 @@ mod worker;
 pub use master::ReuseportReload;
 
 use crate::strategy::ListenConfig;
-use crate::strategy::{Mode, StrategyKind, StrategyOptions};
+use crate::strategy::{Mode, StrategyKind, StrategyOptions, WorkerModel};
 use crate::Error;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,6 +42,10 @@ pub struct ServerConfig {
     pub trace: Option<PathBuf>,
     /// The open trace, made by [`serve`] before any worker starts (`None` when not tracing).
     pub tracer: Option<Arc<trace::Tracer>>,
+    /// How each worker serves its connections (`--worker-model`).
+    pub worker_model: WorkerModel,
+    /// Event model: the most connections one worker holds open (`--worker-connections`).
+    pub worker_connections: usize,
 }
 
 /// `herd serve`: open the trace, if any, then run the workers as processes ([`master`]) or as

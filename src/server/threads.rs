@@ -23,7 +23,7 @@
 //! - A worker thread that panics or fails is caught (catch_unwind), reported on stderr and as a
 //!   `worker-exit {json}` line whose `pid` is the thread's tid; an accept lock it held is
 //!   released as for a dead process. It is not restarted.
-use super::worker::{ReadyThenLoop, WorkerCtx};
+use super::worker::{self, WorkerCtx};
 use super::ServerConfig;
 use crate::metrics::{Scoreboard, Slot, Snapshot};
 use crate::protocol::{self, Line, WorkerExit};
@@ -100,15 +100,10 @@ fn worker_thread(
         let ctx = WorkerCtx {
             index,
             slot: board.slot(index),
+            epoch: board.epoch(),
             cfg,
         };
-        shared.with_acceptor(
-            index,
-            ReadyThenLoop {
-                ctx: &ctx,
-                own_fd_limit: false,
-            },
-        )?
+        worker::run(shared, index, &ctx, false)
     }));
     status_of(res)
 }
@@ -241,7 +236,9 @@ fn run_master(
                     last_kick = Instant::now();
                 }
                 Ok(Signal::SIGUSR1) => {
-                    let snap = Snapshot::take(board);
+                    let mut snap = Snapshot::take(board);
+                    snap.worker_model = cfg.worker_model.name().into();
+                    snap.worker_connections = cfg.worker_connections as u64;
                     say(&Line::Scoreboard(Box::new(snap)))?;
                 }
                 Ok(Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT | Signal::SIGCHLD) => {}

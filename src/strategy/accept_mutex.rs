@@ -25,6 +25,7 @@
 //! sleeps for the delay and connections wait for the next worker's retry.
 //!
 //! See nginx's `accept_mutex` and `accept_mutex_delay` directives; epoll_ctl(2), epoll_wait(2).
+use super::event::{EpollSet, EventAcceptor, Interest, ListenerLoop, Load};
 use super::listen::{self, ListenConfig};
 use super::{accept_after_wakeup, record_accept, Acceptor, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
@@ -34,13 +35,15 @@ use crate::sys::epoll::{event_buffer, Epoll, Trigger};
 use crate::sys::net::accept;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 pub struct AcceptMutex;
 
 impl Strategy for AcceptMutex {
     const SUMMARY: &'static str =
         "nginx accept_mutex: a shared-memory try-lock; only the holder has the socket in its epoll";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("only the holder of the try-lock has the shared socket in its epoll, while it waits; the others retry every --accept-mutex-delay (nginx's accept_mutex)");
     const MULTI_ACCEPT: bool = true;
     type Shared = Shared;
 
@@ -81,6 +84,19 @@ impl Prepared for Shared {
     /// The master reaped `pid`: if it held the mutex, release it.
     fn on_worker_exit(&self, pid: u64) -> io::Result<bool> {
         Ok(pid != 0 && self.lock.release_if_held_by(pid))
+    }
+
+    type Events<'a> = MutexLoop<'a>;
+
+    fn event_acceptor(&self, _worker: usize) -> io::Result<MutexLoop<'_>> {
+        Ok(MutexLoop {
+            shared: self,
+            inner: ListenerLoop::new(EpollSet::new()?, &self.listener, Trigger::Level, self.drain),
+            me: crate::sys::process::gettid() as u64,
+            holding: false,
+            want_since: None,
+            disabled: 0,
+        })
     }
 
     fn acceptor(&self, _worker: usize) -> io::Result<MutexAcceptor<'_>> {
@@ -192,5 +208,99 @@ impl Acceptor for MutexAcceptor<'_> {
         let got = got?;
         self.draining = self.shared.drain && got.is_some();
         Ok(got)
+    }
+}
+
+/// The event model: nginx's own design (`ngx_process_events_and_timers`). At each turn of its
+/// loop the worker tries the lock, unless it is at its `--worker-connections` limit or, with
+/// `--accept-mutex-backoff`, nginx's `ngx_accept_disabled` (set at each accept to
+/// `worker_connections / 8 - free connections`) is above 0, which it then counts down. The
+/// holder has the shared socket in its epoll and waits as long as its timers allow, holding the
+/// lock; it accepts what the wait reports, releases the lock, then serves its connections'
+/// events. A worker without the lock takes the socket out of its epoll and waits at most
+/// `--accept-mutex-delay` before trying again. The lock's holder record and the master's
+/// release of a dead holder are the sync form's.
+pub struct MutexLoop<'a> {
+    shared: &'a Shared,
+    inner: ListenerLoop<'a, EpollSet>,
+    me: u64,
+    /// Whether this turn holds the lock.
+    holding: bool,
+    /// When this worker started wanting the lock (for `lock_wait_ns`).
+    want_since: Option<u64>,
+    /// nginx's `ngx_accept_disabled` (with `--accept-mutex-backoff`).
+    disabled: i64,
+}
+
+impl EventAcceptor for MutexLoop<'_> {
+    fn watch(&mut self, fd: RawFd, token: u64, interest: Interest) -> io::Result<()> {
+        self.inner.watch(fd, token, interest)
+    }
+
+    fn rewatch(&mut self, fd: RawFd, token: u64, interest: Interest) -> io::Result<()> {
+        self.inner.rewatch(fd, token, interest)
+    }
+
+    fn unwatch(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.inner.unwatch(fd, token)
+    }
+
+    fn wait(
+        &mut self,
+        slot: &Slot,
+        load: Load,
+        mut timeout_ms: i32,
+        ready: &mut Vec<u64>,
+    ) -> io::Result<bool> {
+        let now = monotonic_ns();
+        let may = self.inner.may_watch(load, &mut timeout_ms);
+        if may && self.shared.backoff && self.disabled > 0 {
+            self.disabled -= 1;
+        } else if may {
+            self.holding = self.shared.lock.try_lock(self.me);
+            if self.holding {
+                Slot::bump(&slot.lock_acquires, 1);
+                if let Some(t0) = self.want_since.take() {
+                    Slot::bump(&slot.lock_wait_ns, now.saturating_sub(t0));
+                }
+                // Fault injection (`--fault die-holding-lock`, SIGUSR2): may SIGKILL us here.
+                crate::fault::lock_taken();
+            } else {
+                self.want_since.get_or_insert(now);
+                let delay = self.shared.delay_ms;
+                timeout_ms = if timeout_ms < 0 {
+                    delay
+                } else {
+                    timeout_ms.min(delay)
+                };
+            }
+        }
+        self.inner.set_watching(self.holding)?;
+        self.inner.wait_as_registered(slot, timeout_ms, ready)
+    }
+
+    fn accept(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
+        self.inner.accept(slot)
+    }
+
+    fn drains(&self) -> bool {
+        self.inner.drains()
+    }
+
+    fn turn_done(&mut self, slot: &Slot, accepted: usize, load: Load) -> io::Result<()> {
+        if accepted > 0 {
+            self.disabled = (load.limit / 8) as i64 - load.limit.saturating_sub(load.open) as i64;
+        }
+        if std::mem::take(&mut self.holding) {
+            self.shared.lock.unlock(self.me);
+        }
+        self.inner.turn_done(slot, accepted, load)
+    }
+
+    fn stop(&mut self, slot: &Slot) -> io::Result<Vec<TcpStream>> {
+        if std::mem::take(&mut self.holding) {
+            self.shared.lock.unlock(self.me);
+        }
+        self.inner.stop(slot)
     }
 }

@@ -11,6 +11,7 @@
 //! preforks.
 //!
 //! See accept(2), and `inet_csk_wait_for_connect` in net/ipv4/inet_connection_sock.c.
+use super::event::Refused;
 use super::listen::{self, ListenConfig};
 use super::{blocking_accept, Acceptor, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
@@ -22,6 +23,7 @@ pub struct Blocking;
 impl Strategy for Blocking {
     const SUMMARY: &'static str =
         "all workers block in accept() on one socket; the kernel wakes one (FIFO)";
+    const EVENT_FORM: Result<&'static str, &'static str> = Err(EVENT_REFUSAL);
     type Shared = Shared;
 
     fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Shared> {
@@ -30,6 +32,11 @@ impl Strategy for Blocking {
         })
     }
 }
+
+/// Why `blocking` has no event form.
+const EVENT_REFUSAL: &str = "its wait is a blocking accept(): a worker blocked there could not \
+     serve the connections it already holds (in an event loop the shared socket sits in the \
+     loop's wait instead: epoll-shared, epoll-exclusive)";
 
 pub struct Shared {
     pub listener: TcpListener,
@@ -40,6 +47,12 @@ impl Prepared for Shared {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    type Events<'a> = Refused;
+
+    fn event_acceptor(&self, _worker: usize) -> io::Result<Refused> {
+        Err(Refused::error(EVENT_REFUSAL))
     }
 
     fn acceptor(&self, _worker: usize) -> io::Result<BlockingAcceptor<'_>> {

@@ -3,6 +3,7 @@
 //! holding the shared non-blocking socket, waits in epoll_wait(2), then tries accept(2) through
 //! the [`ReadyAcceptor`]. A wakeup that finds the queue empty gets EAGAIN and is counted as
 //! spurious.
+use super::event::{EpollSet, ListenerLoop};
 use super::listen::{self, ListenConfig};
 use super::ready::{interrupted_is_false, ReadyAcceptor, Wait};
 use super::Prepared;
@@ -49,6 +50,17 @@ impl Prepared for Shared {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    type Events<'a> = ListenerLoop<'a, EpollSet>;
+
+    /// The event model: this worker's loop epoll, with the socket registered as in the sync
+    /// form (level, exclusive or edge-triggered; re-registered for the rotation).
+    fn event_acceptor(&self, _worker: usize) -> io::Result<ListenerLoop<'_, EpollSet>> {
+        Ok(
+            ListenerLoop::new(EpollSet::new()?, &self.listener, self.trigger, self.drain)
+                .rotate_every(self.rotate_every),
+        )
     }
 
     /// Create this worker's epoll instance and register the socket in it.

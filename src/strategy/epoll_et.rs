@@ -26,6 +26,8 @@ pub struct EpollEt;
 impl Strategy for EpollEt {
     const SUMMARY: &'static str =
         "one edge-triggered epoll per worker on the shared socket, accept until EAGAIN: still a herd";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("the shared socket edge-triggered in every worker's epoll, accepting until EAGAIN (mio, Go's netpoller)");
     const MULTI_ACCEPT: bool = true;
     type Shared = Shared;
 

@@ -28,6 +28,8 @@ pub struct EpollExclusive;
 impl Strategy for EpollExclusive {
     const SUMMARY: &'static str =
         "one epoll per worker with EPOLLEXCLUSIVE (Linux 4.5): the kernel wakes one or a few";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("the shared socket in every worker's epoll with EPOLLEXCLUSIVE: one idle loop is woken, the first to have registered (nginx 1.11.3 to 1.21.5)");
     const MULTI_ACCEPT: bool = true;
     type Shared = Shared;
 

@@ -37,6 +37,8 @@ pub struct EpollExclusiveRotate;
 impl Strategy for EpollExclusiveRotate {
     const SUMMARY: &'static str =
         "epoll-exclusive, re-registering every 16 accepts (nginx >= 1.21.6) to spread the load";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("as epoll-exclusive, each loop re-registering the socket every 16 accepting wakeups (nginx >= 1.21.6)");
     const MULTI_ACCEPT: bool = true;
     type Shared = Shared;
 

@@ -23,6 +23,8 @@ pub struct EpollShared;
 impl Strategy for EpollShared {
     const SUMMARY: &'static str =
         "one level-triggered epoll per worker on the shared socket: every idle worker wakes (the herd)";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("the shared socket in every worker's epoll beside its connections, level-triggered: a connection wakes every idle loop (Node cluster SCHED_NONE, nginx without accept_mutex or EPOLLEXCLUSIVE)");
     const MULTI_ACCEPT: bool = true;
     type Shared = Shared;
 

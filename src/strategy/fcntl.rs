@@ -29,6 +29,7 @@ pub struct Fcntl;
 impl Strategy for Fcntl {
     const SUMMARY: &'static str =
         "an fcntl(F_SETLKW) lock file serialises accept (Apache's default AcceptMutex)";
+    const EVENT_FORM: Result<&'static str, &'static str> = Err(super::lock::EVENT_REFUSAL);
     const THREAD_FORM: Option<&'static str> = Some(
         "record locks belong to the process and cannot exclude its threads: OFD locks \
          (F_OFD_SETLKW, Linux 3.15) on one open file description per thread",

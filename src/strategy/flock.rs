@@ -23,6 +23,7 @@ pub struct Flock;
 impl Strategy for Flock {
     const SUMMARY: &'static str =
         "a flock(LOCK_EX) lock file, opened by each worker, serialises accept (Apache flock)";
+    const EVENT_FORM: Result<&'static str, &'static str> = Err(super::lock::EVENT_REFUSAL);
     const THREAD_FORM: Option<&'static str> =
         Some("one open file description per thread (flock is per description)");
     type Shared = Shared<FlockLock>;

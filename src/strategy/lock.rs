@@ -14,6 +14,7 @@
 //! kernel thread id (the pid, in process mode). A primitive whose process form cannot exclude
 //! threads of one process (fcntl record locks) picks its thread form from
 //! `ListenConfig::mode` when it is prepared.
+use super::event::Refused;
 use super::listen::{self, ListenConfig};
 use super::{blocking_accept, Acceptor, Prepared};
 use crate::metrics::Slot;
@@ -24,6 +25,11 @@ use crate::sys::signal::stop_requested;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
+
+/// Why no lock strategy has an event form.
+pub const EVENT_REFUSAL: &str = "its wait is a blocking lock held around a blocking accept(): a \
+     worker waiting there could not serve the connections it already holds (an event loop's \
+     lock is a try-lock: accept-mutex)";
 
 /// How the lock was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +78,15 @@ impl<L: AcceptLock> Prepared for Shared<L> {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    type Events<'a>
+        = Refused
+    where
+        L: 'a;
+
+    fn event_acceptor(&self, _worker: usize) -> io::Result<Refused> {
+        Err(Refused::error(EVENT_REFUSAL))
     }
 
     fn acceptor(&self, _worker: usize) -> io::Result<LockedAcceptor<'_, L>> {

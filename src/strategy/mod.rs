@@ -6,6 +6,11 @@
 //! [`Acceptor`] and calls it in its hot loop; the loop is generic over the acceptor, so the hot
 //! path has no dynamic dispatch.
 //!
+//! In the event model (`--worker-model event`, [`model`]) the same state gives each worker an
+//! [`event::EventAcceptor`] instead: the wait its event loop sleeps in, with the listener
+//! registered as the strategy says. Whether a strategy can live in an event loop at all, and
+//! how, is its [`Strategy::EVENT_FORM`].
+//!
 //! The [`strategies!`] list below is the one place a strategy is named: it generates
 //! [`StrategyKind`] (the closed enum the command line, the CSV files and serde use, with the
 //! name given there), [`StrategyKind::ALL`], and [`Shared`], the master's state of any strategy.
@@ -25,11 +30,13 @@ pub(crate) mod epoll_et;
 pub(crate) mod epoll_exclusive;
 pub(crate) mod epoll_exclusive_rotate;
 pub(crate) mod epoll_shared;
+pub mod event;
 pub(crate) mod fcntl;
 pub(crate) mod flock;
 pub(crate) mod listen;
 pub(crate) mod lock;
 mod mode;
+pub mod model;
 mod options;
 pub(crate) mod poll;
 pub(crate) mod posix_sem;
@@ -43,6 +50,7 @@ pub(crate) mod uring;
 
 pub use listen::ListenConfig;
 pub use mode::Mode;
+pub use model::WorkerModel;
 pub use options::StrategyOptions;
 
 /// One accept strategy, as a type: what is said of it and how the master prepares it.
@@ -55,6 +63,11 @@ pub trait Strategy {
     /// Whether the worker waits for readiness and then accepts, so that `--multi-accept`
     /// (accept until EAGAIN after a wakeup) applies.
     const MULTI_ACCEPT: bool = false;
+    /// The event model (`--worker-model event`): `Ok(how)` says how the strategy's wait sits
+    /// in an event loop, `Err(why)` why it cannot (a blocking accept or a blocking lock would
+    /// stall every connection the worker holds). `herd strategies` prints it; asking for a
+    /// refused pair exits 2 with the reason.
+    const EVENT_FORM: Result<&'static str, &'static str>;
     /// What the master sets up before fork and every worker shares.
     type Shared: Prepared;
     /// Whether this kernel (and these privileges) offer what the strategy needs.
@@ -79,6 +92,13 @@ pub trait Prepared {
     fn local_addr(&self) -> io::Result<SocketAddr>;
     /// Build worker `worker`'s acceptor (after fork, in the worker).
     fn acceptor(&self, worker: usize) -> io::Result<Self::Acceptor<'_>>;
+    /// One event worker's side of the strategy ([`event::Refused`] when the strategy has no
+    /// event form).
+    type Events<'a>: event::EventAcceptor
+    where
+        Self: 'a;
+    /// Build worker `worker`'s event acceptor (after fork, in the worker).
+    fn event_acceptor(&self, worker: usize) -> io::Result<Self::Events<'_>>;
     /// The master reaped worker `pid`: release anything it held that the kernel does not (an
     /// accept lock). Returns whether something was released.
     fn on_worker_exit(&self, _pid: u64) -> io::Result<bool> {
@@ -133,6 +153,12 @@ macro_rules! strategies {
                 match self { $(StrategyKind::$V => <$m::$V as Strategy>::supported(),)* }
             }
 
+            /// How the strategy lives in an event loop, or why it cannot
+            /// (see [`Strategy::EVENT_FORM`]).
+            pub fn event_form(self) -> Result<&'static str, &'static str> {
+                match self { $(StrategyKind::$V => <$m::$V as Strategy>::EVENT_FORM,)* }
+            }
+
             /// Set up, in the master before fork, everything the workers will share.
             pub fn prepare(
                 self,
@@ -179,6 +205,16 @@ macro_rules! strategies {
             /// `run`, the worker's loop, monomorphised per strategy.
             pub fn with_acceptor<R>(&self, worker: usize, run: impl RunWorker<R>) -> io::Result<R> {
                 Ok(match self { $(Shared::$V(s) => run.run(s.acceptor(worker)?),)* })
+            }
+
+            /// The event model's [`Shared::with_acceptor`]: build worker `worker`'s event
+            /// acceptor and hand it to `run`, the event loop, monomorphised per strategy.
+            pub fn with_event_acceptor<R>(
+                &self,
+                worker: usize,
+                run: impl RunEventWorker<R>,
+            ) -> io::Result<R> {
+                Ok(match self { $(Shared::$V(s) => run.run(s.event_acceptor(worker)?),)* })
             }
         }
     };
@@ -245,6 +281,21 @@ pub trait RunWorker<R> {
     fn run<A: Acceptor>(self, acceptor: A) -> R;
 }
 
+/// An event loop that can run over any event acceptor type.
+pub trait RunEventWorker<R> {
+    fn run<E: event::EventAcceptor>(self, acceptor: E) -> R;
+}
+
+impl StrategyKind {
+    /// Whether the strategy can run in worker model `model`; the reason when it cannot.
+    pub fn supports_model(self, model: WorkerModel) -> Result<(), &'static str> {
+        match model {
+            WorkerModel::Sync => Ok(()),
+            WorkerModel::Event => self.event_form().map(drop),
+        }
+    }
+}
+
 /// Waits for and takes connections, one worker's side of a strategy.
 pub trait Acceptor {
     /// Wait for the next connection. `Ok(None)`: the wait ended without one (a spurious or
@@ -266,21 +317,30 @@ pub fn record_accept(slot: &Slot, res: io::Result<TcpStream>) -> Option<TcpStrea
     match res {
         Ok(s) => Some(s),
         Err(e) => {
-            match e.raw_os_error() {
-                Some(libc::EAGAIN) => Slot::bump(&slot.eagain, 1),
-                Some(libc::EINTR) => {}
-                Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
-                    Slot::bump(&slot.err_no_fds, 1);
-                    // Out of descriptors: the connection stays queued and accept() would fail
-                    // again at once. Back off instead of spinning (nginx waits 500 ms).
-                    std::thread::sleep(NO_FDS_BACKOFF);
-                }
-                Some(libc::ECONNABORTED) => Slot::bump(&slot.err_connaborted, 1),
-                _ => Slot::bump(&slot.err_other, 1),
+            if count_accept_error(slot, &e) {
+                // Out of descriptors: the connection stays queued and accept() would fail
+                // again at once. Back off instead of spinning (nginx waits 500 ms).
+                std::thread::sleep(NO_FDS_BACKOFF);
             }
             None
         }
     }
+}
+
+/// Count a failed accept() in `slot`; true when it failed for lack of descriptors (the caller
+/// must back off: the connection stays queued). An event loop backs off without sleeping.
+pub(crate) fn count_accept_error(slot: &Slot, e: &io::Error) -> bool {
+    match e.raw_os_error() {
+        Some(libc::EAGAIN) => Slot::bump(&slot.eagain, 1),
+        Some(libc::EINTR) => {}
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+            Slot::bump(&slot.err_no_fds, 1);
+            return true;
+        }
+        Some(libc::ECONNABORTED) => Slot::bump(&slot.err_connaborted, 1),
+        _ => Slot::bump(&slot.err_other, 1),
+    }
+    false
 }
 
 /// How long a worker waits after accept() failed for lack of descriptors.

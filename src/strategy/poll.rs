@@ -13,6 +13,7 @@
 //! wakeup.
 //!
 //! See poll(2), accept(2).
+use super::event::PollSet;
 use super::listen::ListenConfig;
 use super::ready::{interrupted_is_false, SharedSocket, SocketWait, Wait};
 use super::{Strategy, StrategyOptions};
@@ -25,6 +26,8 @@ pub struct Poll;
 impl Strategy for Poll {
     const SUMMARY: &'static str =
         "every worker waits in poll() on the shared socket: every idle worker wakes";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("the loop waits in poll() over its connections and the shared socket (Python's PollSelector, libevent's poll backend): the herd of epoll-shared, O(connections) per wait");
     const MULTI_ACCEPT: bool = true;
     type Shared = SharedSocket<PollWait>;
 
@@ -36,6 +39,10 @@ impl Strategy for Poll {
 impl SocketWait for PollWait {
     fn for_socket(fd: RawFd) -> io::Result<Self> {
         Ok(PollWait(fd))
+    }
+    type Readiness = PollSet;
+    fn readiness() -> io::Result<PollSet> {
+        Ok(PollSet::default())
     }
 }
 

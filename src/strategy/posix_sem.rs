@@ -25,6 +25,7 @@ pub struct PosixSem;
 impl Strategy for PosixSem {
     const SUMMARY: &'static str =
         "a process-shared POSIX semaphore serialises accept; the master posts it if the holder dies";
+    const EVENT_FORM: Result<&'static str, &'static str> = Err(super::lock::EVENT_REFUSAL);
     type Shared = Shared<PsemLock>;
 
     fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Self::Shared> {

@@ -27,6 +27,7 @@ pub struct PthreadMutex;
 impl Strategy for PthreadMutex {
     const SUMMARY: &'static str =
         "a process-shared robust pthread mutex serialises accept (uWSGI thunder lock)";
+    const EVENT_FORM: Result<&'static str, &'static str> = Err(super::lock::EVENT_REFUSAL);
     const THREAD_FORM: Option<&'static str> =
         Some("same mutex; robustness is per thread, so a dying thread's hold is recovered");
     type Shared = Shared<MutexLock>;

@@ -7,9 +7,11 @@
 //! worker waits again, until one fails with EAGAIN: nginx's `multi_accept`. Those calls are not
 //! wakeups; the EAGAIN that ends a drain is counted in `eagain` (it is a real system call) but
 //! not as a spurious wakeup.
+use super::event::{ListenerLoop, Readiness};
 use super::listen::{self, ListenConfig};
 use super::{accept_after_wakeup, record_accept, Acceptor, Prepared};
 use crate::metrics::Slot;
+use crate::sys::epoll::Trigger;
 use crate::sys::net::accept;
 use std::io;
 use std::marker::PhantomData;
@@ -81,6 +83,10 @@ impl<W: Wait> Acceptor for ReadyAcceptor<'_, W> {
 /// A wait on one socket that a worker makes for itself after fork (poll, select).
 pub trait SocketWait: Wait + Sized {
     fn for_socket(fd: RawFd) -> io::Result<Self>;
+    /// The event model's wait of the same kind: the loop's set, holding the socket and the
+    /// worker's connections.
+    type Readiness: Readiness;
+    fn readiness() -> io::Result<Self::Readiness>;
 }
 
 /// The shared non-blocking socket of the poll(2) and select(2) strategies, whose workers each
@@ -110,6 +116,20 @@ impl<W: SocketWait> Prepared for SharedSocket<W> {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    type Events<'a>
+        = ListenerLoop<'a, W::Readiness>
+    where
+        W: 'a;
+
+    fn event_acceptor(&self, _worker: usize) -> io::Result<ListenerLoop<'_, W::Readiness>> {
+        Ok(ListenerLoop::new(
+            W::readiness()?,
+            &self.listener,
+            Trigger::Level,
+            self.drain,
+        ))
     }
 
     fn acceptor(&self, _worker: usize) -> io::Result<ReadyAcceptor<'_, W>> {

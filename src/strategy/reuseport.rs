@@ -22,9 +22,11 @@
 //!
 //! See socket(7) (SO_REUSEPORT, SO_INCOMING_CPU).
 use super::blocking_accept;
+use super::event::{EpollSet, ListenerLoop};
 use super::listen::{self, ListenConfig};
 use super::{Acceptor, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
+use crate::sys::epoll::Trigger;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
@@ -33,6 +35,8 @@ pub struct Reuseport;
 impl Strategy for Reuseport {
     const SUMMARY: &'static str =
         "one SO_REUSEPORT socket per worker (Linux 3.9): the kernel hashes connections to queues";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("each worker's own SO_REUSEPORT socket in its epoll, level-triggered (nginx listen reuseport, Envoy, HAProxy)");
     type Shared = Shared;
 
     fn supported() -> Result<(), String> {
@@ -113,6 +117,25 @@ impl Prepared for Shared {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         Ok(self.addr)
+    }
+
+    type Events<'a> = ListenerLoop<'a, EpollSet>;
+
+    /// The event model: the worker's own socket, level-triggered in its loop's epoll. The
+    /// master bound it blocking (the sync form blocks in accept() on it); an event loop needs it
+    /// non-blocking, which every event worker sharing it (a reload's next generation) wants.
+    fn event_acceptor(&self, worker: usize) -> io::Result<ListenerLoop<'_, EpollSet>> {
+        let listener = self
+            .listeners
+            .get(worker)
+            .ok_or_else(|| io::Error::other(format!("no reuseport socket for worker {worker}")))?;
+        listener.set_nonblocking(true)?;
+        Ok(ListenerLoop::new(
+            EpollSet::new()?,
+            listener,
+            Trigger::Level,
+            false,
+        ))
     }
 
     fn acceptor(&self, worker: usize) -> io::Result<ReuseportAcceptor<'_>> {

@@ -34,6 +34,8 @@ pub struct ReuseportCbpf;
 impl Strategy for ReuseportCbpf {
     const SUMMARY: &'static str =
         "reuseport with a cBPF program choosing the socket by receiving CPU (SO_ATTACH_REUSEPORT_CBPF)";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("as reuseport, each connection queued on the socket of the CPU that received it");
     type Shared = Shared;
 
     /// Whether the kernel takes the program (Linux 4.5): try it on a throwaway group.

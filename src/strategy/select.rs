@@ -12,6 +12,7 @@
 //! wakeup.
 //!
 //! See select(2) (BUGS: FD_SETSIZE), accept(2).
+use super::event::SelectSet;
 use super::listen::ListenConfig;
 use super::ready::{interrupted_is_false, SharedSocket, SocketWait, Wait};
 use super::{Strategy, StrategyOptions};
@@ -24,6 +25,8 @@ pub struct Select;
 impl Strategy for Select {
     const SUMMARY: &'static str =
         "every worker waits in select() on the shared socket (gunicorn sync): every idle worker wakes";
+    const EVENT_FORM: Result<&'static str, &'static str> =
+        Ok("the loop waits in select() over its connections and the shared socket (Python's SelectSelector): as poll");
     const MULTI_ACCEPT: bool = true;
     type Shared = SharedSocket<SelectWait>;
 
@@ -36,6 +39,10 @@ impl SocketWait for SelectWait {
     fn for_socket(fd: RawFd) -> io::Result<Self> {
         select_can_watch(fd)?;
         Ok(SelectWait(fd))
+    }
+    type Readiness = SelectSet;
+    fn readiness() -> io::Result<SelectSet> {
+        Ok(SelectSet::default())
     }
 }
 

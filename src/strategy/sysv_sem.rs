@@ -26,6 +26,7 @@ pub struct SysvSem;
 impl Strategy for SysvSem {
     const SUMMARY: &'static str =
         "a SysV semaphore (SEM_UNDO) serialises accept; only the holder waits on the socket";
+    const EVENT_FORM: Result<&'static str, &'static str> = Err(super::lock::EVENT_REFUSAL);
     const THREAD_FORM: Option<&'static str> = Some(
         "same semaphore; SEM_UNDO is per process, so a thread that dies holding it is not \
          undone by the kernel: the master releases it",

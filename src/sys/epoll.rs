@@ -18,6 +18,17 @@ pub enum Trigger {
     Edge,
 }
 
+impl Trigger {
+    /// The epoll event bits of a read registration of this kind.
+    pub fn events(self) -> u32 {
+        (match self {
+            Trigger::Level => libc::EPOLLIN,
+            Trigger::Exclusive => libc::EPOLLIN | libc::EPOLLEXCLUSIVE,
+            Trigger::Edge => libc::EPOLLIN | libc::EPOLLET,
+        }) as u32
+    }
+}
+
 impl Epoll {
     pub fn new() -> io::Result<Self> {
         let fd = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
@@ -28,22 +39,23 @@ impl Epoll {
     }
 
     pub fn add(&self, fd: RawFd, token: u64, trigger: Trigger) -> io::Result<()> {
-        let events = match trigger {
-            Trigger::Level => libc::EPOLLIN,
-            Trigger::Exclusive => libc::EPOLLIN | libc::EPOLLEXCLUSIVE,
-            Trigger::Edge => libc::EPOLLIN | libc::EPOLLET,
-        };
-        let mut ev = libc::epoll_event {
-            events: events as u32,
-            u64: token,
-        };
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token, trigger.events())
+    }
+
+    /// Register `fd` for exactly `events` (EPOLLIN, EPOLLOUT, ...).
+    pub fn add_events(&self, fd: RawFd, token: u64, events: u32) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token, events)
+    }
+
+    /// Change what `fd` is registered for.
+    pub fn modify(&self, fd: RawFd, token: u64, events: u32) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, token, events)
+    }
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, token: u64, events: u32) -> io::Result<()> {
+        let mut ev = libc::epoll_event { events, u64: token };
         // SAFETY: `ev` is a valid epoll_event for the duration of the call.
-        syscall!(epoll_ctl(
-            self.fd.as_raw_fd(),
-            libc::EPOLL_CTL_ADD,
-            fd,
-            &mut ev
-        ))?;
+        syscall!(epoll_ctl(self.fd.as_raw_fd(), op, fd, &mut ev))?;
         Ok(())
     }
 
@@ -72,6 +84,11 @@ impl Epoll {
         ))?;
         Ok(n as usize)
     }
+}
+
+/// The token of a ready event.
+pub fn token(ev: &libc::epoll_event) -> u64 {
+    ev.u64
 }
 
 /// A zeroed event buffer for [`Epoll::wait`].

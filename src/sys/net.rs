@@ -41,6 +41,21 @@ pub fn accept(listener: &std::net::TcpListener) -> io::Result<std::net::TcpStrea
     Ok(unsafe { std::net::TcpStream::from_raw_fd(fd) })
 }
 
+/// As [`accept`], with the new socket non-blocking (SOCK_NONBLOCK, no extra system call): for
+/// an event loop, which must never block on one connection.
+pub fn accept_nonblocking(listener: &std::net::TcpListener) -> io::Result<std::net::TcpStream> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: null address pointers are allowed (the peer address is not wanted).
+    let fd = syscall!(accept4(
+        listener.as_raw_fd(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+        libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK
+    ))?;
+    // SAFETY: accept4 just returned this descriptor; nothing else owns it.
+    Ok(unsafe { std::net::TcpStream::from_raw_fd(fd) })
+}
+
 /// SO_ATTACH_REUSEPORT_CBPF from <asm-generic/socket.h> (Linux 4.5); the libc crate defines it
 /// for Android only.
 const SO_ATTACH_REUSEPORT_CBPF: libc::c_int = 51;

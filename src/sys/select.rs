@@ -81,6 +81,45 @@ pub fn select_read(set: &mut FdBits, nfds: RawFd, timeout: Duration) -> io::Resu
     Ok(n as usize)
 }
 
+/// Wait until a descriptor below `nfds` is readable (in `read`) or writable (in `write`), or
+/// `timeout` passes (`None`: no bound). On return the sets hold only the ready descriptors;
+/// returns how many there are (0 on timeout). Fails with `Interrupted` when a signal arrives.
+/// The event model's `select` loop waits here (see strategy/event/readiness.rs).
+pub fn select_rw(
+    read: &mut FdBits,
+    write: &mut FdBits,
+    nfds: RawFd,
+    timeout: Option<Duration>,
+) -> io::Result<usize> {
+    let cap = read.capacity().min(write.capacity());
+    if nfds < 0 || nfds as usize > cap {
+        return Err(io::Error::other(format!(
+            "nfds {nfds} beyond the sets ({cap} bits)"
+        )));
+    }
+    let mut ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts
+        .as_mut()
+        .map_or(std::ptr::null_mut(), |t| t as *mut libc::timespec);
+    let null = std::ptr::null_mut::<libc::c_void>();
+    // SAFETY: both sets are live buffers of at least `nfds` bits (checked above) in the
+    // kernel's layout; the except set and the signal mask are null, which pselect6 accepts;
+    // `ts_ptr` is null (no timeout) or points at a valid timespec the kernel may update.
+    let n = syscall!(syscall(
+        libc::SYS_pselect6,
+        nfds as libc::c_long,
+        read.words.as_mut_ptr(),
+        write.words.as_mut_ptr(),
+        null,
+        ts_ptr,
+        null
+    ))?;
+    Ok(n as usize)
+}
+
 /// Whether select(2) can watch `fd`: an fd_set has FD_SETSIZE bits, and FD_SET on a larger
 /// descriptor writes past the end of the set.
 pub fn select_can_watch(fd: RawFd) -> io::Result<()> {

@@ -16,7 +16,7 @@ use crate::report::chaos::{table, ChaosRow};
 use crate::report::csv::Appender;
 use crate::report::record::timestamp;
 use crate::server::ReuseportReload;
-use crate::strategy::{reuseport, StrategyKind};
+use crate::strategy::{reuseport, StrategyKind, WorkerModel};
 use crate::sys::clock::monotonic_ns;
 use crate::Error;
 use inject::{alive, apply_faults};
@@ -50,6 +50,10 @@ pub struct ChaosConfig {
     pub graceful_timeout: Duration,
     /// The server's --reuseport-reload.
     pub reuseport_reload: ReuseportReload,
+    /// The server's --worker-model.
+    pub worker_model: WorkerModel,
+    /// Requests on each connection of the load (keep-alive above 1).
+    pub requests_per_conn: u32,
     pub addr: SocketAddr,
     /// Append one row per segment to DIR/chaos.csv.
     pub out: Option<PathBuf>,
@@ -113,15 +117,21 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         format!("--workers={}", args.workers),
         format!("--graceful-timeout={}ms", args.graceful_timeout.as_millis()),
         format!("--reuseport-reload={}", args.reuseport_reload),
+        format!("--worker-model={}", args.worker_model),
+        format!(
+            "--max-requests-per-conn={}",
+            args.requests_per_conn.max(100)
+        ),
         format!("--addr={}", args.addr),
     ];
     let mut server = ServerChild::start(&exe, &serve_args, false)?;
-    let cfg = LoadConfig::new(
+    let mut cfg = LoadConfig::new(
         server.addr,
         args.concurrency as usize,
         args.client_threads,
         args.timeout,
     );
+    cfg.requests_per_conn = args.requests_per_conn;
     let abort = server.gone().clone();
     let applicable = item.kind != FaultKind::KillHolder || server.snapshot()?.lock_holder.is_some();
 
@@ -221,6 +231,8 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         kernel: host.kernel,
         nproc: host.nproc,
         herd_version: host.herd_version,
+        worker_model: args.worker_model.name().into(),
+        requests_per_conn: args.requests_per_conn.into(),
     })
 }
 

@@ -97,6 +97,8 @@ impl<'a> Master<'a> {
                 snap.lock_holder = self.shared.lock_holder();
                 snap.reloads = self.reloads;
                 snap.draining = self.pool.draining() as u64;
+                snap.worker_model = self.ctx.cfg.worker_model.name().into();
+                snap.worker_connections = self.ctx.cfg.worker_connections as u64;
                 say(&Line::Scoreboard(Box::new(snap)))?;
             }
             Signal::SIGUSR2 => fault::arm_die_next_holder(),

@@ -23,7 +23,7 @@
 mod events;
 mod pool;
 
-use super::worker::{ReadyThenLoop, WorkerCtx};
+use super::worker::{self, WorkerCtx};
 use super::ServerConfig;
 use crate::fault;
 use crate::metrics::Scoreboard;
@@ -171,15 +171,10 @@ fn worker_main(slot: usize, seat: usize, ctx: &Ctx<'_>, shared: &Shared) -> ! {
         let wctx = WorkerCtx {
             index: slot,
             slot: ctx.board.slot(slot),
+            epoch: ctx.board.epoch(),
             cfg,
         };
-        shared.with_acceptor(
-            seat,
-            ReadyThenLoop {
-                ctx: &wctx,
-                own_fd_limit: true,
-            },
-        )?
+        worker::run(shared, seat, &wctx, true)
     }));
     let code = match code {
         Ok(Ok(())) => 0,

@@ -50,7 +50,9 @@ impl Served<'_> {
     fn one(&mut self, stream: TcpStream) -> io::Result<()> {
         let slot = self.ctx.slot;
         let accepted_ns = monotonic_ns();
+        let epoch = || self.ctx.epoch.load(std::sync::atomic::Ordering::Relaxed);
         Slot::bump(&slot.accepted, 1);
+        slot.set_open(1, accepted_ns, epoch());
         let traced = self.trace.as_mut().map(|t| t.on_accept(slot));
         let mut connect_ns = None;
         match serve_connection(
@@ -64,7 +66,9 @@ impl Served<'_> {
             Ok(false) => Slot::bump(&slot.bad_requests, 1),
             Err(_) => Slot::bump(&slot.conn_errors, 1),
         }
-        Slot::bump(&slot.busy_ns, monotonic_ns().saturating_sub(accepted_ns));
+        let done_ns = monotonic_ns();
+        slot.set_open(0, done_ns, epoch());
+        Slot::bump(&slot.busy_ns, done_ns.saturating_sub(accepted_ns));
         if let (Some(t), Some(a)) = (self.trace.as_mut(), traced) {
             t.row(a, accepted_ns, connect_ns)?;
         }
@@ -110,6 +114,7 @@ fn serve_connection(
         let keep_alive = head.keep_alive && served < cfg.max_requests_per_conn && !stop_requested();
         http::ok_response(resp_buf, ctx.index, accepted_ns, keep_alive);
         stream.write_all(resp_buf)?;
+        Slot::bump(&ctx.slot.requests, 1);
         if !keep_alive {
             return Ok(true);
         }
