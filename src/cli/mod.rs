@@ -143,6 +143,37 @@ mod tests {
     }
 
     #[test]
+    fn the_worker_model_reaches_the_child_and_sync_adds_no_flag() {
+        let run = run_config(&[
+            "herd",
+            "run",
+            "--strategy",
+            "accept-mutex",
+            "--worker-model",
+            "event",
+            "--worker-connections",
+            "64",
+            "--long-lived",
+            "100ms",
+        ]);
+        let serve = through_serve(&run.serve_args);
+        assert_eq!(format!("{serve:?}"), format!("{:?}", run.server));
+        assert_eq!(serve.worker_model, crate::strategy::WorkerModel::Event);
+        assert_eq!(serve.worker_connections, 64);
+        assert_eq!(run.load.shape.long_lived_ns(), Some(100_000_000));
+        let plain = run_config(&["herd", "run"]);
+        assert!(!plain.serve_args.iter().any(|a| a.contains("worker-")));
+        // Long-lived connections outlasting the server's per-connection limit are refused.
+        let Command::Run(r) =
+            Cli::parse_from(["herd", "run", "--long-lived", "10ms", "--duration", "5s"]).command
+        else {
+            panic!("not run")
+        };
+        let e = r.config().unwrap_err();
+        assert!(e.to_string().contains("--max-requests-per-conn"), "{e}");
+    }
+
+    #[test]
     fn strategy_flags_reach_the_child_and_defaults_add_none() {
         let run = run_config(&[
             "herd",

@@ -305,6 +305,35 @@ mod tests {
     }
 
     #[test]
+    fn all_in_the_event_model_keeps_the_strategies_with_an_event_form() {
+        let cli = Cli::try_parse_from([
+            "herd",
+            "sweep",
+            "--workers",
+            "2",
+            "--out",
+            "x",
+            "--worker-model",
+            "event",
+        ])
+        .unwrap();
+        let Command::Sweep(s) = cli.command else {
+            panic!("not sweep")
+        };
+        let cfg = s.config().unwrap();
+        let kinds: Vec<_> = cfg.cells.iter().map(|c| c.run.server.strategy).collect();
+        assert!(!kinds.is_empty());
+        for c in &cfg.cells {
+            assert_eq!(
+                c.run.server.worker_model,
+                crate::strategy::WorkerModel::Event
+            );
+            assert!(c.run.server.strategy.event_form().is_ok());
+        }
+        assert!(!kinds.contains(&crate::strategy::StrategyKind::Blocking));
+    }
+
+    #[test]
     fn a_bad_run_flag_is_refused_by_clap() {
         assert!(Cli::try_parse_from([
             "herd",
