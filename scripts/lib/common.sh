@@ -71,9 +71,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 # col FILE NAME: NAME's value in the last row of a CSV file (needs python3).
 col() { python3 -c 'import csv,sys; print(list(csv.DictReader(open(sys.argv[1])))[-1][sys.argv[2]])' "$1" "$2"; }
 
-# start_nginx PORT: nginx with 2 workers and its default accept settings (accept_mutex off,
-# multi_accept off, EPOLLEXCLUSIVE where available), access log off, answering `ok` on
-# 127.0.0.1:PORT; waits until it answers (needs nginx and curl).
+# start_nginx PORT [WORKER_CONNECTIONS]: nginx with 2 workers and its default accept settings
+# (accept_mutex off, multi_accept off, EPOLLEXCLUSIVE where available), access log off,
+# worker_connections WORKER_CONNECTIONS (default 4096), answering `ok` on 127.0.0.1:PORT; waits
+# until it answers (needs nginx and curl).
 start_nginx() {
   mkdir -p "$work/logs"
   cat > "$work/nginx.conf" <<CONF
@@ -81,7 +82,7 @@ worker_processes 2;
 daemon off;
 pid $work/nginx.pid;
 error_log $work/logs/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${2:-4096}; }
 http {
   access_log off;
   server {

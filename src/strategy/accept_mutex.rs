@@ -245,6 +245,10 @@ impl EventAcceptor for MutexLoop<'_> {
         self.inner.unwatch(fd, token)
     }
 
+    fn forget(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.inner.forget(fd, token)
+    }
+
     fn wait(
         &mut self,
         slot: &Slot,

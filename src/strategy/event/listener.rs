@@ -139,6 +139,10 @@ impl<R: Readiness> EventAcceptor for ListenerLoop<'_, R> {
         self.set.delete(fd, token)
     }
 
+    fn forget(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.set.forget(fd, token)
+    }
+
     fn wait(
         &mut self,
         slot: &Slot,

@@ -58,8 +58,10 @@ pub trait EventAcceptor {
     fn watch(&mut self, fd: RawFd, token: u64, interest: Interest) -> io::Result<()>;
     /// Change what connection `fd` is watched for.
     fn rewatch(&mut self, fd: RawFd, token: u64, interest: Interest) -> io::Result<()>;
-    /// Stop watching connection `fd` (before it is closed, or while its response is delayed).
+    /// Stop watching connection `fd` (while its response is delayed).
     fn unwatch(&mut self, fd: RawFd, token: u64) -> io::Result<()>;
+    /// Connection `fd`, watched or not, is about to be closed.
+    fn forget(&mut self, fd: RawFd, token: u64) -> io::Result<()>;
     /// One turn's wait: (un)register the listener as the strategy and `load` say, then sleep
     /// until a watched connection or the listener is ready, or `timeout_ms` passes (-1: no
     /// bound). Leaves the ready connection tokens in `ready`; returns whether the listener was
@@ -108,6 +110,9 @@ impl EventAcceptor for Refused {
         match *self {}
     }
     fn unwatch(&mut self, _: RawFd, _: u64) -> io::Result<()> {
+        match *self {}
+    }
+    fn forget(&mut self, _: RawFd, _: u64) -> io::Result<()> {
         match *self {}
     }
     fn wait(&mut self, _: &Slot, _: Load, _: i32, _: &mut Vec<u64>) -> io::Result<bool> {

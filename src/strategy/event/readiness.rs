@@ -29,6 +29,12 @@ pub trait Readiness {
     fn add(&mut self, fd: RawFd, token: u64, w: Watch) -> io::Result<()>;
     fn modify(&mut self, fd: RawFd, token: u64, w: Watch) -> io::Result<()>;
     fn delete(&mut self, fd: RawFd, token: u64) -> io::Result<()>;
+    /// `fd` is about to be closed: forget it. epoll does so by itself when the last
+    /// descriptor of the socket closes (a connection's only one), so it makes no system call,
+    /// as nginx skips EPOLL_CTL_DEL before close().
+    fn forget(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.delete(fd, token)
+    }
     /// Wait up to `timeout_ms` (-1: no bound); push the tokens of ready descriptors (readable,
     /// writable, hung up or in error) to `ready`. `Interrupted` when a signal arrives.
     fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<u64>) -> io::Result<()>;
@@ -69,6 +75,9 @@ impl Readiness for EpollSet {
     }
     fn delete(&mut self, fd: RawFd, _: u64) -> io::Result<()> {
         self.ep.delete(fd)
+    }
+    fn forget(&mut self, _: RawFd, _: u64) -> io::Result<()> {
+        Ok(())
     }
     fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<u64>) -> io::Result<()> {
         let n = self.ep.wait(&mut self.events, timeout_ms)?;

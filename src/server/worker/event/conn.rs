@@ -6,8 +6,8 @@ use crate::server::trace::Accepted;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 
-/// How much the read buffer grows by, up to [`MAX_HEAD`].
-const READ_CHUNK: usize = 2048;
+/// The size of the loop's read buffer.
+pub(super) const SCRATCH: usize = MAX_HEAD;
 
 /// Where a connection is in its request cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,31 +83,30 @@ impl Conn {
         !self.buf.is_empty() || self.skip > 0
     }
 
-    /// One read(2) into the buffer; body bytes being skipped are discarded.
-    pub fn read(&mut self) -> io::Result<Input> {
-        let start = self.buf.len();
-        let room = (start + READ_CHUNK).min(MAX_HEAD.max(start + 1));
-        self.buf.resize(room, 0);
-        let res = (&self.stream).read(&mut self.buf[start..]);
-        let n = match res {
+    /// One read(2), through the loop's `scratch` buffer (so that a connection holds no
+    /// buffer of its own beyond the bytes it has not used yet); body bytes being skipped are
+    /// discarded.
+    pub fn read(&mut self, scratch: &mut [u8]) -> io::Result<Input> {
+        let room = MAX_HEAD
+            .saturating_sub(self.buf.len())
+            .clamp(1, scratch.len().max(1));
+        let n = match (&self.stream).read(&mut scratch[..room]) {
+            Ok(0) => return Ok(Input::Eof),
             Ok(n) => n,
             Err(e) => {
-                self.buf.truncate(start);
                 return match e.kind() {
                     io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(Input::Nothing),
                     _ => Err(e),
                 };
             }
         };
-        self.buf.truncate(start + n);
-        if n == 0 {
-            return Ok(Input::Eof);
-        }
+        let mut data = &scratch[..n];
         if self.skip > 0 {
-            let k = (self.skip as usize).min(self.buf.len());
-            self.buf.drain(..k);
+            let k = (self.skip as usize).min(data.len());
+            data = &data[k..];
             self.skip -= k as u64;
         }
+        self.buf.extend_from_slice(data);
         Ok(Input::Bytes)
     }
 
@@ -181,7 +180,7 @@ mod tests {
     fn read_all(c: &mut Conn) {
         let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::time::Instant::now() < end {
-            if let Input::Nothing = c.read().unwrap() {
+            if let Input::Nothing = c.read(&mut [0u8; SCRATCH]).unwrap() {
                 if c.mid_request() {
                     return;
                 }
@@ -193,7 +192,10 @@ mod tests {
     fn requests_split_pipelined_and_with_bodies() {
         let (mut client, server) = pair();
         let mut c = Conn::new(server, 1, 0, 0);
-        assert!(matches!(c.read().unwrap(), Input::Nothing));
+        assert!(matches!(
+            c.read(&mut [0u8; SCRATCH]).unwrap(),
+            Input::Nothing
+        ));
         client.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
         read_all(&mut c);
         assert_eq!(c.next_request(), Ok(None));
@@ -213,7 +215,7 @@ mod tests {
         assert!(!c.mid_request());
         drop(client);
         let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !matches!(c.read().unwrap(), Input::Eof) {
+        while !matches!(c.read(&mut [0u8; SCRATCH]).unwrap(), Input::Eof) {
             assert!(std::time::Instant::now() < end);
         }
     }
@@ -230,7 +232,7 @@ mod tests {
         client.write_all(&vec![b'a'; MAX_HEAD + 10]).unwrap();
         let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while c.buf.len() < MAX_HEAD {
-            c.read().unwrap();
+            c.read(&mut [0u8; SCRATCH]).unwrap();
             assert!(std::time::Instant::now() < end);
         }
         assert_eq!(c.next_request(), Err(()));

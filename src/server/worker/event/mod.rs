@@ -49,6 +49,7 @@ pub(super) fn serve<E: EventAcceptor>(acceptor: E, ctx: &WorkerCtx<'_>) -> io::R
         ready: Vec::with_capacity(512),
         responses: OkResponses::new(ctx.index),
         out: Vec::with_capacity(256),
+        scratch: vec![0; conn::SCRATCH],
         trace: ctx.cfg.tracer.as_deref().map(|t| t.writer(ctx.index, slot)),
         stopping: false,
         timeout_ns: ctx.cfg.listen.io_timeout.as_nanos() as u64,
@@ -79,6 +80,8 @@ struct Loop<'a, E> {
     responses: OkResponses,
     /// Where a response is formatted before it is written.
     out: Vec<u8>,
+    /// Where every read lands first.
+    scratch: Vec<u8>,
     trace: Option<TraceWriter<'a>>,
     stopping: bool,
     timeout_ns: u64,
@@ -200,8 +203,7 @@ impl<E: EventAcceptor> Loop<'_, E> {
             return;
         };
         if !matches!(c.state, State::Delayed { .. }) {
-            // Closing would remove it from an epoll set, not from a poll or select list.
-            let _ = self.acc.unwatch(c.stream.as_raw_fd(), t as u64);
+            let _ = self.acc.forget(c.stream.as_raw_fd(), t as u64);
         }
         self.free.push(t);
         self.open -= 1;
@@ -227,7 +229,7 @@ impl<E: EventAcceptor> Loop<'_, E> {
             return Ok(Flow::Open); // closed earlier in this turn
         };
         match c.state {
-            State::Reading => match c.read() {
+            State::Reading => match c.read(&mut self.scratch) {
                 Err(_) => Ok(Flow::Failed),
                 Ok(Input::Nothing) => Ok(Flow::Open),
                 Ok(Input::Eof) if c.mid_request() => Ok(Flow::Failed),
