@@ -52,6 +52,15 @@ pub fn run(args: &PlotConfig) -> Result<(), Error> {
                 &share::ShareChart::new(g, &results, &s, w, &suffix),
                 out,
             )?);
+            // The event model: what each worker served and held, too.
+            if g.condition.worker_model == "event" {
+                for m in [share::Measure::Requests, share::Measure::Open] {
+                    written.extend(render(
+                        &share::ShareChart::of(m, g, &results, &s, w, &suffix),
+                        out,
+                    )?);
+                }
+            }
         }
         written.extend(render(&cdf::CdfChart::new(g, &results, w, &suffix), out)?);
     }

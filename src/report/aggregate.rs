@@ -14,6 +14,11 @@ pub struct Condition {
     pub rate: Option<f64>,
     pub work_us: u64,
     pub sleep_us: u64,
+    /// `event` for the event model; empty for the sync model (and files older than the
+    /// column), so that sync results keep their labels and file names.
+    pub worker_model: String,
+    /// Long-lived connections' request interval, ms.
+    pub long_lived_ms: Option<f64>,
 }
 
 impl Condition {
@@ -24,7 +29,30 @@ impl Condition {
             rate: r.rate,
             work_us: r.row.work_us,
             sleep_us: r.row.sleep_us,
+            worker_model: match r.row.worker_model.as_str() {
+                "event" => "event".into(),
+                _ => String::new(),
+            },
+            long_lived_ms: r.row.long_lived_interval_ms,
         }
+    }
+
+    /// The event model and long-lived connections, for labels (`, event model, long-lived
+    /// every 100 ms`) and slugs (`-event-ll100ms`); empty otherwise.
+    fn model_parts(&self) -> (String, String) {
+        let mut label = String::new();
+        let mut slug = String::new();
+        if !self.worker_model.is_empty() {
+            label.push_str(&format!(", {} model", self.worker_model));
+            slug.push_str(&format!("-{}", self.worker_model));
+        }
+        if let Some(ms) = self.long_lived_ms {
+            label.push_str(&format!(
+                ", long-lived connections, a request every {ms} ms"
+            ));
+            slug.push_str(&format!("-ll{ms}ms"));
+        }
+        (label, slug)
     }
 
     /// For titles: `closed loop, 32 connections, work 0 µs, sleep 0 µs, process workers`.
@@ -34,8 +62,11 @@ impl Condition {
             None => format!("closed loop {} conn", self.concurrency),
         };
         format!(
-            "{load}, work {} µs, sleep {} µs, {} mode",
-            self.work_us, self.sleep_us, self.mode
+            "{load}, work {} µs, sleep {} µs, {} mode{}",
+            self.work_us,
+            self.sleep_us,
+            self.mode,
+            self.model_parts().0
         )
     }
 
@@ -50,13 +81,20 @@ impl Condition {
         } else {
             format!("-{}", self.mode)
         };
-        format!("{load}-work{}-sleep{}{mode}", self.work_us, self.sleep_us)
+        format!(
+            "{load}-work{}-sleep{}{mode}{}",
+            self.work_us,
+            self.sleep_us,
+            self.model_parts().1
+        )
     }
 
-    fn sort_key(&self) -> (String, u64, u64, u64, u64) {
+    fn sort_key(&self) -> (String, String, u64, u64, u64, u64, u64) {
         let rate = self.rate.map(|r| r as u64).unwrap_or(0);
         (
             self.mode.clone(),
+            self.worker_model.clone(),
+            self.long_lived_ms.map_or(0, |ms| (ms * 1000.0) as u64),
             rate,
             self.concurrency,
             self.work_us,

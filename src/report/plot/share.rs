@@ -3,13 +3,67 @@
 //! median over the repeats of the k-th largest share, with a min–max bar: ranking first keeps
 //! an imbalance visible even when a different worker is the busy one in each repeat. The title
 //! gives Jain's fairness index (median of the repeats).
+//!
+//! The same chart shows, as its [`Measure`] says, the share of the requests answered or of the
+//! connections held open (time-averaged): in the event model a worker holds many connections
+//! at once, so these are the skew operators see.
 use super::{colour, de, num, titled, Chart};
 use crate::report::aggregate::{Group, Stat};
 use crate::report::results::Results;
+use crate::report::row::WorkerRow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// What is shared among the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Accepted connections (`share`, `jain_fairness`).
+    Connections,
+    /// Requests answered (`request_share`, `request_jain`).
+    Requests,
+    /// Connections held open, time-averaged over the phase (`open_share`).
+    Open,
+}
+
+impl Measure {
+    fn stem(self) -> &'static str {
+        match self {
+            Measure::Connections => "share",
+            Measure::Requests => "share-requests",
+            Measure::Open => "share-open",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Measure::Connections => "accepted connections",
+            Measure::Requests => "requests answered",
+            Measure::Open => "connections held open (time-averaged)",
+        }
+    }
+
+    fn of(self, w: &WorkerRow) -> Option<f64> {
+        match self {
+            Measure::Connections => Some(w.share),
+            Measure::Requests => w.request_share,
+            Measure::Open => w.open_share,
+        }
+    }
+}
+
+/// Jain's index of shares (scale-free, so shares do as well as counts); 1 when all are 0.
+fn jain(shares: &[f64]) -> f64 {
+    let sum: f64 = shares.iter().sum();
+    let sq: f64 = shares.iter().map(|x| x * x).sum();
+    if shares.is_empty() || sq == 0.0 {
+        1.0
+    } else {
+        sum * sum / (shares.len() as f64 * sq)
+    }
+}
+
 pub struct ShareChart {
+    measure: Measure,
     stem: String,
     strategy: String,
     workers: u64,
@@ -27,15 +81,34 @@ impl ShareChart {
         workers: u64,
         suffix: &str,
     ) -> Self {
+        Self::of(Measure::Connections, g, results, strategy, workers, suffix)
+    }
+
+    /// The chart of `measure`'s shares.
+    pub fn of(
+        measure: Measure,
+        g: &Group<'_>,
+        results: &Results,
+        strategy: &str,
+        workers: u64,
+        suffix: &str,
+    ) -> Self {
         let runs = g.cell(strategy, workers);
         let mut per_run: Vec<Vec<f64>> = Vec::new();
+        let mut jains = Vec::new();
         for r in &runs {
             let mut shares: Vec<f64> = results
                 .workers
                 .iter()
                 .filter(|w| w.run_id == r.row.run_id)
-                .map(|w| w.share * 100.0)
+                .filter_map(|w| measure.of(w))
+                .map(|s| s * 100.0)
                 .collect();
+            jains.push(match measure {
+                Measure::Connections => r.row.jain_fairness,
+                Measure::Requests => r.row.request_jain.unwrap_or(f64::NAN),
+                Measure::Open => jain(&shares),
+            });
             shares.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
             if !shares.is_empty() {
                 per_run.push(shares);
@@ -46,7 +119,8 @@ impl ShareChart {
             .filter_map(|k| Stat::of(per_run.iter().filter_map(|s| s.get(k).copied())))
             .collect();
         ShareChart {
-            stem: format!("share-{strategy}-w{workers}{suffix}"),
+            measure,
+            stem: format!("{}-{strategy}-w{workers}{suffix}", measure.stem()),
             strategy: strategy.to_string(),
             workers,
             subtitle: format!(
@@ -55,7 +129,7 @@ impl ShareChart {
                 g.host_label(),
                 per_run.len()
             ),
-            jain: Stat::of(runs.iter().map(|r| r.row.jain_fairness)),
+            jain: Stat::of(jains),
             ranks,
         }
     }
@@ -72,8 +146,13 @@ impl Chart for ShareChart {
             Some(j) => format!("{:.3}", j.median),
             None => "n/a".into(),
         };
+        let what = match self.measure {
+            Measure::Connections => "connections",
+            Measure::Requests => "requests",
+            Measure::Open => "open connections",
+        };
         format!(
-            "Per-worker share of connections: {}, {} workers, Jain index {jain}",
+            "Per-worker share of {what}: {}, {} workers, Jain index {jain}",
             self.strategy, self.workers
         )
     }
@@ -96,7 +175,7 @@ impl Chart for ShareChart {
             .x_labels(ticks)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .x_desc("worker rank in its run (1 = busiest)")
-            .y_desc("share of accepted connections, %")
+            .y_desc(format!("share of {}, %", self.measure.what()))
             .y_label_formatter(&|v| num(*v))
             .label_style(("sans-serif", 14))
             .draw()
