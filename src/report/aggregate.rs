@@ -37,13 +37,13 @@ impl Condition {
         }
     }
 
-    /// The event model and long-lived connections, for labels (`, event model, long-lived
-    /// every 100 ms`) and slugs (`-event-ll100ms`); empty otherwise.
+    /// The event model and long-lived connections, for labels (`, event, long-lived, 100 ms
+    /// apart`) and slugs (`-event-ll100ms`); empty otherwise.
     fn model_parts(&self) -> (String, String) {
         let mut label = String::new();
         let mut slug = String::new();
         if !self.worker_model.is_empty() {
-            label.push_str(&format!(", {} model", self.worker_model));
+            label.push_str(&format!(", {}", self.worker_model));
             slug.push_str(&format!("-{}", self.worker_model));
         }
         if let Some(ms) = self.long_lived_ms {
