@@ -51,6 +51,9 @@ for load in short long-lived; do
     for w in ${WORKERS//,/ }; do
         "$herd" plot "$OUT/$load" --at-workers "$w" --out "$OUT/charts/$load" >/dev/null
     done
+    # Only the per-worker share charts are kept: against two worker counts the other charts say
+    # little, and report.md has their figures.
+    find "$OUT/charts/$load" -type f ! -name 'share*' -delete
     "$herd" report "$OUT/$load" >"$OUT/$load/report.md"
 done
 echo "event-shape: done; see $OUT/charts/ and $OUT/*/report.md" >&2

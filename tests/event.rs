@@ -381,3 +381,62 @@ fn pairs_without_an_event_form_exit_2_naming_the_reason() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("epoll-exclusive") && !table.contains("\nsysv-sem"));
 }
+
+#[test]
+fn pipelined_requests_are_answered_in_order_through_a_full_send_buffer() {
+    // 60,000 pipelined requests sent from another thread, and a client that starts reading
+    // late: the worker's responses fill the socket, so it must keep what the socket did not
+    // take, wait for it to drain, and go on with the requests still buffered.
+    for strategy in ["epoll-exclusive", "select"] {
+        let mut s = Server::start(&[
+            "--worker-model",
+            "event",
+            "--strategy",
+            strategy,
+            "--workers",
+            "2",
+            "--max-requests-per-conn",
+            "1000000",
+        ]);
+        let n = 60_000;
+        // A small receive buffer on the client and responses (about 8 MB) beyond the server's
+        // largest send buffer (net.ipv4.tcp_wmem's 4 MB): the server's writes must stall.
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.connect(&s.addr.into()).unwrap();
+        let mut conn: TcpStream = sock.into();
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut writer = conn.try_clone().unwrap();
+        let sender = std::thread::spawn(move || {
+            let mut reqs = Vec::new();
+            for i in 0..n {
+                let close = if i == n - 1 { "close" } else { "keep-alive" };
+                reqs.extend_from_slice(
+                    format!("GET /{i} HTTP/1.1\r\nHost: x\r\nConnection: {close}\r\n\r\n")
+                        .as_bytes(),
+                );
+            }
+            writer.write_all(&reqs).unwrap();
+        });
+        // Let the server run into the full socket before reading anything.
+        std::thread::sleep(Duration::from_millis(300));
+        let mut all = Vec::new();
+        conn.read_to_end(&mut all)
+            .expect("every response, then the close");
+        sender.join().unwrap();
+        let text = String::from_utf8(all).unwrap();
+        assert_eq!(text.matches("HTTP/1.1 200 OK\r\n").count(), n, "{strategy}");
+        assert_eq!(text.matches("Connection: keep-alive").count(), n - 1);
+        assert!(
+            text.ends_with("ok\n"),
+            "{strategy}: the last response is whole"
+        );
+        let board = s.scoreboard();
+        assert_eq!(sum(&board, "requests"), n as u64, "{strategy}");
+        assert_eq!(sum(&board, "conn_errors"), 0, "{strategy}");
+        s.signal(libc::SIGTERM);
+        assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0), "{strategy}");
+    }
+}

@@ -47,9 +47,7 @@ impl Condition {
             slug.push_str(&format!("-{}", self.worker_model));
         }
         if let Some(ms) = self.long_lived_ms {
-            label.push_str(&format!(
-                ", long-lived connections, a request every {ms} ms"
-            ));
+            label.push_str(&format!(", long-lived, {ms} ms apart"));
             slug.push_str(&format!("-ll{ms}ms"));
         }
         (label, slug)
