@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The event model's reference results: how connections and requests spread over event-loop
-# workers (issue 13), for the strategies event-loop servers use, at 4 and 16 workers, under a
+# workers (issue 13), for the strategies event-loop servers use (epoll-shared is Node's
+# cluster with SCHED_NONE and a shared listener in asyncio loops), at 4 and 16 workers, under a
 # moderate load of short connections and of long-lived ones.
 #
 #   scripts/event-shape.sh            writes results/event-shape/ (about 10 min on 2 cores):
@@ -24,7 +25,7 @@ if [ -n "${TINY:-}" ]; then
     : "${REPEAT:=1}" "${DURATION:=1s}" "${WARMUP:=200ms}"
 fi
 OUT=${OUT:-results/event-shape}
-STRATEGIES=${STRATEGIES:-epoll-exclusive,epoll-exclusive-rotate,reuseport,accept-mutex}
+STRATEGIES=${STRATEGIES:-epoll-shared,epoll-exclusive,epoll-exclusive-rotate,reuseport,accept-mutex}
 WORKERS=${WORKERS:-4,16}
 RATE=${RATE:-2000}
 CONNS=${CONNS:-256}

@@ -144,9 +144,9 @@ impl SweepCli {
     fn worker_model(&self) -> WorkerModel {
         self.run_flags
             .iter()
+            .rev()
             .filter_map(|f| f.strip_prefix("--worker-model="))
-            .filter_map(|v| WorkerModel::from_str(v, true).ok())
-            .last()
+            .find_map(|v| WorkerModel::from_str(v, true).ok())
             .unwrap_or_default()
     }
 

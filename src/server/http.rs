@@ -35,32 +35,65 @@ pub enum ParseError {
 
 /// Position just past the blank line ending the head in `buf`, if it is complete.
 pub fn head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+    memchr::memmem::find(buf, b"\r\n\r\n").map(|p| p + 4)
 }
 
-/// Parse a complete request head (`buf` ends at the blank line).
+/// The lines of `buf`, split at each `\r\n` (as `str::split("\r\n")`).
+fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(buf);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match memchr::memmem::find(r, b"\r\n") {
+            Some(p) => {
+                rest = Some(&r[p + 2..]);
+                Some(&r[..p])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// Parse a complete request head (`buf` ends at the blank line). Byte-wise (the event loop
+/// parses one head per request), with the same result as splitting the UTF-8 text.
 pub fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
-    let text = std::str::from_utf8(buf).map_err(|_| ParseError::Malformed)?;
-    let mut lines = text.split("\r\n");
-    let mut parts = lines.next().unwrap_or("").split(' ');
+    std::str::from_utf8(buf).map_err(|_| ParseError::Malformed)?;
+    let mut lines = lines(buf);
+    let mut parts = lines.next().unwrap_or(b"").split(|&b| b == b' ');
     let (method, target, version) = (parts.next(), parts.next(), parts.next());
     let (Some(method), Some(target), Some(version), None) = (method, target, version, parts.next())
     else {
         return Err(ParseError::Malformed);
     };
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || target.is_empty() {
+    if method.is_empty() || !method.iter().all(|b| b.is_ascii_uppercase()) || target.is_empty() {
         return Err(ParseError::Malformed);
     }
     let mut keep_alive = match version {
-        "HTTP/1.1" => true,
-        "HTTP/1.0" => false,
+        b"HTTP/1.1" => true,
+        b"HTTP/1.0" => false,
         _ => return Err(ParseError::Malformed),
     };
     let mut content_length = 0;
     let mut connect_ns = None;
     for line in lines.take_while(|l| !l.is_empty()) {
-        let (name, value) = line.split_once(':').ok_or(ParseError::Malformed)?;
-        let value = value.trim();
+        let colon = memchr::memchr(b':', line).ok_or(ParseError::Malformed)?;
+        let name = &line[..colon];
+        let wanted = [
+            &b"connection"[..],
+            b"content-length",
+            b"transfer-encoding",
+            CONNECT_NS_HEADER.as_bytes(),
+        ];
+        if !wanted.iter().any(|w| name.eq_ignore_ascii_case(w)) {
+            continue;
+        }
+        // The head is valid UTF-8 and ':' is ASCII, so the value is too.
+        let value = std::str::from_utf8(&line[colon + 1..])
+            .map_err(|_| ParseError::Malformed)?
+            .trim();
+        let name = std::str::from_utf8(name).map_err(|_| ParseError::Malformed)?;
         if name.eq_ignore_ascii_case("connection") {
             if value.eq_ignore_ascii_case("close") {
                 keep_alive = false;
@@ -296,5 +329,27 @@ mod tests {
                 assert_eq!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn byte_parser_keeps_the_text_parsers_edges() {
+        // A bare LF is not a line end; a header without a colon is malformed; values are
+        // trimmed; unknown headers are skipped; non-UTF-8 is malformed.
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\nHost: x\r\n\r\n"),
+            Err(ParseError::Malformed)
+        );
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\r\nX-Other: \xff\r\n\r\n"),
+            Err(ParseError::Malformed)
+        );
+        let h = parse_head(b"GET / HTTP/1.1\r\nX-A: b:c\r\nCONNECTION:\t close \r\n\r\n").unwrap();
+        assert!(!h.keep_alive);
+        assert_eq!(
+            parse_head(b"GET  / HTTP/1.1\r\n\r\n"),
+            Err(ParseError::Malformed)
+        );
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r"), None);
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Some(18));
     }
 }
