@@ -33,9 +33,30 @@ pub enum ParseError {
     TooLarge,
 }
 
+/// The first `\r\n` in `buf`.
+fn find_crlf(buf: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'\r', &buf[from..]) {
+        let at = from + p;
+        if buf.get(at + 1) == Some(&b'\n') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Position just past the blank line ending the head in `buf`, if it is complete.
 pub fn head_end(buf: &[u8]) -> Option<usize> {
-    memchr::memmem::find(buf, b"\r\n\r\n").map(|p| p + 4)
+    let mut from = 0;
+    while let Some(p) = find_crlf(&buf[from..]) {
+        let at = from + p;
+        if buf[at + 2..].starts_with(b"\r\n") {
+            return Some(at + 4);
+        }
+        from = at + 2;
+    }
+    None
 }
 
 /// The lines of `buf`, split at each `\r\n` (as `str::split("\r\n")`).
@@ -43,7 +64,7 @@ fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(buf);
     std::iter::from_fn(move || {
         let r = rest?;
-        match memchr::memmem::find(r, b"\r\n") {
+        match find_crlf(r) {
             Some(p) => {
                 rest = Some(&r[p + 2..]);
                 Some(&r[..p])
@@ -351,5 +372,8 @@ mod tests {
         );
         assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r"), None);
         assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Some(18));
+        assert_eq!(head_end(b"a\r\r\n\r\n"), Some(6));
+        assert_eq!(head_end(b"a\r\nb\r\n\r\r\n\r\n"), Some(11));
+        assert_eq!(head_end(b"\r\n\r\n"), Some(4));
     }
 }

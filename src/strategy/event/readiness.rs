@@ -3,7 +3,7 @@
 //! every call and the kernel puts one (non-exclusive) wait entry per descriptor on each wait
 //! queue for the length of the call: the cost grows with the connections a worker holds, and a
 //! listener in the set wakes every idle worker (the herd of `epoll-shared`). Connections are
-//! watched level-triggered in all three.
+//! watched edge-triggered in epoll (see [`epoll_events`]) and level-triggered in poll and select.
 //!
 //! `select`: the set is in the kernel's layout and grows with the largest descriptor
 //! ([`FdBits`]), so a worker may hold descriptors beyond glibc's FD_SETSIZE (1024) without
@@ -58,10 +58,15 @@ impl EpollSet {
     }
 }
 
+/// Connections are edge-triggered in epoll, as nginx registers them: a level-triggered entry
+/// is queued again after each report and polled once more at the next wait, which costs a
+/// tcp_poll() per event. The loop reads until a read comes back short, and switching what a
+/// connection waits for (EPOLL_CTL_MOD, and adding it back after a delay) polls it again, so no
+/// readiness is missed.
 fn epoll_events(w: Watch) -> u32 {
     match w {
-        Watch::Read => libc::EPOLLIN as u32,
-        Watch::Write => libc::EPOLLOUT as u32,
+        Watch::Read => (libc::EPOLLIN | libc::EPOLLET) as u32,
+        Watch::Write => (libc::EPOLLOUT | libc::EPOLLET) as u32,
         Watch::Listen(t) => t.events(),
     }
 }

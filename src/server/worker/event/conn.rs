@@ -51,8 +51,9 @@ pub(super) struct Conn {
 
 /// What a read brought.
 pub(super) enum Input {
-    /// Some bytes (possibly only body bytes that were skipped).
-    Bytes,
+    /// Some bytes (possibly only body bytes that were skipped); `more`: the read filled the
+    /// room it had, so more may be waiting (an edge-triggered wait will not say so again).
+    Bytes { more: bool },
     /// The peer closed its side.
     Eof,
     /// Nothing there now.
@@ -107,7 +108,7 @@ impl Conn {
             self.skip -= k as u64;
         }
         self.buf.extend_from_slice(data);
-        Ok(Input::Bytes)
+        Ok(Input::Bytes { more: n == room })
     }
 
     /// The next complete request head in the buffer, consumed with what has arrived of its

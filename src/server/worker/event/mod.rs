@@ -229,16 +229,7 @@ impl<E: EventAcceptor> Loop<'_, E> {
             return Ok(Flow::Open); // closed earlier in this turn
         };
         match c.state {
-            State::Reading => match c.read(&mut self.scratch) {
-                Err(_) => Ok(Flow::Failed),
-                Ok(Input::Nothing) => Ok(Flow::Open),
-                Ok(Input::Eof) if c.mid_request() => Ok(Flow::Failed),
-                Ok(Input::Eof) => Ok(Flow::Done),
-                Ok(Input::Bytes) => {
-                    c.deadline = self.now + self.timeout_ns;
-                    self.serve_buffered(t)
-                }
-            },
+            State::Reading => self.read_and_serve(t),
             State::Writing => match c.flush() {
                 Err(_) => Ok(Flow::Failed),
                 Ok(false) => {
@@ -249,6 +240,31 @@ impl<E: EventAcceptor> Loop<'_, E> {
             },
             // Out of the wait until its response is due: a stale event.
             State::Delayed { .. } => Ok(Flow::Open),
+        }
+    }
+
+    /// Read connection `t` and answer what arrived, until a read comes back short (all there
+    /// was), the connection waits for something else, or it ends.
+    fn read_and_serve(&mut self, t: usize) -> io::Result<Flow> {
+        loop {
+            let Some(c) = self.conns.get_mut(t).and_then(Option::as_mut) else {
+                return Ok(Flow::Open);
+            };
+            if c.state != State::Reading {
+                return Ok(Flow::Open);
+            }
+            let more = match c.read(&mut self.scratch) {
+                Err(_) => return Ok(Flow::Failed),
+                Ok(Input::Nothing) => return Ok(Flow::Open),
+                Ok(Input::Eof) if c.mid_request() => return Ok(Flow::Failed),
+                Ok(Input::Eof) => return Ok(Flow::Done),
+                Ok(Input::Bytes { more }) => more,
+            };
+            c.deadline = self.now + self.timeout_ns;
+            let flow = self.serve_buffered(t)?;
+            if flow != Flow::Open || !more {
+                return Ok(flow);
+            }
         }
     }
 
