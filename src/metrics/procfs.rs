@@ -13,6 +13,9 @@ pub struct ThreadStat {
     pub stime_ticks: u64,
     /// Nanoseconds on CPU (schedstat's first field); precise, unlike the ticks.
     pub cpu_ns: u64,
+    /// When the thread started, in clock ticks since boot (stat's field 22; 0 if absent): with
+    /// the tid, it tells a thread from a later one that reuses its id.
+    pub start_ticks: u64,
 }
 
 /// Read the counters of thread `tid` of process `pid`.
@@ -46,6 +49,7 @@ fn parse(status: &str, stat: &str, schedstat: &str) -> Option<ThreadStat> {
             .next()
             .and_then(|s| s.parse().ok())
             .unwrap_or(0),
+        start_ticks: f.get(19).and_then(|v| v.parse().ok()).unwrap_or(0),
     })
 }
 
