@@ -53,6 +53,7 @@ impl RunArgs {
             duration: self.load.duration,
             max_conns: self.load.requests,
             out: self.out.clone(),
+            queue_interval: self.load.queue_interval()?,
         })
     }
 }

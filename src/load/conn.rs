@@ -3,7 +3,7 @@
 //! Content-Length; the last asks `Connection: close` and is read to EOF, so the server closes
 //! first and the client never holds TIME_WAIT. Measurements go straight into the thread's
 //! [`Stats`]: nothing is kept per request.
-use super::http::{parse_response, Parsed, Response};
+use super::http::{parse_response_naming, Parsed, Response};
 use super::stats::{ErrorKind, Stats};
 use crate::sys::clock::monotonic_ns;
 use mio::net::TcpStream;
@@ -18,6 +18,8 @@ pub struct Requests {
     pub close: Vec<u8>,
     /// Requests per connection (at least 1).
     pub per_conn: u32,
+    /// The response header naming the worker, when `--worker-header` asks for one.
+    pub worker_header: Option<String>,
 }
 
 enum State {
@@ -139,7 +141,7 @@ impl Conn {
                 // The response cannot be there yet; its arrival is a new edge.
                 return Ok(Step::Pending);
             }
-            let Some(resp) = self.read_response(buf, last)? else {
+            let Some(resp) = self.read_response(buf, last, req.worker_header.as_deref())? else {
                 return Ok(Step::Pending);
             };
             self.record(resp, stats);
@@ -158,12 +160,13 @@ impl Conn {
         &mut self,
         buf: &mut Vec<u8>,
         last: bool,
+        worker_header: Option<&str>,
     ) -> Result<Option<Response>, ErrorKind> {
         let mut chunk = [0u8; 4096];
         loop {
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
-                    return match parse_response(buf, true) {
+                    return match parse_response_naming(buf, true, worker_header) {
                         Parsed::Complete(r) if r.len == buf.len() => Ok(Some(r)),
                         Parsed::Complete(_) | Parsed::Bad => Err(ErrorKind::BadResponse),
                         Parsed::Incomplete => Err(ErrorKind::ShortResponse),
@@ -177,7 +180,7 @@ impl Conn {
                     if !last {
                         // Keep-alive: the response ends at its Content-Length; the server
                         // must not send more (nothing was pipelined).
-                        match parse_response(buf, false) {
+                        match parse_response_naming(buf, false, worker_header) {
                             Parsed::Complete(r) if r.len == buf.len() => return Ok(Some(r)),
                             Parsed::Complete(_) | Parsed::Bad => {
                                 return Err(ErrorKind::BadResponse)
@@ -206,6 +209,9 @@ impl Conn {
         if first {
             if let Some(w) = resp.worker {
                 s.count_worker(w);
+            }
+            if let Some(id) = resp.worker_id {
+                *s.per_worker_id.entry(id).or_insert(0) += 1;
             }
             if let Some(a) = resp.accept_ns {
                 s.record_accept(resp.worker, a.saturating_sub(self.t_start));

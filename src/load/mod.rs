@@ -46,6 +46,8 @@ pub struct LoadConfig {
     pub pacing_quantum_ns: u64,
     /// Show a live progress line for phases of [`PROGRESS_MIN`] or longer.
     pub progress: bool,
+    /// Count completed connections by the value of this response header (`--worker-header`).
+    pub worker_header: Option<String>,
 }
 
 /// Phases shorter than this get no progress line.
@@ -75,6 +77,7 @@ impl LoadConfig {
             requests_per_conn: 1,
             pacing_quantum_ns: 0,
             progress: false,
+            worker_header: None,
         }
     }
 
@@ -124,6 +127,7 @@ pub fn run_phase(
         keep_alive: http::request(&cfg.host, &cfg.path, true),
         close: http::request(&cfg.host, &cfg.path, false),
         per_conn: cfg.requests_per_conn.max(1),
+        worker_header: cfg.worker_header.clone(),
     };
     let budget = max_conns.map(AtomicU64::new);
     let threads = cfg.threads;

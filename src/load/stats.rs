@@ -100,6 +100,9 @@ pub struct Stats {
     pub per_worker_accept: Vec<Option<Histogram<u64>>>,
     /// CPU time (user + system) the client threads spent in the phase.
     pub cpu_ns: u64,
+    /// Completed connections per value of the `--worker-header` response header (a PID or an
+    /// index: any number a server names its workers by, so kept sparse).
+    pub per_worker_id: std::collections::BTreeMap<u64, u64>,
 }
 
 /// A connection that starts later than this after its intended time counts as late.
@@ -127,6 +130,7 @@ impl Default for Stats {
             unstarted_conns: 0,
             per_worker_accept: Vec::new(),
             cpu_ns: 0,
+            per_worker_id: Default::default(),
         }
     }
 }
@@ -213,6 +217,9 @@ impl Stats {
         self.late_conns += other.late_conns;
         self.unstarted_conns += other.unstarted_conns;
         self.cpu_ns += other.cpu_ns;
+        for (&id, &n) in &other.per_worker_id {
+            *self.per_worker_id.entry(id).or_insert(0) += n;
+        }
         if other.per_worker_accept.len() > self.per_worker_accept.len() {
             self.per_worker_accept
                 .resize_with(other.per_worker_accept.len(), || None);

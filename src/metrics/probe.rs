@@ -25,8 +25,10 @@ pub struct ProbeConfig {
     pub port: u16,
     /// Sample the accept queues this often; zero: not at all.
     pub queue_interval: Duration,
-    /// The server's PIDs (its tree is measured); empty: the server's processes are not known.
+    /// The server's PIDs, to name the holders of each listener; empty: not known.
     pub server_pids: Vec<u64>,
+    /// Measure the processes and threads under `server_pids` ([`TreeSampler`]).
+    pub measure_tree: bool,
 }
 
 /// One listener's queue over the phase.
@@ -95,7 +97,7 @@ struct Raw {
 impl Probe {
     /// Take the first readings and start sampling. Fails only when a server PID does not exist.
     pub fn start(cfg: &ProbeConfig) -> Result<Probe, String> {
-        let tree = if cfg.server_pids.is_empty() {
+        let tree = if cfg.server_pids.is_empty() || !cfg.measure_tree {
             None
         } else {
             Some(TreeSampler::start(&cfg.server_pids).map_err(|e| e.to_string())?)
@@ -129,7 +131,7 @@ impl Probe {
             (Err(e), _) => Err(e.clone()),
             (_, Err(e)) => Err(e.to_string()),
         };
-        let queue = raw.and_then(|r| self.queue_stats(r, server.as_ref()));
+        let queue = raw.and_then(|r| self.queue_stats(r));
         PhaseProbe {
             queue,
             listen,
@@ -137,7 +139,7 @@ impl Probe {
         }
     }
 
-    fn queue_stats(&self, r: Raw, server: Option<&ServerTasks>) -> Result<QueueStats, String> {
+    fn queue_stats(&self, r: Raw) -> Result<QueueStats, String> {
         if self.cfg.queue_interval.is_zero() {
             return Err("not sampled (--accept-queue-interval 0s)".into());
         }
@@ -151,7 +153,7 @@ impl Probe {
             });
         }
         // Who holds each listener, from the fds of the server's processes.
-        let procs = server.map(|s| tree::processes(&s.roots)).unwrap_or_default();
+        let procs = tree::processes(&self.cfg.server_pids);
         let held: Vec<(u64, _)> = procs
             .iter()
             .filter_map(|&p| Some((p, tree::socket_inodes(p).ok()?)))
@@ -282,6 +284,7 @@ mod tests {
             port,
             queue_interval: Duration::from_millis(2),
             server_pids: vec![me],
+            measure_tree: true,
         })
         .unwrap();
         let held: Vec<_> = (0..5)
@@ -309,6 +312,7 @@ mod tests {
             port,
             queue_interval: Duration::from_millis(2),
             server_pids: vec![],
+            measure_tree: false,
         })
         .unwrap();
         std::thread::sleep(Duration::from_millis(10));

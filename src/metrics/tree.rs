@@ -313,6 +313,29 @@ pub fn processes(roots: &[u64]) -> Vec<u64> {
     out
 }
 
+/// `pid` and its ancestors up to PID 1, from the parent field of /proc/PID/stat.
+pub fn ancestors(pid: u64) -> Vec<u64> {
+    let mut out = vec![pid];
+    let mut p = pid;
+    while p > 1 && out.len() < 4096 {
+        let parent = fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .and_then(|(_, r)| r.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            });
+        match parent {
+            Some(pp) if pp > 0 => {
+                out.push(pp);
+                p = pp;
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
 /// The inodes of the sockets process `pid` holds (`socket:[INODE]` in /proc/PID/fd).
 pub fn socket_inodes(pid: u64) -> io::Result<BTreeSet<u64>> {
     let mut out = BTreeSet::new();
@@ -362,6 +385,9 @@ mod tests {
         assert!(r.units.iter().any(|u| u.pid == me && u.role == Role::Master));
         assert!(r.roots_gone.is_empty());
         assert!(TreeSampler::start(&[u32::MAX as u64 + 7]).is_err());
+        let up = ancestors(me);
+        assert_eq!(up[0], me);
+        assert_eq!(up.last(), Some(&1), "{up:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub(crate) mod aggregate;
 pub(crate) mod chaos;
 pub(crate) mod client;
 pub(crate) mod csv;
+pub(crate) mod kernel;
 pub(crate) mod markdown;
 pub(crate) mod plot;
 pub(crate) mod record;

@@ -3,9 +3,12 @@
 //! server's counters) and `herd load` (which has none).
 use super::client::{fill_run, fill_worker};
 use super::csv::ResultFiles;
-use super::row::{latency_rows, RunInputs, RunRow, WorkerRow};
+use super::kernel;
+use super::row::{latency_rows, ListenerRow, RunInputs, RunRow, WorkerRow};
 use crate::load::{hlog, LoadConfig, PhaseResult};
+use crate::metrics::probe::PhaseProbe;
 use crate::metrics::{HostInfo, Snapshot};
+use crate::protocol::WORKER_HEADER;
 use crate::Error;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct RunOutcome {
     pub row: RunRow,
     pub workers: Vec<WorkerRow>,
+    pub listeners: Vec<ListenerRow>,
 }
 
 /// What a run reports besides the client's figures: the server's, when it was measured.
@@ -27,6 +31,9 @@ pub struct Report<'a> {
     pub target: String,
     /// The server's counters over the measured phase; `None` for `herd load`.
     pub server: Option<&'a Snapshot>,
+    /// What the kernel said about the server over the phase (accept queues, listen counters,
+    /// and with `herd load --server-pid` the server's processes).
+    pub probe: Option<&'a PhaseProbe>,
 }
 
 impl Report<'_> {
@@ -77,10 +84,31 @@ impl Report<'_> {
         for w in &mut workers {
             fill_worker(w, &phase.stats);
         }
+        if self.server.is_some() {
+            kernel::fill_cpu_shares(&mut row, &mut workers);
+        }
+        let header = cfg.worker_header.as_deref().unwrap_or(WORKER_HEADER);
+        if let Some(p) = self.probe {
+            kernel::fill_queue(&mut row, p);
+            if let Some(s) = &p.server {
+                kernel::fill_foreign(&mut row, &mut workers, s, &phase.stats, header);
+            }
+        }
+        if self.server.is_none() && !matches!(self.probe, Some(p) if p.server.is_some()) {
+            // --worker-header without --server-pid: a row per value the header took.
+            workers.extend(kernel::header_rows(&row, &phase.stats));
+        }
+        let listeners = self
+            .probe
+            .map(|p| kernel::listener_rows(&row, p))
+            .unwrap_or_default();
         if let Some(f) = files {
             f.runs.append(&row)?;
             for w in &workers {
                 f.workers.append(w)?;
+            }
+            for l in &listeners {
+                f.listeners.append(l)?;
             }
             for (metric, h) in phase.stats.histograms() {
                 for r in latency_rows(&inputs, metric, h) {
@@ -101,7 +129,11 @@ impl Report<'_> {
                 &phase.stats.histograms(),
             )?;
         }
-        Ok(RunOutcome { row, workers })
+        Ok(RunOutcome {
+            row,
+            workers,
+            listeners,
+        })
     }
 }
 

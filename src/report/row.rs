@@ -87,6 +87,56 @@ pub struct RunRow {
     pub host_cpu_busy_pct: f64,
     #[serde(default)]
     pub pacing_quantum_us: f64,
+    // Server measured from outside, and the accept queue (report/kernel.rs fills them). Empty
+    // when not measured.
+    /// Where the server-side columns come from: `scoreboard` (herd's own server), `procfs`
+    /// (any server's processes, `herd load --server-pid`: kernel columns only), with `+header`
+    /// when per-worker connections come from a response header.
+    #[serde(default)]
+    pub server_source: Option<String>,
+    /// The PIDs given to `--server-pid`, space separated.
+    #[serde(default)]
+    pub server_pids: Option<String>,
+    /// Processes and threads of the server's tree seen over the phase.
+    #[serde(default)]
+    pub server_processes: Option<u64>,
+    #[serde(default)]
+    pub server_threads: Option<u64>,
+    /// Threads that exited during the phase (their last moments are not counted).
+    #[serde(default)]
+    pub server_threads_exited: Option<u64>,
+    /// The largest share of the workers' CPU time one worker took.
+    #[serde(default)]
+    pub max_worker_cpu_share: Option<f64>,
+    /// The response header per-worker connections were counted by (`--worker-header`).
+    #[serde(default)]
+    pub worker_header: Option<String>,
+    /// Listening sockets seen on the target port, and the largest backlog among them.
+    #[serde(default)]
+    pub listeners: Option<u64>,
+    #[serde(default)]
+    pub listen_backlog: Option<u64>,
+    /// sock_diag dumps taken over the phase.
+    #[serde(default)]
+    pub accept_queue_samples: Option<u64>,
+    /// The deepest one listener's accept queue was at a sample.
+    #[serde(default)]
+    pub accept_queue_max: Option<u64>,
+    /// Mean over the samples of the connections waiting in all listeners together.
+    #[serde(default)]
+    pub accept_queue_mean: Option<f64>,
+    /// The highest mean depth of any one listener (with one listener: `accept_queue_mean`).
+    #[serde(default)]
+    pub accept_queue_busiest_mean: Option<f64>,
+    /// TcpExt counters over the phase, for the whole network namespace.
+    #[serde(default)]
+    pub listen_overflows: Option<u64>,
+    #[serde(default)]
+    pub listen_drops: Option<u64>,
+    #[serde(default)]
+    pub reqq_full_drop: Option<u64>,
+    #[serde(default)]
+    pub reqq_full_do_cookies: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,6 +166,39 @@ pub struct WorkerRow {
     pub accept_delay_p99_us: f64,
     pub accept_delay_p999_us: f64,
     pub accept_delay_max_us: f64,
+    // Added with `herd load --server-pid` (report/kernel.rs fills them).
+    /// `master`, `worker`, or `header` for a worker known only by the response header's value.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The thread, for a row that is one thread of a one-process server.
+    #[serde(default)]
+    pub tid: Option<u64>,
+    /// This worker's share of the workers' CPU time.
+    #[serde(default)]
+    pub cpu_share: Option<f64>,
+    /// Started, or exited, during the phase.
+    #[serde(default)]
+    pub started_in_phase: Option<bool>,
+    #[serde(default)]
+    pub exited_in_phase: Option<bool>,
+}
+
+/// One listening socket's accept queue over a run (listeners.csv).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListenerRow {
+    pub run_id: String,
+    pub strategy: String,
+    pub workers: u64,
+    /// The socket's inode (`socket:[INODE]` in /proc/PID/fd).
+    pub inode: u64,
+    pub addr: String,
+    pub port: u64,
+    pub backlog: u64,
+    pub samples: u64,
+    pub queue_max: u64,
+    pub queue_mean: f64,
+    /// The server's processes holding it, space separated (empty when not known).
+    pub holders: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
