@@ -47,7 +47,11 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
         server_pids: cfg.server_pids.clone(),
         measure_tree: !cfg.server_pids.is_empty(),
     })
-    .map_err(|e| Error::Run(format!("--server-pid: {e} (it exited before the measurement)")))?;
+    .map_err(|e| {
+        Error::Run(format!(
+            "--server-pid: {e} (it exited before the measurement)"
+        ))
+    })?;
     let started = SystemTime::now();
     let phase = load::run_phase(&load, cfg.duration, cfg.max_conns, &abort)?;
     let measured = probe.finish();

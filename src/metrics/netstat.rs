@@ -79,10 +79,7 @@ mod tests {
                 reqq_full_do_cookies: 2
             }
         );
-        let later = ListenCounters {
-            overflows: 10,
-            ..c
-        };
+        let later = ListenCounters { overflows: 10, ..c };
         assert_eq!(later.since(&c).overflows, 3);
         assert!(parse("TcpExt: ListenDrops\nTcpExt: 1\n").is_none());
         assert!(ListenCounters::read().is_ok());

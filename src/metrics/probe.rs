@@ -81,9 +81,12 @@ pub struct PhaseProbe {
 pub struct Probe {
     cfg: ProbeConfig,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<(Result<Raw, String>, Option<TreeSampler>)>>,
+    thread: Option<JoinHandle<Sampled>>,
     listen_before: Result<ListenCounters, String>,
 }
+
+/// What the sampling thread hands back: the queue sums (or why there are none) and the tree.
+type Sampled = (Result<Raw, String>, Option<TreeSampler>);
 
 /// Per-listener sums kept by the sampling thread.
 #[derive(Default)]
@@ -197,7 +200,7 @@ fn sample_loop(
     every: Duration,
     mut tree: Option<TreeSampler>,
     stop: &AtomicBool,
-) -> (Result<Raw, String>, Option<TreeSampler>) {
+) -> Sampled {
     let mut diag = if every.is_zero() {
         None
     } else {

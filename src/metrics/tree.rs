@@ -160,12 +160,7 @@ impl TreeSampler {
     /// The last reading and the phase's figures.
     pub fn finish(mut self) -> ServerTasks {
         self.sample();
-        let roots_gone = self
-            .roots
-            .iter()
-            .copied()
-            .filter(|r| !Path::new(&format!("/proc/{r}")).exists())
-            .collect();
+        let roots_gone = self.roots.iter().copied().filter(|&r| !alive(r)).collect();
         let mut out = ServerTasks {
             roots: self.roots.clone(),
             ticks_per_s: self.ticks_per_s,
@@ -256,7 +251,10 @@ fn walk(root: u64, parents: Option<&HashMap<u64, Vec<u64>>>) -> Vec<(u64, u64)> 
             if parents.is_none() {
                 let f = format!("/proc/{pid}/task/{tid}/children");
                 if let Ok(text) = fs::read_to_string(f) {
-                    stack.extend(text.split_whitespace().filter_map(|c| c.parse::<u64>().ok()));
+                    stack.extend(
+                        text.split_whitespace()
+                            .filter_map(|c| c.parse::<u64>().ok()),
+                    );
                 }
             }
         }
@@ -311,6 +309,16 @@ pub fn processes(roots: &[u64]) -> Vec<u64> {
         }
     }
     out
+}
+
+/// Whether process `pid` is there and not a zombie (exited, not yet reaped).
+fn alive(pid: u64) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, r)| !r.trim_start().starts_with(['Z', 'X']))
+        })
+        .unwrap_or(false)
 }
 
 /// `pid` and its ancestors up to PID 1, from the parent field of /proc/PID/stat.
@@ -379,10 +387,17 @@ mod tests {
         let l = r.units.iter().find(|u| u.pid == lpid).expect("the child");
         assert_eq!(l.role, Role::Worker);
         assert!(l.started && !l.exited, "{l:?}");
-        let e = r.units.iter().find(|u| u.pid == spid).expect("the exited child");
+        let e = r
+            .units
+            .iter()
+            .find(|u| u.pid == spid)
+            .expect("the exited child");
         assert!(e.started && e.exited, "{e:?}");
         assert!(r.exited.iter().any(|&(p, _)| p == spid));
-        assert!(r.units.iter().any(|u| u.pid == me && u.role == Role::Master));
+        assert!(r
+            .units
+            .iter()
+            .any(|u| u.pid == me && u.role == Role::Master));
         assert!(r.roots_gone.is_empty());
         assert!(TreeSampler::start(&[u32::MAX as u64 + 7]).is_err());
         let up = ancestors(me);

@@ -135,7 +135,10 @@ pub fn fill_foreign(
 ) {
     let conns = c.conns_ok;
     let tps = s.ticks_per_s.max(1) as f64;
-    let (vol, invol) = (s.total(|t| t.vol_ctx_switches), s.total(|t| t.invol_ctx_switches));
+    let (vol, invol) = (
+        s.total(|t| t.vol_ctx_switches),
+        s.total(|t| t.invol_ctx_switches),
+    );
     row.vol_ctx_switches = vol;
     row.invol_ctx_switches = invol;
     row.ctx_switches_per_accept = per(vol + invol, conns);
@@ -248,6 +251,13 @@ pub fn fill_foreign(
         row.max_worker_share = max_share(&shares);
         row.worker_header = Some(header.to_string());
     }
-    row.server_source = Some(if in_header > 0 { "procfs+header" } else { "procfs" }.into());
+    row.server_source = Some(
+        if in_header > 0 {
+            "procfs+header"
+        } else {
+            "procfs"
+        }
+        .into(),
+    );
     *workers = rows;
 }

@@ -61,7 +61,10 @@ pub fn summary(r: &RunRow) -> String {
         ),
     );
     s.push_str(&queue_lines(r));
-    if r.server_source.as_deref().is_some_and(|x| x.starts_with("procfs")) {
+    if r.server_source
+        .as_deref()
+        .is_some_and(|x| x.starts_with("procfs"))
+    {
         s.push_str(&foreign_lines(r));
         return s;
     }
@@ -166,7 +169,10 @@ fn foreign_lines(r: &RunRow) -> String {
         ),
     );
     if let Some(c) = r.max_worker_cpu_share {
-        line("busiest worker CPU", format!("{:.1}% of the workers' CPU", c * 100.0));
+        line(
+            "busiest worker CPU",
+            format!("{:.1}% of the workers' CPU", c * 100.0),
+        );
     }
     match &r.worker_header {
         Some(h) => line(
