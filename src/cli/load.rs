@@ -163,6 +163,10 @@ pub struct LoadCmdArgs {
     /// X-Herd-Worker, which is read without this flag.
     #[arg(long, value_name = "NAME")]
     pub worker_header: Option<String>,
+    /// A name for the server, written in the rows' `strategy` column (e.g. nginx-reuseport),
+    /// so that `herd plot` and `herd report` compare servers as they compare strategies.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub label: String,
 }
 
 impl LoadCmdArgs {
@@ -195,6 +199,7 @@ impl LoadCmdArgs {
             out: self.out.clone(),
             server_pids: self.server_pids.clone(),
             queue_interval: self.load.queue_interval()?,
+            label: self.label.clone(),
         })
     }
 }

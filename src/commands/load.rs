@@ -27,6 +27,8 @@ pub struct LoadCommand {
     pub server_pids: Vec<u64>,
     /// `--accept-queue-interval` (zero: no sampling).
     pub queue_interval: Duration,
+    /// `--label`: the rows' `strategy` column.
+    pub label: String,
 }
 
 pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
@@ -59,7 +61,7 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
         eprintln!("herd load: {n}");
     }
     let report = Report {
-        strategy: "",
+        strategy: &cfg.label,
         mode: "",
         workers: 0,
         work_us: 0,

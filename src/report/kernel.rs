@@ -107,6 +107,18 @@ fn header_counts(c: &Stats) -> BTreeMap<u64, u64> {
         .collect()
 }
 
+/// The rows of one run that carry its per-worker connection shares: all of herd's own rows; of
+/// a foreign server's, the worker processes when the header named them by PID, and the rows of
+/// header values not matched to a process (herd serve's indices, short-lived workers).
+pub fn share_rows<'a>(rows: &[&'a WorkerRow]) -> Vec<&'a WorkerRow> {
+    let is = |w: &WorkerRow, r: &str| w.role.as_deref() == Some(r);
+    let pid_mode = rows.iter().any(|w| is(w, "worker") && w.client_conns > 0);
+    rows.iter()
+        .copied()
+        .filter(|w| w.role.is_none() || is(w, "header") || (pid_mode && is(w, "worker")))
+        .collect()
+}
+
 /// `--worker-header` without `--server-pid`: one row per value the header took.
 pub fn header_rows(row: &RunRow, c: &Stats) -> Vec<WorkerRow> {
     let total: u64 = c.per_worker_id.values().sum();

@@ -9,9 +9,12 @@ pub fn summary(r: &RunRow) -> String {
         s.push_str(&format!("  {k:<26} {v}\n"));
     };
     match &r.server_pids {
-        Some(pids) if r.strategy.is_empty() => line(
+        Some(pids) if r.mode.is_empty() => line(
             "server",
-            format!("PID {pids}: {} workers alive at the end", r.workers),
+            format!(
+                "{} PID {pids}: {} workers alive at the end",
+                r.strategy, r.workers
+            ),
         ),
         _ => line(
             "strategy",

@@ -30,10 +30,13 @@ impl ShareChart {
         let runs = g.cell(strategy, workers);
         let mut per_run: Vec<Vec<f64>> = Vec::new();
         for r in &runs {
-            let mut shares: Vec<f64> = results
+            let rows: Vec<_> = results
                 .workers
                 .iter()
                 .filter(|w| w.run_id == r.row.run_id)
+                .collect();
+            let mut shares: Vec<f64> = crate::report::kernel::share_rows(&rows)
+                .into_iter()
                 .map(|w| w.share * 100.0)
                 .collect();
             shares.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
