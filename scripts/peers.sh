@@ -8,7 +8,8 @@
 #
 # Configurations (label: what runs):
 #   nginx-mutex-on     nginx, accept_mutex on               herd: accept-mutex
-#   nginx-mutex-off    nginx, accept_mutex off (EPOLLEXCLUSIVE, the default)  herd: epoll-exclusive
+#   nginx-mutex-off    nginx, accept_mutex off (EPOLLEXCLUSIVE, the default)
+#                      herd: epoll-exclusive-rotate (nginx >= 1.21.6 re-adds the listener), epoll-exclusive
 #   nginx-reuseport    nginx, listen ... reuseport          herd: reuseport
 #   gunicorn-sync      gunicorn sync worker                  herd: select
 #   gunicorn-gthread   gunicorn gthread worker, 4 threads    herd: epoll-shared
@@ -133,7 +134,7 @@ stop() {
   pids=(${keep[@]+"${keep[@]}"})
 }
 
-labels=(nginx-mutex-on herd-accept-mutex nginx-mutex-off herd-epoll-exclusive
+labels=(nginx-mutex-on herd-accept-mutex nginx-mutex-off herd-epoll-exclusive-rotate herd-epoll-exclusive
   nginx-reuseport herd-reuseport gunicorn-sync herd-select gunicorn-gthread herd-epoll-shared
   uwsgi-nolock uwsgi-thunder herd-pthread-mutex uwsgi-ipcsem herd-sysv-sem herd-blocking)
 t0=$(date +%s)

@@ -372,3 +372,48 @@ fn bad_server_pids_are_refused_before_any_load() {
     }
     let _ = sleeper.0.as_mut().unwrap().kill();
 }
+
+#[test]
+fn herd_run_rows_carry_the_accept_queue_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = herd_output(
+        &[
+            "run",
+            "--strategy",
+            "reuseport",
+            "--workers",
+            "3",
+            "--duration",
+            "500ms",
+            "--warmup",
+            "0s",
+            "--concurrency",
+            "4",
+            "--quiet",
+            "--out",
+            out,
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let row = &csv_rows(&dir.path().join("runs.csv"))[0];
+    assert_eq!(row["server_source"], "scoreboard");
+    assert!(num(row, "accept_queue_samples") > 0.0);
+    // reuseport: one listener per worker, each held by its own worker (and the master).
+    assert_eq!(num(row, "listeners"), 3.0);
+    let listeners = csv_rows(&dir.path().join("listeners.csv"));
+    assert_eq!(listeners.len(), 3);
+    let workers = csv_rows(&dir.path().join("workers.csv"));
+    for w in &workers {
+        let pid = &w["pid"];
+        let held = listeners
+            .iter()
+            .filter(|l| l["holders"].split(' ').any(|h| h == pid))
+            .count();
+        assert_eq!(held, 1, "worker {pid} holds one listener: {listeners:?}");
+    }
+    let cpu: f64 = workers.iter().map(|w| num(w, "cpu_share")).sum();
+    assert!((cpu - 1.0).abs() < 1e-6);
+    assert!(row["listen_overflows"].parse::<u64>().is_ok());
+}

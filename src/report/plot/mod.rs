@@ -8,6 +8,7 @@ pub(crate) mod series;
 pub(crate) mod share;
 
 use super::aggregate::strategy_rank;
+use crate::strategy::StrategyKind;
 use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -106,7 +107,17 @@ pub fn colour(strategy: &str) -> RGBColor {
         (219, 219, 141),
         (158, 218, 229),
     ];
-    let (r, g, b) = P[strategy_rank(strategy) % P.len()];
+    // A strategy's own colour; `herd-S` (a `herd load --label`) takes S's; any other name (nginx,
+    // gunicorn, ...) a colour from a hash of its name, stable from chart to chart.
+    let known = |n: &str| Some(strategy_rank(n)).filter(|&i| i < StrategyKind::ALL.len());
+    let i = known(strategy)
+        .or_else(|| strategy.strip_prefix("herd-").and_then(known))
+        .unwrap_or_else(|| {
+            strategy.bytes().fold(0x811c_9dc5_u32, |h, b| {
+                (h ^ b as u32).wrapping_mul(0x0100_0193)
+            }) as usize
+        });
+    let (r, g, b) = P[i % P.len()];
     RGBColor(r, g, b)
 }
 
