@@ -7,7 +7,9 @@ use super::netstat::ListenCounters;
 use super::tree::{self, ServerTasks, TreeSampler};
 use crate::sys::clock::monotonic_ns;
 use crate::sys::sock_diag::{Listener, SockDiag};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -159,7 +161,7 @@ impl Probe {
         let procs = tree::processes(&self.cfg.server_pids);
         let held: Vec<(u64, _)> = procs
             .iter()
-            .filter_map(|&p| Some((p, tree::socket_inodes(p).ok()?)))
+            .filter_map(|&p| Some((p, socket_inodes(p).ok()?)))
             .collect();
         let listeners: Vec<ListenerStats> = r
             .by_inode
@@ -266,10 +268,29 @@ pub fn holds_listener(roots: &[u64], port: u16) -> Result<bool, String> {
         .and_then(|mut d| d.listeners(port))
         .map_err(|e| format!("sock_diag: {e}"))?;
     Ok(tree::processes(roots).into_iter().any(|p| {
-        tree::socket_inodes(p)
+        socket_inodes(p)
             .map(|set| ls.iter().any(|l| set.contains(&(l.inode as u64))))
             .unwrap_or(false)
     }))
+}
+
+/// The inodes of the sockets process `pid` holds (`socket:[INODE]` in /proc/PID/fd).
+pub fn socket_inodes(pid: u64) -> io::Result<BTreeSet<u64>> {
+    let mut out = BTreeSet::new();
+    for e in fs::read_dir(format!("/proc/{pid}/fd"))? {
+        let Ok(link) = fs::read_link(e?.path()) else {
+            continue;
+        };
+        let l = link.to_string_lossy();
+        if let Some(n) = l
+            .strip_prefix("socket:[")
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|n| n.parse().ok())
+        {
+            out.insert(n);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -322,5 +343,16 @@ mod tests {
         let r = p.finish();
         assert!(r.queue.unwrap_err().contains("no listening socket"));
         assert!(r.server.is_none());
+    }
+
+    #[test]
+    fn socket_inodes_lists_a_listener() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut d = SockDiag::open().unwrap();
+        let port = l.local_addr().unwrap().port();
+        let inode = d.listeners(port).unwrap()[0].inode as u64;
+        assert!(socket_inodes(std::process::id() as u64)
+            .unwrap()
+            .contains(&inode));
     }
 }

@@ -269,18 +269,18 @@ fn walk(root: u64, parents: Option<&HashMap<u64, Vec<u64>>>) -> Vec<(u64, u64)> 
 fn parent_map() -> HashMap<u64, Vec<u64>> {
     let mut m: HashMap<u64, Vec<u64>> = HashMap::new();
     for pid in numbered("/proc") {
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, r)| r.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u64>().ok());
-        if let Some(pp) = ppid {
+        if let Some(pp) = ppid(pid) {
             m.entry(pp).or_default().push(pid);
         }
     }
     m
+}
+
+/// The parent of process `pid` (/proc/PID/stat's fourth field).
+fn ppid(pid: u64) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The numeric entries of a /proc directory (none if it cannot be read).
@@ -326,14 +326,7 @@ pub fn ancestors(pid: u64) -> Vec<u64> {
     let mut out = vec![pid];
     let mut p = pid;
     while p > 1 && out.len() < 4096 {
-        let parent = fs::read_to_string(format!("/proc/{p}/stat"))
-            .ok()
-            .and_then(|s| {
-                s.rsplit_once(')')
-                    .and_then(|(_, r)| r.split_whitespace().nth(1))
-                    .and_then(|v| v.parse::<u64>().ok())
-            });
-        match parent {
+        match ppid(p) {
             Some(pp) if pp > 0 => {
                 out.push(pp);
                 p = pp;
@@ -342,25 +335,6 @@ pub fn ancestors(pid: u64) -> Vec<u64> {
         }
     }
     out
-}
-
-/// The inodes of the sockets process `pid` holds (`socket:[INODE]` in /proc/PID/fd).
-pub fn socket_inodes(pid: u64) -> io::Result<BTreeSet<u64>> {
-    let mut out = BTreeSet::new();
-    for e in fs::read_dir(format!("/proc/{pid}/fd"))? {
-        let Ok(link) = fs::read_link(e?.path()) else {
-            continue;
-        };
-        let l = link.to_string_lossy();
-        if let Some(n) = l
-            .strip_prefix("socket:[")
-            .and_then(|r| r.strip_suffix(']'))
-            .and_then(|n| n.parse().ok())
-        {
-            out.insert(n);
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -417,16 +391,5 @@ mod tests {
         if Path::new(&format!("/proc/{me}/task/{me}/children")).exists() {
             assert_eq!(via_files, via_stat);
         }
-    }
-
-    #[test]
-    fn socket_inodes_lists_a_listener() {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut d = crate::sys::sock_diag::SockDiag::open().unwrap();
-        let port = l.local_addr().unwrap().port();
-        let inode = d.listeners(port).unwrap()[0].inode as u64;
-        assert!(socket_inodes(std::process::id() as u64)
-            .unwrap()
-            .contains(&inode));
     }
 }
