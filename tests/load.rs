@@ -189,7 +189,51 @@ fn keep_alive_against_herd_serve_records_every_request_and_per_worker_accept_del
             assert!(num(w, "accept_delay_max_us") >= num(w, "accept_delay_p50_us"));
         }
     }
-    // herd merge combines both runs' logs: counts add up.
+    // herd report and herd plot keep the two loads apart and show no server figure: none
+    // was measured.
+    let md = ok_output(&["report", out], Duration::from_secs(30));
+    assert_eq!(md.matches("\n### ").count(), 2, "one table per load: {md}");
+    assert!(
+        md.contains("5 requests/conn") && md.contains("bursts of 8"),
+        "{md}"
+    );
+    assert!(md.contains("server not measured"), "{md}");
+    let tables: String = md
+        .lines()
+        .filter(|l| l.starts_with('|') || l.starts_with('#'))
+        .collect();
+    for never in [
+        "0 worker",
+        "Jain",
+        "ctx switches",
+        "wakeups",
+        "CPU µs",
+        "| |",
+    ] {
+        assert!(!tables.contains(never), "{never:?} in {md}");
+    }
+    let charts = dir.path().join("charts");
+    ok_output(
+        &["plot", out, "--out", charts.to_str().unwrap()],
+        Duration::from_secs(60),
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".svg"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        2,
+        "one latency CDF per load, nothing else: {names:?}"
+    );
+    assert!(
+        names.iter().all(|n| n.starts_with("latency_cdf-")),
+        "{names:?}"
+    );
+    // The two runs are different loads (keep-alive, bursts): herd merge refuses to add their
+    // logs up, naming what differs, unless --force says so; then counts add up.
     let logs: Vec<String> = std::fs::read_dir(dir.path().join("hist"))
         .unwrap()
         .map(|e| e.unwrap().path().to_str().unwrap().to_string())
@@ -197,6 +241,14 @@ fn keep_alive_against_herd_serve_records_every_request_and_per_worker_accept_del
     assert_eq!(logs.len(), 2);
     let mut args = vec!["merge"];
     args.extend(logs.iter().map(String::as_str));
+    let refused = herd_output(&args, Duration::from_secs(30));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("different loads") && err.contains("arrivals") && err.contains("--force"),
+        "{err}"
+    );
+    args.push("--force");
     let merged = ok_output(&args, Duration::from_secs(30));
     let latency = merged
         .lines()

@@ -38,9 +38,15 @@ impl Report<'_> {
         started: SystemTime,
         files: Option<&mut ResultFiles>,
     ) -> Result<RunOutcome, Error> {
+        if phase.stats.unrecorded > 0 {
+            return Err(Error::Run(format!(
+                "{} measured values could not be recorded in the histograms (out of memory?); \
+                 the run's percentiles would miss them, so it is not reported",
+                phase.stats.unrecorded
+            )));
+        }
         let host = HostInfo::detect();
         let run_id = new_run_id();
-        let none = Snapshot::default();
         let inputs = RunInputs {
             run_id: &run_id,
             strategy: self.strategy,
@@ -52,7 +58,7 @@ impl Report<'_> {
             sleep_us: self.sleep_us,
             elapsed_s: phase.elapsed.as_secs_f64(),
             client: &phase.stats,
-            server: self.server.unwrap_or(&none),
+            server: self.server,
             host: &host,
         };
         let mut row = RunRow::build(&inputs, timestamp());
@@ -62,7 +68,7 @@ impl Report<'_> {
             Some(d) => d
                 .workers
                 .iter()
-                .map(|w| WorkerRow::build(&inputs, w))
+                .map(|w| WorkerRow::build(&inputs, d, w))
                 .collect(),
             // Against another server, a worker is known only from X-Herd-Worker headers.
             None => (0..phase.stats.per_worker.len())
@@ -89,10 +95,7 @@ impl Report<'_> {
             }
             f.flush()?;
             let path = f.dir.join("hist").join(format!("{run_id}.hlog"));
-            let comment = format!(
-                "herd run_id={run_id} strategy={} target={} arrivals={}",
-                self.strategy, self.target, row.arrivals
-            );
+            let comment = hlog_comment(&row);
             hlog::write(
                 &path,
                 &comment,
@@ -103,6 +106,35 @@ impl Report<'_> {
         }
         Ok(RunOutcome { row, workers })
     }
+}
+
+/// The `#herd` comment of a run's histogram log: its id and everything that makes it a
+/// different run from another (`herd merge` compares these before adding logs up). The
+/// target of `herd run` is its own `herd serve` on a port of the moment, so it is not named.
+pub fn hlog_comment(r: &RunRow) -> String {
+    let target = if r.server_metrics {
+        "herd-serve"
+    } else {
+        &r.target
+    };
+    format!(
+        "herd run_id={} strategy={} mode={} workers={} target={target} arrivals={} rate={} \
+         burst={} burst_interval_ms={} concurrency={} requests_per_conn={} \
+         pacing_quantum_us={} work_us={} sleep_us={}",
+        r.run_id,
+        r.strategy,
+        r.mode,
+        r.workers,
+        r.arrivals,
+        r.rate,
+        r.burst,
+        r.burst_interval_ms,
+        r.concurrency,
+        r.requests_per_conn,
+        r.pacing_quantum_us,
+        r.work_us,
+        r.sleep_us
+    )
 }
 
 /// A run id that sorts by time and does not collide between concurrent runs.
