@@ -101,3 +101,10 @@ fn scoreboard_counts_accepted_connections() {
         .sum();
     assert!(vol > 0, "kernel context switches not read");
 }
+
+#[test]
+fn a_host_name_in_addr_is_resolved_like_a_url() {
+    let s = Server::start(&["--workers", "1", "--addr", "localhost:0"]);
+    assert!(s.addr.ip().is_loopback(), "{}", s.addr);
+    assert!(get(s.addr).starts_with("HTTP/1.1 200"));
+}
