@@ -183,10 +183,29 @@ fn keep_alive_against_herd_serve_records_every_request_and_per_worker_accept_del
     assert_eq!(mine.len(), 2, "one row per worker seen in X-Herd-Worker");
     let conns: f64 = mine.iter().map(|w| num(w, "client_conns")).sum();
     assert_eq!(conns, 100.0);
+    // Every connection's first response carried its accept time: one accept delay per
+    // connection, no more, no fewer.
+    let latency = csv_rows(&dir.path().join("latency.csv"));
+    let delays = latency
+        .iter()
+        .find(|l| l["run_id"] == ka["run_id"] && l["metric"] == "accept_delay")
+        .expect("accept_delay rows");
+    assert_eq!(num(delays, "count"), 100.0, "{delays:?}");
+    // A connection is accepted before its first response completes: no accept delay exceeds
+    // the longest latency (per-worker histograms keep 2 significant digits: 1% slack).
+    let latency_max = num(ka, "latency_max_us");
+    assert!(num(ka, "accept_delay_max_us") <= latency_max, "{ka:?}");
     for w in mine {
         if num(w, "client_conns") > 0.0 {
-            assert!(num(w, "accept_delay_p99_us") > 0.0, "{w:?}");
-            assert!(num(w, "accept_delay_max_us") >= num(w, "accept_delay_p50_us"));
+            assert!(
+                num(w, "accept_delay_max_us") <= latency_max * 1.01,
+                "{w:?} vs latency max {latency_max}"
+            );
+        } else {
+            assert_eq!(
+                w["accept_delay_max_us"], "",
+                "no connection, no delay: {w:?}"
+            );
         }
     }
     // herd report and herd plot keep the two loads apart and show no server figure: none
@@ -318,8 +337,13 @@ fn a_pacing_quantum_batches_starts_and_the_lateness_it_adds_is_measured() {
     assert_eq!(num(r, "errors"), 0.0, "{r:?}");
     assert_eq!(num(r, "pacing_quantum_us"), 8_000.0);
     assert!(num(r, "lateness_p50_us") >= 1_000.0, "{r:?}");
-    assert!(num(r, "lateness_max_us") <= 1_000_000.0, "{r:?}");
     assert!(num(r, "late_conns") > 0.0, "{r:?}");
+    // 100 conn/s for 1 s: 100 intended starts, each completed, failed or never started.
+    assert_eq!(
+        num(r, "conns_ok") + num(r, "errors") + num(r, "unstarted_conns"),
+        100.0,
+        "{r:?}"
+    );
     // The latency counts from the exact schedule, so it holds the lateness too.
     assert!(
         num(r, "latency_p50_us") >= num(r, "raw_latency_p50_us"),
@@ -327,8 +351,7 @@ fn a_pacing_quantum_batches_starts_and_the_lateness_it_adds_is_measured() {
     );
     // The generator's own CPU and the host's load are measured, not left at 0.
     assert!(num(r, "client_cpu_us_per_conn") > 0.0, "{r:?}");
-    let busy = num(r, "host_cpu_busy_pct");
-    assert!(busy > 0.0 && busy <= 100.0, "{r:?}");
+    assert!(num(r, "host_cpu_busy_pct") > 0.0, "{r:?}");
 }
 
 #[test]
@@ -339,6 +362,17 @@ fn the_host_busy_time_holds_the_client_and_worker_cpu_time_of_a_paced_run() {
     // user and system fields are sampled on: counted that way, this run looks nearly idle.
     // host_cpu_busy_pct comes from the idle time instead, so it must hold at least (most of)
     // the CPU time the client threads and the workers measured for themselves.
+    let cpus = std::fs::read_to_string("/proc/stat")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes()[3].is_ascii_digit())
+        .count() as f64;
+    // /proc/stat counts idle time in 10 ms ticks per CPU, so the host figure is uncertain by
+    // up to 10 ms per CPU: the run must be long enough for the CPU time it measures to stand
+    // well above that on a host with many CPUs (2 s on up to 10 CPUs, 0.2 s per CPU above).
+    let slack = 0.01 * cpus;
+    let secs = (0.2 * cpus).clamp(2.0, 30.0);
+    let duration = format!("{secs}s");
     ok_output(
         &[
             "run",
@@ -351,29 +385,31 @@ fn the_host_busy_time_holds_the_client_and_worker_cpu_time_of_a_paced_run() {
             "--concurrency",
             "256",
             "--duration",
-            "2s",
+            &duration,
             "--warmup",
             "0s",
             "--quiet",
             "--out",
             out,
         ],
-        Duration::from_secs(60),
+        Duration::from_secs(120),
     );
     let runs = csv_rows(&dir.path().join("runs.csv"));
     let r = &runs[0];
-    let cpus = std::fs::read_to_string("/proc/stat")
-        .unwrap()
-        .lines()
-        .filter(|l| l.starts_with("cpu") && l.as_bytes()[3].is_ascii_digit())
-        .count() as f64;
     let host_s = num(r, "host_cpu_busy_pct") / 100.0 * cpus * num(r, "duration_s");
     let client_s = num(r, "client_cpu_us_per_conn") * num(r, "conns_ok") / 1e6;
     let workers_s = num(r, "cpu_us_per_conn") * num(r, "accepted") / 1e6;
     assert!(client_s > 0.0 && workers_s > 0.0, "{r:?}");
-    // Slack for /proc/stat's 10 ms idle resolution per CPU and the snapshot windows.
+    // The comparison means something only if the slack is small beside what is compared.
     assert!(
-        host_s >= 0.8 * (client_s + workers_s) - 0.01 * cpus,
+        slack < 0.5 * (client_s + workers_s),
+        "client {client_s:.3} s + workers {workers_s:.3} s is too little CPU time to compare \
+         with a {slack:.2} s slack: the run is too short for {cpus} CPUs"
+    );
+    // 20% for the snapshot windows (the host figure covers the phase, the workers' the
+    // snapshots around it).
+    assert!(
+        host_s >= 0.8 * (client_s + workers_s) - slack,
         "host busy {host_s:.3} s < client {client_s:.3} s + workers {workers_s:.3} s: {r:?}"
     );
 }

@@ -123,7 +123,10 @@ mod tests {
 
     #[test]
     fn addresses_resolve_names_like_urls() {
-        assert_eq!(parse_addr("127.0.0.1:0").unwrap().to_string(), "127.0.0.1:0");
+        assert_eq!(
+            parse_addr("127.0.0.1:0").unwrap().to_string(),
+            "127.0.0.1:0"
+        );
         let a = parse_addr("localhost:0").unwrap();
         assert!(a.ip().is_loopback() && a.port() == 0, "{a}");
         assert!(parse_addr("localhost").is_err(), "no port");
