@@ -59,7 +59,7 @@ pub fn run(job: &SeriesJob) -> Result<(), Error> {
     row.print(term::terms_needed(cfg.x));
     println!("{}; waitpid calls {}", cleanup()?, outcome.waitpids);
     if let Some(a) = out.as_mut() {
-        a.append(&row)?;
+        a.append(&row.clone().rounded())?;
         a.flush()?;
     }
     Ok(())

@@ -84,9 +84,9 @@ impl Report<'_> {
             fill_worker(w, &phase.stats);
         }
         if let Some(f) = files {
-            f.runs.append(&row)?;
+            f.runs.append(&row.clone().rounded())?;
             for w in &workers {
-                f.workers.append(w)?;
+                f.workers.append(&w.clone().rounded())?;
             }
             for (metric, h) in phase.stats.histograms() {
                 for r in latency_rows(&inputs, metric, h) {

@@ -78,7 +78,7 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
                 row.fault, row.faults_applied, row.errors, row.serving_after
             );
             if let Some(f) = out.as_mut() {
-                f.append(&row)?;
+                f.append(&row.clone().rounded())?;
                 f.flush()?;
             }
             rows.push(row);
