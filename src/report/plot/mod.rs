@@ -6,6 +6,7 @@ pub(crate) mod cdf;
 pub(crate) mod lines;
 pub(crate) mod series;
 pub(crate) mod share;
+pub(crate) mod text;
 
 use super::aggregate::strategy_rank;
 use crate::Error;
@@ -175,7 +176,9 @@ pub fn render(chart: &impl Chart, out: &Path) -> Result<Vec<PathBuf>, Error> {
     let svg = out.join(format!("{}.svg", chart.stem()));
     let fail = |p: &Path, e: String| Error::Run(format!("drawing {}: {e}", p.display()));
     {
-        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        let backend =
+            text::GlyphText::new(BitMapBackend::new(&png, SIZE)).map_err(|e| fail(&png, e))?;
+        let root = backend.into_drawing_area();
         chart.draw(&root).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| fail(&png, de(e)))?;
     }
