@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(sig(57.5321, 4), 57.53);
         assert_eq!(sig(0.0, 4), 0.0);
         assert_eq!(dec(5.0012345678, 6), 5.001235);
-        assert_eq!(dec(0.07000000000000001, 2), 0.07);
+        assert_eq!(dec(0.1 * 0.7, 2), 0.07);
     }
 
     #[test]
