@@ -19,6 +19,8 @@ pub struct PlotConfig {
 }
 
 pub fn run(args: &PlotConfig) -> Result<(), Error> {
+    // Prints the files it wrote: a closed pipe (`| head`) ends it quietly.
+    crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
     register_font()?;
     let out = &args.out;
     // A `herd series` directory (series.csv, no runs.csv) gets the task-farm chart.

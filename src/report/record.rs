@@ -154,3 +154,88 @@ pub fn new_run_id() -> String {
 pub fn timestamp() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn phase(stats: crate::load::stats::Stats) -> PhaseResult {
+        PhaseResult {
+            stats,
+            elapsed: Duration::from_secs(1),
+            threads: 1,
+            host_busy_pct: 50.0,
+        }
+    }
+
+    fn report(server: Option<&Snapshot>) -> Report<'_> {
+        Report {
+            strategy: "blocking",
+            mode: "process",
+            workers: 2,
+            work_us: 0,
+            sleep_us: 0,
+            target: "http://127.0.0.1:1/".into(),
+            server,
+        }
+    }
+
+    #[test]
+    fn a_value_no_histogram_could_take_fails_the_run() {
+        let cfg = LoadConfig::new(
+            "127.0.0.1:1".parse().unwrap(),
+            1,
+            None,
+            Duration::from_secs(1),
+        );
+        let mut stats = crate::load::stats::Stats::default();
+        stats.unrecorded = 1;
+        let e = report(None)
+            .record(&cfg, &phase(stats), SystemTime::now(), None)
+            .err()
+            .expect("an error");
+        assert!(e.to_string().contains("could not be recorded"), "{e}");
+    }
+
+    #[test]
+    fn without_a_server_every_server_column_is_empty() {
+        let cfg = LoadConfig::new(
+            "127.0.0.1:1".parse().unwrap(),
+            1,
+            None,
+            Duration::from_secs(1),
+        );
+        let out = report(None)
+            .record(&cfg, &phase(Default::default()), SystemTime::now(), None)
+            .unwrap();
+        let r = &out.row;
+        assert!(!r.server_metrics);
+        assert_eq!((r.accepted, r.wakeups_per_accept), (None, None));
+        assert_eq!((r.jain_fairness, r.max_worker_share), (None, None));
+        assert_eq!((r.ctx_switches_per_accept, r.cpu_us_per_conn), (None, None));
+        // Nothing completed: no latency, no accept delay, no client CPU per connection.
+        assert_eq!((r.latency_p50_us, r.accept_delay_p99_us), (None, None));
+        assert_eq!(r.client_cpu_us_per_conn, None);
+        // A measured server that accepted nothing: counts of 0, ratios and fairness empty.
+        let idle = Snapshot {
+            ticks_per_s: 100,
+            workers: vec![
+                crate::metrics::WorkerSample {
+                    vol_ctx_switches: Some(3),
+                    invol_ctx_switches: Some(0),
+                    ..Default::default()
+                };
+                2
+            ],
+            ..Default::default()
+        };
+        let out = report(Some(&idle))
+            .record(&cfg, &phase(Default::default()), SystemTime::now(), None)
+            .unwrap();
+        let r = &out.row;
+        assert_eq!((r.accepted, r.vol_ctx_switches), (Some(0), Some(6)));
+        assert_eq!((r.ctx_switches_per_accept, r.jain_fairness), (None, None));
+        assert_eq!(r.cpu_user_s, None, "no tick counts were read");
+    }
+}
