@@ -1,7 +1,6 @@
 //! What the load generator adds to a run's rows and summary: the shape of the load, the raw
 //! (uncorrected) latencies, the open-loop lateness, and accept delays per worker.
 use super::row::{per, RunRow, WorkerRow};
-use super::summary::{fmt, percentiles};
 use crate::load::pacing::Shape;
 use crate::load::stats::{quantile_us, Stats};
 use crate::load::{LoadConfig, PhaseResult};
@@ -60,6 +59,23 @@ pub fn fill_run(
         pacing_quantum_us: cfg.pacing_quantum_ns as f64 / 1e3,
         ..std::mem::take(row)
     };
+}
+
+/// `v` with `decimals`, or `n/a`.
+pub(crate) fn fmt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.decimals$}"))
+}
+
+/// Percentiles `p50 .. max` in whole µs, or `n/a (why)` when none was measured.
+pub(crate) fn percentiles(named: &[(&str, Option<f64>)], why: &str) -> String {
+    if named.iter().all(|(_, v)| v.is_none()) {
+        return format!("n/a ({why})");
+    }
+    named
+        .iter()
+        .map(|(n, v)| format!("{n} {}", fmt(*v, 0)))
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 /// Fill the client-side columns of worker `row.worker`'s row.

@@ -1,25 +1,8 @@
 //! The summary `herd run` and `herd load` print. A figure that was not measured is printed as
 //! `n/a` with the reason, or its line is left out; it is never shown as 0.
-use super::client::{load_line, summary_lines};
+use super::client::{fmt, load_line, percentiles, summary_lines};
 use super::row::RunRow;
 use std::path::Path;
-
-/// `v` with `decimals`, or `n/a`.
-pub(crate) fn fmt(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "n/a".into(), |v| format!("{v:.decimals$}"))
-}
-
-/// Percentiles `p50 .. max` in whole µs, or `n/a (why)` when none was measured.
-pub(crate) fn percentiles(named: &[(&str, Option<f64>)], why: &str) -> String {
-    if named.iter().all(|(_, v)| v.is_none()) {
-        return format!("n/a ({why})");
-    }
-    named
-        .iter()
-        .map(|(n, v)| format!("{n} {}", fmt(*v, 0)))
-        .collect::<Vec<_>>()
-        .join("  ")
-}
 
 /// The summary `herd run` prints.
 pub fn summary(r: &RunRow) -> String {

@@ -9,7 +9,7 @@ mod plan;
 
 pub use plan::Cell;
 
-use crate::report::summary::fmt;
+use crate::report::client::fmt;
 use crate::Error;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
