@@ -189,8 +189,10 @@ mod tests {
             None,
             Duration::from_secs(1),
         );
-        let mut stats = crate::load::stats::Stats::default();
-        stats.unrecorded = 1;
+        let stats = crate::load::stats::Stats {
+            unrecorded: 1,
+            ..Default::default()
+        };
         let e = report(None)
             .record(&cfg, &phase(stats), SystemTime::now(), None)
             .err()
