@@ -72,6 +72,10 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
     };
     let outcome = report.record(&load, &phase, started, files.as_mut())?;
     print!("{}", summary::summary(&outcome.row));
+    print!(
+        "{}",
+        summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
+    );
     Ok(())
 }
 

@@ -37,6 +37,10 @@ pub struct RunConfig {
 pub fn run(cfg: &RunConfig) -> Result<(), Error> {
     let outcome = measure(cfg)?;
     print!("{}", summary::summary(&outcome.row));
+    print!(
+        "{}",
+        summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
+    );
     Ok(())
 }
 

@@ -20,6 +20,9 @@ pub struct Requests {
     pub per_conn: u32,
     /// The response header naming the worker, when `--worker-header` asks for one.
     pub worker_header: Option<String>,
+    /// The server runs on this host, so its `X-Herd-Accept-Ns` (its CLOCK_MONOTONIC) can be
+    /// compared with the client's: only then is an accept delay recorded.
+    pub same_clock: bool,
 }
 
 enum State {
@@ -102,9 +105,7 @@ impl Conn {
             };
             match self.stream.write(request) {
                 Ok(n) => {
-                    let _ = stats
-                        .connect
-                        .record(monotonic_ns().saturating_sub(self.t_start).max(1));
+                    stats.record_connect(monotonic_ns().saturating_sub(self.t_start));
                     self.state = State::Writing(n);
                 }
                 Err(e)
@@ -144,7 +145,7 @@ impl Conn {
             let Some(resp) = self.read_response(buf, last, req.worker_header.as_deref())? else {
                 return Ok(Step::Pending);
             };
-            self.record(resp, stats);
+            self.record(resp, req.same_clock, stats);
             if last {
                 stats.conns_ok += 1;
                 return Ok(Step::Finished);
@@ -196,7 +197,7 @@ impl Conn {
         }
     }
 
-    fn record(&mut self, resp: Response, s: &mut Stats) {
+    fn record(&mut self, resp: Response, same_clock: bool, s: &mut Stats) {
         let now = monotonic_ns();
         let first = self.done == 0;
         self.done += 1;
@@ -204,8 +205,7 @@ impl Conn {
         // Later requests on a connection are sent as soon as the previous response is in, so
         // their intended start is their actual one.
         let from = if first { self.t_intended } else { self.t_req };
-        let _ = s.latency.record(now.saturating_sub(from).max(1));
-        let _ = s.raw_latency.record(now.saturating_sub(self.t_req).max(1));
+        s.record_latency(now.saturating_sub(from), now.saturating_sub(self.t_req));
         if first {
             if let Some(w) = resp.worker {
                 s.count_worker(w);
@@ -213,9 +213,30 @@ impl Conn {
             if let Some(id) = resp.worker_id {
                 *s.per_worker_id.entry(id).or_insert(0) += 1;
             }
-            if let Some(a) = resp.accept_ns {
-                s.record_accept(resp.worker, a.saturating_sub(self.t_start));
+            if let Some(d) = accept_delay(same_clock, resp.accept_ns, self.t_start) {
+                s.record_accept(resp.worker, d);
             }
         }
+    }
+}
+
+/// The accept delay of a connection started at `t_start` (client clock) and accepted at
+/// `accept_ns` (the server's clock, from `X-Herd-Accept-Ns`): only when both clocks are this
+/// host's CLOCK_MONOTONIC. Across hosts the difference of two unrelated clocks is no delay.
+fn accept_delay(same_clock: bool, accept_ns: Option<u64>, t_start: u64) -> Option<u64> {
+    accept_ns
+        .filter(|_| same_clock)
+        .map(|a| a.saturating_sub(t_start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accept_time_from_another_host_is_no_accept_delay() {
+        assert_eq!(accept_delay(true, Some(1_500), 1_000), Some(500));
+        assert_eq!(accept_delay(false, Some(1_500), 1_000), None);
+        assert_eq!(accept_delay(true, None, 1_000), None);
     }
 }

@@ -68,6 +68,11 @@ impl ServerTasks {
         self.units.iter().map(|u| f(&u.delta)).sum()
     }
 
+    /// The sum of a count that may be unknown: `None` if any unit's is.
+    pub fn total_known(&self, f: impl Fn(&ThreadStat) -> Option<u64>) -> Option<u64> {
+        self.units.iter().map(|u| f(&u.delta)).sum()
+    }
+
     pub fn workers(&self) -> impl Iterator<Item = &Unit> {
         self.units.iter().filter(|u| u.role == Role::Worker)
     }
@@ -145,7 +150,16 @@ impl TreeSampler {
                             root,
                             pid,
                             tid,
-                            first: if started { Default::default() } else { now },
+                            first: if started {
+                                // Counted from its start: every count from 0, CPU time
+                                // included when this kernel has it.
+                                ThreadStat {
+                                    cpu_ns: now.cpu_ns.map(|_| 0),
+                                    ..Default::default()
+                                }
+                            } else {
+                                now
+                            },
                             last: now,
                             started,
                             seen: true,
@@ -190,7 +204,10 @@ impl TreeSampler {
                         } else {
                             Role::Worker
                         },
-                        delta: ThreadStat::default(),
+                        delta: ThreadStat {
+                            cpu_ns: Some(0),
+                            ..Default::default()
+                        },
                         started: true,
                         exited: true,
                     });
@@ -223,7 +240,7 @@ fn since(a: &ThreadStat, b: &ThreadStat) -> ThreadStat {
         invol_ctx_switches: d(a.invol_ctx_switches, b.invol_ctx_switches),
         utime_ticks: d(a.utime_ticks, b.utime_ticks),
         stime_ticks: d(a.stime_ticks, b.stime_ticks),
-        cpu_ns: d(a.cpu_ns, b.cpu_ns),
+        cpu_ns: a.cpu_ns.zip(b.cpu_ns).map(|(x, y)| x.saturating_sub(y)),
         start_ticks: a.start_ticks,
     }
 }
@@ -233,7 +250,8 @@ fn add(sum: &mut ThreadStat, d: &ThreadStat) {
     sum.invol_ctx_switches += d.invol_ctx_switches;
     sum.utime_ticks += d.utime_ticks;
     sum.stime_ticks += d.stime_ticks;
-    sum.cpu_ns += d.cpu_ns;
+    // Unknown for one part is unknown for the sum, never counted as 0.
+    sum.cpu_ns = sum.cpu_ns.zip(d.cpu_ns).map(|(x, y)| x + y);
 }
 
 /// Every (pid, tid) from `root` down. `parents`: child lists from /proc/*/stat, when the kernel

@@ -85,10 +85,11 @@ pub fn probe_notes(p: &PhaseProbe) -> Vec<String> {
 /// herd's own server: each worker's share of the workers' CPU.
 pub fn fill_cpu_shares(row: &mut RunRow, workers: &mut [WorkerRow]) {
     row.server_source = Some("scoreboard".into());
-    let total: f64 = workers.iter().map(|w| w.cpu_ms).sum();
-    if total > 0.0 {
+    // Unknown for one worker (no schedstat) leaves every share unknown.
+    let total: Option<f64> = workers.iter().map(|w| w.cpu_ms).sum();
+    if let Some(total) = total.filter(|&t| t > 0.0) {
         for w in workers.iter_mut() {
-            w.cpu_share = Some(w.cpu_ms / total);
+            w.cpu_share = w.cpu_ms.map(|c| c / total);
         }
         row.max_worker_cpu_share = workers.iter().filter_map(|w| w.cpu_share).reduce(f64::max);
     }
@@ -129,7 +130,7 @@ pub fn header_rows(row: &RunRow, c: &Stats) -> Vec<WorkerRow> {
             strategy: row.strategy.clone(),
             worker: k,
             client_conns: n,
-            share: per(n, total),
+            share: per(Some(n), total),
             role: Some("header".into()),
             ..Default::default()
         })
@@ -151,12 +152,12 @@ pub fn fill_foreign(
         s.total(|t| t.vol_ctx_switches),
         s.total(|t| t.invol_ctx_switches),
     );
-    row.vol_ctx_switches = vol;
-    row.invol_ctx_switches = invol;
-    row.ctx_switches_per_accept = per(vol + invol, conns);
-    row.cpu_user_s = s.total(|t| t.utime_ticks) as f64 / tps;
-    row.cpu_sys_s = s.total(|t| t.stime_ticks) as f64 / tps;
-    row.cpu_us_per_conn = per(s.total(|t| t.cpu_ns), conns) / 1000.0;
+    row.vol_ctx_switches = Some(vol);
+    row.invol_ctx_switches = Some(invol);
+    row.ctx_switches_per_accept = per(Some(vol + invol), conns);
+    row.cpu_user_s = Some(s.total(|t| t.utime_ticks) as f64 / tps);
+    row.cpu_sys_s = Some(s.total(|t| t.stime_ticks) as f64 / tps);
+    row.cpu_us_per_conn = per(s.total_known(|t| t.cpu_ns), conns).map(|us| us / 1000.0);
     row.server_pids = Some(
         s.roots
             .iter()
@@ -177,7 +178,7 @@ pub fn fill_foreign(
     row.workers = live as u64;
 
     // Per-worker CPU: the workers' own time (a master's is in the totals, not the shares).
-    let worker_cpu: u64 = s.workers().map(|u| u.delta.cpu_ns).sum();
+    let worker_cpu: Option<u64> = s.workers().map(|u| u.delta.cpu_ns).sum();
     let counts = header_counts(c);
     let in_header: u64 = counts.values().sum();
     // The header names processes when most connections carry a PID of the tree.
@@ -192,8 +193,9 @@ pub fn fill_foreign(
         .iter()
         .enumerate()
         .map(|(i, u)| {
+            // The header named workers by PID: a worker it never named took 0.
             let conns_here = if pid_mode && u.tid == 0 {
-                counts.get(&u.pid).copied()
+                Some(counts.get(&u.pid).copied().unwrap_or(0))
             } else {
                 None
             };
@@ -203,17 +205,18 @@ pub fn fill_foreign(
                 workers: row.workers,
                 worker: i as u64,
                 pid: u.pid,
-                vol_ctx_switches: u.delta.vol_ctx_switches,
-                invol_ctx_switches: u.delta.invol_ctx_switches,
-                cpu_user_s: u.delta.utime_ticks as f64 / tps,
-                cpu_sys_s: u.delta.stime_ticks as f64 / tps,
-                cpu_ms: u.delta.cpu_ns as f64 / 1e6,
+                vol_ctx_switches: Some(u.delta.vol_ctx_switches),
+                invol_ctx_switches: Some(u.delta.invol_ctx_switches),
+                cpu_user_s: Some(u.delta.utime_ticks as f64 / tps),
+                cpu_sys_s: Some(u.delta.stime_ticks as f64 / tps),
+                cpu_ms: u.delta.cpu_ns.map(|n| n as f64 / 1e6),
                 client_conns: conns_here.unwrap_or(0),
-                share: per(conns_here.unwrap_or(0), in_header),
+                share: conns_here.and_then(|n| per(Some(n), in_header)),
                 role: Some(u.role.name().into()),
                 tid: (u.tid != 0).then_some(u.tid),
-                cpu_share: (u.role == Role::Worker && worker_cpu > 0)
-                    .then(|| per(u.delta.cpu_ns, worker_cpu)),
+                cpu_share: worker_cpu
+                    .filter(|&w| u.role == Role::Worker && w > 0)
+                    .and_then(|w| per(u.delta.cpu_ns, w)),
                 started_in_phase: Some(u.started),
                 exited_in_phase: Some(u.exited),
                 ..Default::default()
@@ -235,7 +238,7 @@ pub fn fill_foreign(
             workers: row.workers,
             worker: k,
             client_conns: n,
-            share: per(n, in_header),
+            share: per(Some(n), in_header),
             role: Some("header".into()),
             // herd serve's per-index accept delays stay with their index.
             ..workers

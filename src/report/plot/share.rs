@@ -7,6 +7,7 @@ use super::{colour, de, num, titled, Chart};
 use crate::report::aggregate::{Group, Stat};
 use crate::report::results::Results;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 pub struct ShareChart {
@@ -20,13 +21,15 @@ pub struct ShareChart {
 }
 
 impl ShareChart {
+    /// The chart of one cell; `None` when no run of it has per-worker shares (the server was
+    /// not measured).
     pub fn new(
         g: &Group<'_>,
         results: &Results,
         strategy: &str,
         workers: u64,
         suffix: &str,
-    ) -> Self {
+    ) -> Option<Self> {
         let runs = g.cell(strategy, workers);
         let mut per_run: Vec<Vec<f64>> = Vec::new();
         for r in &runs {
@@ -37,18 +40,21 @@ impl ShareChart {
                 .collect();
             let mut shares: Vec<f64> = crate::report::kernel::share_rows(&rows)
                 .into_iter()
-                .map(|w| w.share * 100.0)
+                .filter_map(|w| w.share.map(|s| s * 100.0))
                 .collect();
             shares.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
             if !shares.is_empty() {
                 per_run.push(shares);
             }
         }
+        if per_run.is_empty() || !g.condition.server_measured() {
+            return None;
+        }
         let n = per_run.iter().map(Vec::len).max().unwrap_or(0);
         let ranks = (0..n)
             .filter_map(|k| Stat::of(per_run.iter().filter_map(|s| s.get(k).copied())))
             .collect();
-        ShareChart {
+        Some(ShareChart {
             stem: format!("share-{strategy}-w{workers}{suffix}"),
             strategy: strategy.to_string(),
             workers,
@@ -58,9 +64,9 @@ impl ShareChart {
                 g.host_label(),
                 per_run.len()
             ),
-            jain: Stat::of(runs.iter().map(|r| r.row.jain_fairness)),
+            jain: Stat::of(runs.iter().filter_map(|r| r.row.jain_fairness)),
             ranks,
-        }
+        })
     }
 }
 
@@ -126,14 +132,21 @@ impl Chart for ShareChart {
                     .map_err(de)?;
             }
         }
+        // The even share is a reference, not a grid line: dashed, in a colour of its own,
+        // over the bars, with its label in the legend.
+        let reference = ShapeStyle::from(RGBColor(200, 30, 30)).stroke_width(2);
         chart
-            .draw_series(std::iter::once(PathElement::new(
+            .draw_series(std::iter::once(DashedPathElement::new(
                 vec![(0.5, even), (n as f64 + 0.5, even)],
-                ShapeStyle::from(RGBColor(90, 90, 90)).stroke_width(1),
+                8,
+                5,
+                reference,
             )))
             .map_err(de)?
-            .label(format!("even share, {even:.1}%"))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], RGBColor(90, 90, 90)));
+            .label(format!("even share, {even:.1}% (100% / {n} workers)"))
+            .legend(move |(x, y)| {
+                DashedPathElement::new(vec![(x, y), (x + 24, y)], 6, 3, reference)
+            });
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
