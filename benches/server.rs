@@ -1,6 +1,7 @@
 //! What `accept_path` and `wakeup` share: a `herd serve` child of the built herd binary, started
 //! once per benchmark and stopped and reaped when dropped (by `ServerChild`, also on a panic),
-//! and one HTTP/1.1 round trip against it made the way `herd run`'s client makes it.
+//! and one HTTP/1.1 round trip against it made the way `herd run`'s client makes it, with the
+//! clock reads each benchmark needs.
 //!
 //! `HERD_BENCH_WORKER_MODEL=event` runs the server benches in the event model
 //! (`--worker-model event`): the strategies without an event form are named and skipped.
@@ -115,24 +116,41 @@ impl Herd {
     }
 
     /// One connection: connect, `GET /` with `Connection: close`, read the response to EOF,
-    /// close. Returns CLOCK_MONOTONIC just before connect() and the worker's `X-Herd-Accept-Ns`.
-    pub fn round_trip(&mut self) -> (u64, u64) {
+    /// close. The socket is made and bound to its source address before the clock starts, and
+    /// the response is checked after it stops.
+    pub fn round_trip(&mut self) -> RoundTrip {
         let src = self.sources.next().unwrap_or(herd::load::source::FIRST);
         let sock = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).expect("socket");
         set_bind_address_no_port(&sock).expect("IP_BIND_ADDRESS_NO_PORT");
         let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, src)), 0);
         sock.bind(&local.into()).expect("bind source address");
+        sock.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("SO_RCVTIMEO");
+        let mut resp = Vec::with_capacity(256);
         let connect_ns = monotonic_ns();
         sock.connect(&self.server.addr.into()).expect("connect");
         let mut s: TcpStream = sock.into();
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("SO_RCVTIMEO");
         s.write_all(b"GET / HTTP/1.1\r\nHost: herd\r\nConnection: close\r\n\r\n")
             .expect("send request");
-        let mut resp = Vec::with_capacity(256);
         s.read_to_end(&mut resp).expect("read response");
-        (connect_ns, accept_ns(&resp))
+        let eof_ns = monotonic_ns();
+        drop(s);
+        RoundTrip {
+            connect_ns,
+            eof_ns,
+            accept_ns: accept_ns(&resp),
+        }
     }
+}
+
+/// What one connection's clocks said.
+pub struct RoundTrip {
+    /// CLOCK_MONOTONIC just before connect().
+    pub connect_ns: u64,
+    /// CLOCK_MONOTONIC just after the read that saw EOF (the close is not timed).
+    pub eof_ns: u64,
+    /// The worker's `X-Herd-Accept-Ns`: CLOCK_MONOTONIC just after its accept() returned.
+    pub accept_ns: u64,
 }
 
 /// The `X-Herd-Accept-Ns` header of a complete `200` response.

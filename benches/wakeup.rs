@@ -34,8 +34,8 @@ fn wakeup(c: &mut Criterion) {
                     let mut total = 0u64;
                     for _ in 0..iters {
                         not_idle += u64::from(!herd.wait_idle());
-                        let (connect_ns, accept_ns) = herd.round_trip();
-                        let d = accept_ns.saturating_sub(connect_ns);
+                        let t = herd.round_trip();
+                        let d = t.accept_ns.saturating_sub(t.connect_ns);
                         hist.saturating_record(d);
                         total += d;
                     }

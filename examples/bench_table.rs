@@ -2,8 +2,11 @@
 //! the wakeup distributions the benches write to `target/criterion/herd-wakeup/`) into the
 //! Markdown tables of docs/benchmarks.md. Run by `scripts/bench-table.sh`.
 //!
-//! Usage: `cargo run --release --example bench_table -- [CRITERION_DIR]`
-//! (default `target/criterion`).
+//! Usage: `cargo run --release --example bench_table -- [CRITERION_DIR [DATA_DIR]]`
+//! (default `target/criterion`). With DATA_DIR, the figures behind the tables are also written
+//! there as CSV: `criterion.csv` (every benchmark's median and its 95% interval, ns) and
+//! `wakeup.csv` (the wakeup distributions), which `scripts/bench-table.sh` commits under
+//! `results/benchmarks/`.
 //!
 //! Ratios: an uncontended lock against the atomic floor; a handoff against the pthread mutex's
 //! (a futex: the kernel's plainest sleep and wake).
@@ -79,8 +82,61 @@ fn main() -> anyhow::Result<()> {
     }
     locks(&results);
     accept_path(&results);
-    wakeup(&dir.join("herd-wakeup"))?;
+    let wakeups = wakeup(&dir.join("herd-wakeup"))?;
+    series(&results);
+    if let Some(data) = std::env::args_os().nth(2).map(PathBuf::from) {
+        write_data(&data, &results, &wakeups)?;
+    }
     Ok(())
+}
+
+/// The figures behind the tables, as CSV under `data`.
+fn write_data(
+    data: &Path,
+    results: &Results,
+    wakeups: &BTreeMap<(String, u64), Wakeup>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data)?;
+    let mut c = String::from("group,function,value,median_ns,ci95_low_ns,ci95_high_ns\n");
+    for ((g, f, v), e) in results {
+        c.push_str(&format!(
+            "{g},{f},{v},{:.1},{:.1},{:.1}\n",
+            e.point_estimate, e.confidence_interval.lower_bound, e.confidence_interval.upper_bound
+        ));
+    }
+    std::fs::write(data.join("criterion.csv"), c)?;
+    let mut w = String::from("strategy,workers,connections,p50_ns,p90_ns,p99_ns\n");
+    for x in wakeups.values() {
+        w.push_str(&format!(
+            "{},{},{},{:.0},{:.0},{:.0}\n",
+            x.strategy, x.workers, x.connections, x.p50_ns, x.p90_ns, x.p99_ns
+        ));
+    }
+    std::fs::write(data.join("wakeup.csv"), w)?;
+    Ok(())
+}
+
+/// `herd series`: one whole farm per iteration.
+fn series(r: &Results) {
+    const FARMS: [(&str, &str); 2] = [
+        ("per-term-64", "64 terms, one process per term"),
+        ("pool-8x256", "256 terms, pool of 8"),
+    ];
+    const METHODS: [&str; 4] = ["sequential", "select", "poll", "epoll"];
+    if !r.keys().any(|k| k.0 == "series") {
+        return;
+    }
+    println!("`herd series` (`series`, one whole farm per iteration: fork, collect, reap):\n");
+    println!("| farm | {} |", METHODS.join(" | "));
+    println!("|---|---|---|---|---|");
+    for (id, label) in FARMS {
+        let cells: Vec<String> = METHODS
+            .iter()
+            .map(|m| with_ci(get(r, "series", id, m)))
+            .collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    }
+    println!();
 }
 
 /// Every `new/benchmark.json` with its `new/estimates.json` below `dir`.
@@ -238,7 +294,7 @@ fn accept_path(r: &Results) {
     println!();
 }
 
-fn wakeup(dir: &Path) -> anyhow::Result<()> {
+fn wakeup(dir: &Path) -> anyhow::Result<BTreeMap<(String, u64), Wakeup>> {
     let mut all: BTreeMap<(String, u64), Wakeup> = BTreeMap::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries {
@@ -250,7 +306,7 @@ fn wakeup(dir: &Path) -> anyhow::Result<()> {
         }
     }
     if all.is_empty() {
-        return Ok(());
+        return Ok(all);
     }
     println!("Wakeup latency, connect() call to the worker's accept() return, per connection (`wakeup`):\n");
     println!("| strategy | 1 w: p50 | p90 | p99 | 8 w: p50 | p90 | p99 | 8 w / 1 w (p50) | connections |");
@@ -273,5 +329,5 @@ fn wakeup(dir: &Path) -> anyhow::Result<()> {
         );
     }
     println!();
-    Ok(())
+    Ok(all)
 }

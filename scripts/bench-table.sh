@@ -9,7 +9,9 @@
 #   scripts/bench-table.sh locks           # only the lock groups, tables from all results
 #   scripts/bench-table.sh --table-only    # no benchmarking, tables from existing results
 #
-# Output: docs/benchmarks.md (criterion's own results stay in target/criterion/).
+# Output: docs/benchmarks.md, and the figures behind its tables as CSV in results/benchmarks/
+# (criterion.csv: each benchmark's median and 95% interval; wakeup.csv: the wakeup
+# percentiles). Criterion's own results stay in target/criterion/.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
@@ -28,7 +30,7 @@ fi
 if [[ "${1:-}" != "--table-only" ]]; then
     if [[ $# -eq 0 ]]; then
         # A full run replaces every figure: drop results of benchmarks that no longer exist.
-        rm -rf "$target/criterion/"{locks_uncontended,locks_handoff,accept_path,wakeup,herd-wakeup}
+        rm -rf "$target/criterion/"{locks_uncontended,locks_handoff,accept_path,wakeup,herd-wakeup,series}
     fi
     start=$(date +%s)
     cargo bench --bench bench_main -- "$@" >&2
@@ -38,7 +40,7 @@ cargo build --quiet --release --example bench_table
 {
     echo "Measured $(date -u +%Y-%m-%d) on Linux $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), herd $(git rev-parse --short HEAD 2>/dev/null || echo '?'), load average now: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    "$target/release/examples/bench_table" "$target/criterion"
+    "$target/release/examples/bench_table" "$target/criterion" results/benchmarks
 } >"$work/tables.md"
 
 # Replace what lies between the markers; keep everything else.

@@ -107,7 +107,7 @@ fn every_event_strategy_serves_keep_alive_and_close_loads() {
             .collect();
         let shares: f64 = mine.iter().map(|w| num(w, "request_share")).sum();
         assert!(
-            (shares - 1.0).abs() < 1e-6,
+            (shares - 1.0).abs() < 1e-3,
             "{}: shares {shares}",
             run["strategy"]
         );
@@ -267,7 +267,7 @@ fn long_lived_connections_stay_open_and_their_spread_is_measured() {
     let workers = csv_rows(&dir.path().join("workers.csv"));
     let held: f64 = workers.iter().map(|w| num(w, "open_mean")).sum();
     assert!((34.0..=40.5).contains(&held), "open_mean summed to {held}");
-    assert!((num(&row, "open_mean") * 3.0 - held).abs() < 1e-6);
+    assert!((num(&row, "open_mean") * 3.0 - held).abs() < held * 1e-3);
     let max: f64 = workers.iter().map(|w| num(w, "open_max")).sum();
     assert!(
         max >= 40.0,

@@ -147,3 +147,14 @@ fn a_strategy_flag_for_another_strategy_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn a_skip_must_be_allowed_by_name() {
+    assert!(allowed("io-uring,reuseport-cbpf", "io-uring"));
+    assert!(allowed("io-uring, reuseport-cbpf", "reuseport-cbpf"));
+    assert!(allowed("all", "epoll-exclusive"));
+    assert!(!allowed("", "io-uring"));
+    assert!(!allowed("io-uring", "reuseport"));
+    // A strategy every Linux kernel has is never skipped, whatever the variable says.
+    assert!(!skip_unsupported("blocking"));
+}

@@ -53,7 +53,7 @@ pub struct ChaosArgs {
     #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
     pub reuseport_reload: ReuseportReload,
     /// Address the server listens on; port 0 lets the kernel choose.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
     /// How each worker serves (`sync` or `event`, see `herd serve --help`); with `all`, the
     /// strategies without a form in the model are skipped.

@@ -68,6 +68,10 @@ pub struct LoadArgs {
     /// No live progress line (it is also off when stdout is not a terminal).
     #[arg(long)]
     pub quiet: bool,
+    /// Sample the accept queue of every listening socket on the target port this often during
+    /// the measurement (through sock_diag, as `ss -lnt` does); 0s: not at all. At most 1s.
+    #[arg(long, default_value = "2ms", value_parser = parse_duration)]
+    pub accept_queue_interval: Duration,
 }
 
 impl LoadArgs {
@@ -132,6 +136,17 @@ impl LoadArgs {
         cfg.check_fds()?;
         Ok(cfg)
     }
+
+    /// `--accept-queue-interval`, checked.
+    pub fn queue_interval(&self) -> Result<Duration, Error> {
+        let d = self.accept_queue_interval;
+        if d > Duration::from_secs(1) {
+            return Err(Error::Usage(format!(
+                "--accept-queue-interval {d:?}: at most 1s (a queue fills and drains in milliseconds)"
+            )));
+        }
+        Ok(d)
+    }
 }
 
 impl LoadArgs {
@@ -186,6 +201,21 @@ pub struct LoadCmdArgs {
     /// DIR/hist/RUN_ID.hlog.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The server's PID (repeatable): its processes and threads, found from it down again and
+    /// again during the measurement, are measured from /proc as herd measures its own workers
+    /// (context switches and CPU per connection, each worker's CPU share). Some process of its
+    /// tree must hold a listening socket on the URL's port.
+    #[arg(long = "server-pid", value_name = "PID", value_parser = clap::value_parser!(u64).range(1..))]
+    pub server_pids: Vec<u64>,
+    /// A response header naming the worker that served the connection by a number (its PID or
+    /// an index): per-worker connection shares and Jain's index come from it. herd serve sends
+    /// X-Herd-Worker, which is read without this flag.
+    #[arg(long, value_name = "NAME")]
+    pub worker_header: Option<String>,
+    /// A name for the server, written in the rows' `strategy` column (e.g. nginx-reuseport),
+    /// so that `herd plot` and `herd report` compare servers as they compare strategies.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub label: String,
 }
 
 impl LoadCmdArgs {
@@ -194,13 +224,31 @@ impl LoadCmdArgs {
     pub fn config(&self) -> Result<LoadCommand, Error> {
         url::split(&self.url)?;
         let placeholder = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut load = self.load.config(placeholder)?;
+        if let Some(h) = &self.worker_header {
+            let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+            if h.is_empty() || !h.chars().all(token) {
+                return Err(Error::Usage(format!(
+                    "--worker-header {h:?}: not an HTTP header name"
+                )));
+            }
+            load.worker_header = Some(h.clone());
+        }
+        for &p in &self.server_pids {
+            if !std::path::Path::new(&format!("/proc/{p}")).exists() {
+                return Err(Error::Usage(format!("--server-pid {p}: no such process")));
+            }
+        }
         Ok(LoadCommand {
             url: self.url.clone(),
-            load: self.load.config(placeholder)?,
+            load,
             warmup: self.warmup,
             duration: self.load.duration,
             max_conns: self.load.requests,
             out: self.out.clone(),
+            server_pids: self.server_pids.clone(),
+            queue_interval: self.load.queue_interval()?,
+            label: self.label.clone(),
         })
     }
 }

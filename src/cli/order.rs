@@ -31,7 +31,7 @@ pub struct OrderArgs {
     #[arg(long, default_value = "20ms", value_parser = parse_duration)]
     pub gap: Duration,
     /// Address the server listens on; port 0 lets the kernel choose.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
 }
 

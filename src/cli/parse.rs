@@ -14,6 +14,25 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A listening address: `IP:PORT`, or `HOST:PORT` with the host resolved as `--url`'s is (IPv4
+/// preferred), so that `localhost:0` works where `--url http://localhost/` does.
+pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(a) = s.parse() {
+        return Ok(a);
+    }
+    let addrs: Vec<std::net::SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {s}: {e} (expected HOST:PORT, e.g. 127.0.0.1:0)"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{s} has no address"))
+}
+
 /// `5s`, `250ms`, `1m`, `1500us`; a bare number is seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.parse::<f64>() {
@@ -139,6 +158,18 @@ fn known() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_resolve_names_like_urls() {
+        assert_eq!(
+            parse_addr("127.0.0.1:0").unwrap().to_string(),
+            "127.0.0.1:0"
+        );
+        let a = parse_addr("localhost:0").unwrap();
+        assert!(a.ip().is_loopback() && a.port() == 0, "{a}");
+        assert!(parse_addr("localhost").is_err(), "no port");
+        assert!(parse_addr("no-such-host.invalid:80").is_err());
+    }
 
     #[test]
     fn durations() {

@@ -16,7 +16,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub load: LoadArgs,
     /// Address the server listens on; port 0 lets the kernel choose.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
     /// Load before the measurement starts, not counted (0s: none).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
@@ -61,6 +61,7 @@ impl RunArgs {
             duration: self.load.duration,
             max_conns: self.load.requests,
             out: self.out.clone(),
+            queue_interval: self.load.queue_interval()?,
         })
     }
 }

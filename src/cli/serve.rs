@@ -213,7 +213,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub server: ServerArgs,
     /// Address to listen on; port 0 lets the kernel choose.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
 }
 

@@ -1,7 +1,10 @@
 //! `herd load`: the generator alone against any HTTP/1.1 server, with `herd run`'s summary and
-//! CSV through the same code, the server-side columns not measured.
+//! CSV through the same code. The listeners' accept queues on the target port are sampled; with
+//! `--server-pid` the server's processes are measured from /proc as well.
 use crate::load::{self, url, LoadConfig};
+use crate::metrics::probe::{self, Probe, ProbeConfig};
 use crate::report::csv::ResultFiles;
+use crate::report::kernel::probe_notes;
 use crate::report::record::Report;
 use crate::report::summary;
 use crate::Error;
@@ -20,11 +23,19 @@ pub struct LoadCommand {
     pub duration: Duration,
     pub max_conns: Option<u64>,
     pub out: Option<PathBuf>,
+    /// `--server-pid`: the server's processes to measure (each existed when checked).
+    pub server_pids: Vec<u64>,
+    /// `--accept-queue-interval` (zero: no sampling).
+    pub queue_interval: Duration,
+    /// `--label`: the rows' `strategy` column.
+    pub label: String,
 }
 
 pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
     let mut files = cfg.out.as_deref().map(ResultFiles::open).transpose()?;
     let t = url::resolve(&cfg.url)?;
+    let port = t.addr.port();
+    check_server(&cfg.server_pids, port, &cfg.url)?;
     let mut load = cfg.load.clone().with_target(t.addr);
     load.host = t.host.clone();
     load.path = t.path.clone();
@@ -32,18 +43,67 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
     if !cfg.warmup.is_zero() {
         load::run_phase(&load, cfg.warmup, None, &abort)?;
     }
+    let probe = Probe::start(&ProbeConfig {
+        port,
+        queue_interval: cfg.queue_interval,
+        server_pids: cfg.server_pids.clone(),
+        measure_tree: !cfg.server_pids.is_empty(),
+    })
+    .map_err(|e| {
+        Error::Run(format!(
+            "--server-pid: {e} (it exited before the measurement)"
+        ))
+    })?;
     let started = SystemTime::now();
     let phase = load::run_phase(&load, cfg.duration, cfg.max_conns, &abort)?;
+    let measured = probe.finish();
+    for n in probe_notes(&measured) {
+        eprintln!("herd load: {n}");
+    }
     let report = Report {
-        strategy: "",
+        strategy: &cfg.label,
         mode: "",
         workers: 0,
         work_us: 0,
         sleep_us: 0,
         target: cfg.url.clone(),
         server: None,
+        probe: Some(&measured),
     };
     let outcome = report.record(&load, &phase, started, files.as_mut())?;
     print!("{}", summary::summary(&outcome.row));
+    print!(
+        "{}",
+        summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
+    );
+    Ok(())
+}
+
+/// Every `--server-pid` must have a listening socket on the target port somewhere in its tree
+/// (usage error otherwise); when sock_diag cannot tell, a note says so and the run goes on.
+fn check_server(pids: &[u64], port: u16, url: &str) -> Result<(), Error> {
+    if pids.is_empty() {
+        return Ok(());
+    }
+    let mine = crate::metrics::tree::ancestors(std::process::id() as u64);
+    for &p in pids {
+        if mine.contains(&p) {
+            return Err(Error::Usage(format!(
+                "--server-pid {p}: this herd load is itself in its tree (PID {p} is herd's own or an ancestor), so the client would be measured as the server"
+            )));
+        }
+        match probe::holds_listener(&[p], port) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Error::Usage(format!(
+                    "--server-pid {p}: no process from it down holds a listening socket on port {port} ({url}): not that server's PID?"
+                )))
+            }
+            Err(e) => {
+                eprintln!("herd load: cannot check that --server-pid {p} listens on port {port}: {e}");
+                return Ok(());
+            }
+        }
+    }
     Ok(())
 }

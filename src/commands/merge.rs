@@ -1,5 +1,7 @@
 //! `herd merge`: histogram logs from several runs, processes or hosts, added up per metric into
-//! one set of percentiles.
+//! one set of percentiles. Logs of one load (the same strategy, workers, load shape, requests
+//! per connection, target) add up to that load's distribution; logs of different loads would
+//! add up to a distribution of no run at all, so they are refused unless `--force` says so.
 use crate::load::hlog;
 use crate::load::stats::quantile_us;
 use crate::Error;
@@ -8,14 +10,90 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct MergeConfig {
     pub files: Vec<PathBuf>,
+    /// Add up logs of different loads anyway.
+    pub force: bool,
+}
+
+/// What a log's `#herd` line says about its load, without the run id.
+type Shape = Vec<(String, String)>;
+
+/// The files whose load differs from the first file's, with the keys that differ; and the
+/// distinct run ids.
+fn compare(described: &[(PathBuf, Shape)]) -> (Vec<String>, Vec<String>) {
+    let shape = |d: &Shape| -> Shape { d.iter().filter(|(k, _)| k != "run_id").cloned().collect() };
+    let mut runs: Vec<String> = Vec::new();
+    for (_, d) in described {
+        for (k, v) in d {
+            if k == "run_id" && !runs.contains(v) {
+                runs.push(v.clone());
+            }
+        }
+    }
+    let Some((first_path, first)) = described.first() else {
+        return (Vec::new(), runs);
+    };
+    let first = shape(first);
+    let mut differ = Vec::new();
+    for (p, d) in &described[1..] {
+        let mine = shape(d);
+        if mine != first {
+            let keys: Vec<String> = first
+                .iter()
+                .chain(&mine)
+                .filter(|(k, _)| {
+                    let a = first.iter().find(|(x, _)| x == k);
+                    let b = mine.iter().find(|(x, _)| x == k);
+                    a != b
+                })
+                .map(|(k, _)| k.clone())
+                .fold(Vec::new(), |mut acc, k| {
+                    if !acc.contains(&k) {
+                        acc.push(k);
+                    }
+                    acc
+                });
+            let keys = if keys.is_empty() {
+                "no herd description".to_string()
+            } else {
+                keys.join(", ")
+            };
+            differ.push(format!(
+                "{} differs from {} in: {keys}",
+                p.display(),
+                first_path.display()
+            ));
+        }
+    }
+    (differ, runs)
 }
 
 pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
     // Only prints: a closed pipe (`| head`) ends it quietly.
     crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
     let mut parts = Vec::new();
+    let mut described = Vec::new();
     for f in &cfg.files {
         parts.extend(hlog::read(f)?);
+        described.push((f.clone(), hlog::describe(f)?));
+    }
+    let (differ, runs) = compare(&described);
+    if !differ.is_empty() {
+        let list = differ.join("; ");
+        if !cfg.force {
+            return Err(Error::Usage(format!(
+                "these logs come from different loads, and their sum is the distribution of no \
+                 run: {list}. Merge logs of one load (several processes or hosts, repeats), or \
+                 give --force to add them up anyway"
+            )));
+        }
+        eprintln!("herd merge: WARNING: --force: adding up logs of different loads: {list}");
+    }
+    if runs.len() > 1 {
+        eprintln!(
+            "herd merge: {} runs of the same load added up: {}",
+            runs.len(),
+            runs.join(", ")
+        );
     }
     let merged = hlog::merge(parts)?;
     println!(
@@ -23,9 +101,9 @@ pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
         "metric", "count", "p50_us", "p90_us", "p99_us", "p99.9_us", "p99.99_us", "max_us"
     );
     for (tag, h) in merged {
-        let q = |q: f64| quantile_us(&h, q);
+        let q = |q: f64| quantile_us(&h, q).map_or_else(|| "n/a".into(), |v| format!("{v:.1}"));
         println!(
-            "{:<14} {:>10} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
+            "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
             if tag.is_empty() { "(untagged)" } else { &tag },
             h.len(),
             q(0.5),
@@ -37,4 +115,42 @@ pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(pairs: &[(&str, &str)]) -> Shape {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn logs_of_different_loads_are_told_apart_from_repeats() {
+        let a = d(&[
+            ("run_id", "1"),
+            ("arrivals", "closed"),
+            ("requests_per_conn", "1"),
+        ]);
+        let b = d(&[
+            ("run_id", "2"),
+            ("arrivals", "closed"),
+            ("requests_per_conn", "1"),
+        ]);
+        let ka = d(&[
+            ("run_id", "3"),
+            ("arrivals", "closed"),
+            ("requests_per_conn", "100"),
+        ]);
+        let (differ, runs) = compare(&[("a".into(), a.clone()), ("b".into(), b)]);
+        assert!(differ.is_empty());
+        assert_eq!(runs, ["1", "2"]);
+        let (differ, _) = compare(&[("a".into(), a.clone()), ("ka".into(), ka)]);
+        assert_eq!(differ, ["ka differs from a in: requests_per_conn"]);
+        let (differ, _) = compare(&[("a".into(), a), ("x".into(), Vec::new())]);
+        assert_eq!(differ.len(), 1, "{differ:?}");
+    }
 }

@@ -19,6 +19,8 @@ pub struct PlotConfig {
 }
 
 pub fn run(args: &PlotConfig) -> Result<(), Error> {
+    // Prints the files it wrote: a closed pipe (`| head`) ends it quietly.
+    crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
     register_font()?;
     let out = &args.out;
     // A `herd series` directory (series.csv, no runs.csv) gets the task-farm chart.
@@ -37,28 +39,41 @@ pub fn run(args: &PlotConfig) -> Result<(), Error> {
         .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
     let groups = groups(&results);
     let mut written = Vec::new();
+    let mut slugs: Vec<String> = Vec::new();
     for g in &groups {
-        let suffix = if groups.len() > 1 {
-            format!("-{}", g.condition.slug())
+        // One file name per condition: conditions that differ only in what the slug leaves
+        // out (client threads, the host) get a number.
+        let mut slug = g.condition.slug();
+        if slugs.contains(&slug) {
+            slug = format!("{slug}-{}", slugs.len() + 1);
+        }
+        slugs.push(slug.clone());
+        let suffix = if groups.len() > 1 || !g.condition.server_measured() {
+            format!("-{slug}")
         } else {
             String::new()
         };
         for spec in lines::METRICS {
-            written.extend(render(&lines::MetricChart::new(g, spec, &suffix), out)?);
+            if let Some(chart) = lines::MetricChart::new(g, spec, &suffix) {
+                written.extend(render(&chart, out)?);
+            }
         }
-        let w = at_workers(g, args.at_workers)?;
+        // `herd load` runs have no worker count: their CDF is the group's.
+        let w = if g.condition.server_measured() {
+            at_workers(g, args.at_workers)?
+        } else {
+            0
+        };
         for s in g.strategies() {
-            written.extend(render(
-                &share::ShareChart::new(g, &results, &s, w, &suffix),
-                out,
-            )?);
+            if let Some(chart) = share::ShareChart::new(g, &results, &s, w, &suffix) {
+                written.extend(render(&chart, out)?);
+            }
             // The event model: what each worker served and held, too.
             if g.condition.worker_model == "event" {
                 for m in [share::Measure::Requests, share::Measure::Open] {
-                    written.extend(render(
-                        &share::ShareChart::of(m, g, &results, &s, w, &suffix),
-                        out,
-                    )?);
+                    if let Some(chart) = share::ShareChart::of(m, g, &results, &s, w, &suffix) {
+                        written.extend(render(&chart, out)?);
+                    }
                 }
             }
         }

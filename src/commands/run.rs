@@ -4,7 +4,9 @@
 //! connections, so `accepted` can be checked against the client's count.
 use crate::harness::ServerChild;
 use crate::load::{self, LoadConfig};
+use crate::metrics::probe::{Probe, ProbeConfig};
 use crate::report::csv::ResultFiles;
+use crate::report::kernel::probe_notes;
 use crate::report::record::{Report, RunOutcome};
 use crate::report::summary;
 use crate::server::ServerConfig;
@@ -28,11 +30,17 @@ pub struct RunConfig {
     pub max_conns: Option<u64>,
     /// Where rows are appended.
     pub out: Option<PathBuf>,
+    /// `--accept-queue-interval` (zero: no sampling).
+    pub queue_interval: Duration,
 }
 
 pub fn run(cfg: &RunConfig) -> Result<(), Error> {
     let outcome = measure(cfg)?;
     print!("{}", summary::summary(&outcome.row));
+    print!(
+        "{}",
+        summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
+    );
     Ok(())
 }
 
@@ -52,10 +60,21 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
         check_server(&mut server, "during the warmup")?;
     }
     let before = server.snapshot()?;
+    let probe = Probe::start(&ProbeConfig {
+        port: server.addr.port(),
+        queue_interval: cfg.queue_interval,
+        server_pids: vec![server.pid().as_raw() as u64],
+        measure_tree: false,
+    })
+    .map_err(Error::Run)?;
     let started = SystemTime::now();
     let phase = load::run_phase(&load, cfg.duration, cfg.max_conns, &abort)?;
+    let measured = probe.finish();
     check_server(&mut server, "during the measurement")?;
     let after = server.snapshot()?;
+    for n in probe_notes(&measured) {
+        eprintln!("herd run: {n}");
+    }
     let status = server.stop(cfg.server.graceful_timeout + Duration::from_secs(5))?;
     if !status.success() {
         return Err(Error::Server(format!(
@@ -73,6 +92,7 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
         sleep_us: s.sleep.as_micros() as u64,
         target: format!("http://{}/", server.addr),
         server: Some(&delta),
+        probe: Some(&measured),
     };
     report.record(&load, &phase, started, files.as_mut())
 }

@@ -3,7 +3,7 @@
 use crate::report::csv::Appender;
 use crate::report::plot::series::draw_dir;
 use crate::report::series::SeriesRow;
-use crate::series::{compute, leftovers, term, SeriesConfig};
+use crate::series::{children_left, compute, open_fds, term, SeriesConfig};
 use crate::Error;
 use std::path::PathBuf;
 
@@ -37,20 +37,29 @@ pub fn run(job: &SeriesJob) -> Result<(), Error> {
         }
         None => None,
     };
-    let fds_before = crate::sys::fds::open_count().unwrap_or(usize::MAX);
-    let outcome = compute(cfg).inspect_err(|_| {
-        // Every worker is reaped and every pipe closed by now; say so, so it can be checked.
-        let (fds, children) = leftovers();
-        eprintln!("cleanup   fds {fds_before} before, {fds} after; children left {children}");
-    })?;
+    // The no-leak, no-zombie check: descriptors before the workers were forked and after
+    // they were reaped, and children left then. A count that cannot be read is an error.
+    let fds_before = open_fds()?;
+    let cleanup = || -> Result<String, Error> {
+        Ok(format!(
+            "cleanup   fds {fds_before} before, {} after; children left {}",
+            open_fds()?,
+            children_left()?
+        ))
+    };
+    let outcome = match compute(cfg) {
+        Ok(o) => o,
+        Err(e) => {
+            // Every worker is reaped and every pipe closed by now; say so, so it can be checked.
+            eprintln!("{}", cleanup()?);
+            return Err(e);
+        }
+    };
     let row = SeriesRow::build(cfg, &outcome);
     row.print(term::terms_needed(cfg.x));
-    println!(
-        "cleanup   fds {} before, {} after; children left {}; waitpid calls {}",
-        outcome.fds_before, outcome.fds_after, outcome.children_after, outcome.waitpids
-    );
+    println!("{}; waitpid calls {}", cleanup()?, outcome.waitpids);
     if let Some(a) = out.as_mut() {
-        a.append(&row)?;
+        a.append(&row.clone().rounded())?;
         a.flush()?;
     }
     Ok(())

@@ -6,7 +6,7 @@
 //! engine starts the next one. A long-lived connection ([`Conn::long_lived`]) rests between
 //! requests until the engine resumes it at its next tick. Measurements go straight into the
 //! thread's [`Stats`]: nothing is kept per request.
-use super::http::{parse_response, Parsed, Response};
+use super::http::{parse_response_naming, Parsed, Response};
 use super::stats::{ErrorKind, Stats};
 use crate::sys::clock::monotonic_ns;
 use mio::net::TcpStream;
@@ -21,6 +21,11 @@ pub struct Requests {
     pub close: Vec<u8>,
     /// Requests per connection (at least 1).
     pub per_conn: u32,
+    /// The response header naming the worker, when `--worker-header` asks for one.
+    pub worker_header: Option<String>,
+    /// The server runs on this host, so its `X-Herd-Accept-Ns` (its CLOCK_MONOTONIC) can be
+    /// compared with the client's: only then is an accept delay recorded.
+    pub same_clock: bool,
 }
 
 enum State {
@@ -162,9 +167,7 @@ impl Conn {
             let request = self.request(req, first);
             match self.stream.write(request) {
                 Ok(n) => {
-                    let _ = stats
-                        .connect
-                        .record(monotonic_ns().saturating_sub(self.t_start).max(1));
+                    stats.record_connect(monotonic_ns().saturating_sub(self.t_start));
                     self.state = State::Writing(n);
                 }
                 Err(e)
@@ -197,10 +200,10 @@ impl Conn {
                 // The response cannot be there yet; its arrival is a new edge.
                 return Ok(Step::Pending);
             }
-            let Some(resp) = self.read_response(buf, last)? else {
+            let Some(resp) = self.read_response(buf, last, req.worker_header.as_deref())? else {
                 return Ok(Step::Pending);
             };
-            self.record(resp, stats);
+            self.record(resp, req.same_clock, stats);
             if last || resp.close {
                 stats.conns_ok += 1;
                 return Ok(Step::Finished);
@@ -240,12 +243,13 @@ impl Conn {
         &mut self,
         buf: &mut Vec<u8>,
         last: bool,
+        worker_header: Option<&str>,
     ) -> Result<Option<Response>, ErrorKind> {
         let mut chunk = [0u8; 4096];
         loop {
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
-                    return match parse_response(buf, true) {
+                    return match parse_response_naming(buf, true, worker_header) {
                         Parsed::Complete(r) if r.len == buf.len() => Ok(Some(r)),
                         Parsed::Complete(_) | Parsed::Bad => Err(ErrorKind::BadResponse),
                         Parsed::Incomplete => Err(ErrorKind::ShortResponse),
@@ -259,7 +263,7 @@ impl Conn {
                     if !last {
                         // Keep-alive: the response ends at its Content-Length; the server
                         // must not send more (nothing was pipelined).
-                        match parse_response(buf, false) {
+                        match parse_response_naming(buf, false, worker_header) {
                             Parsed::Complete(r) if r.len == buf.len() => return Ok(Some(r)),
                             Parsed::Complete(_) | Parsed::Bad => {
                                 return Err(ErrorKind::BadResponse)
@@ -275,7 +279,7 @@ impl Conn {
         }
     }
 
-    fn record(&mut self, resp: Response, s: &mut Stats) {
+    fn record(&mut self, resp: Response, same_clock: bool, s: &mut Stats) {
         let now = monotonic_ns();
         let first = self.done == 0;
         self.done += 1;
@@ -289,15 +293,38 @@ impl Conn {
         } else {
             self.t_req
         };
-        let _ = s.latency.record(now.saturating_sub(from).max(1));
-        let _ = s.raw_latency.record(now.saturating_sub(self.t_req).max(1));
+        s.record_latency(now.saturating_sub(from), now.saturating_sub(self.t_req));
         if first {
             if let Some(w) = resp.worker {
                 s.count_worker(w);
             }
-            if let Some(a) = resp.accept_ns {
-                s.record_accept(resp.worker, a.saturating_sub(self.t_start));
+            if let Some(id) = resp.worker_id {
+                *s.per_worker_id.entry(id).or_insert(0) += 1;
+            }
+            if let Some(d) = accept_delay(same_clock, resp.accept_ns, self.t_start) {
+                s.record_accept(resp.worker, d);
             }
         }
+    }
+}
+
+/// The accept delay of a connection started at `t_start` (client clock) and accepted at
+/// `accept_ns` (the server's clock, from `X-Herd-Accept-Ns`): only when both clocks are this
+/// host's CLOCK_MONOTONIC. Across hosts the difference of two unrelated clocks is no delay.
+fn accept_delay(same_clock: bool, accept_ns: Option<u64>, t_start: u64) -> Option<u64> {
+    accept_ns
+        .filter(|_| same_clock)
+        .map(|a| a.saturating_sub(t_start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accept_time_from_another_host_is_no_accept_delay() {
+        assert_eq!(accept_delay(true, Some(1_500), 1_000), Some(500));
+        assert_eq!(accept_delay(false, Some(1_500), 1_000), None);
+        assert_eq!(accept_delay(true, None, 1_000), None);
     }
 }

@@ -71,6 +71,23 @@ pub fn read(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, Error> {
     Ok(out)
 }
 
+/// The `key=value` pairs of a log's `#herd ...` comment line (what run wrote it, and under
+/// which load); empty for a log written by something else.
+pub fn describe(path: &Path) -> Result<Vec<(String, String)>, Error> {
+    let text = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    let text = String::from_utf8_lossy(&text);
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix("#herd "))
+        .map(|rest| {
+            rest.split_whitespace()
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// Add up histograms by tag, in order of first appearance.
 pub fn merge(
     parts: impl IntoIterator<Item = (String, Histogram<u64>)>,
@@ -139,6 +156,24 @@ mod tests {
         };
         assert_eq!(buckets(m), buckets(&all));
         assert_eq!(merged[1].1.len(), 1);
+    }
+
+    #[test]
+    fn the_herd_comment_describes_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.hlog");
+        let h = histogram();
+        write(
+            &p,
+            "herd run_id=1-2 arrivals=closed concurrency=8",
+            SystemTime::now(),
+            Duration::from_secs(1),
+            &[("latency", &h)],
+        )
+        .unwrap();
+        let d = describe(&p).unwrap();
+        assert_eq!(d[0], ("run_id".into(), "1-2".into()));
+        assert_eq!(d[2], ("concurrency".into(), "8".into()));
     }
 
     #[test]

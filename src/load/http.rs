@@ -27,6 +27,8 @@ pub struct Response {
     pub worker: Option<usize>,
     /// `X-Herd-Accept-Ns`, when the server is `herd serve`.
     pub accept_ns: Option<u64>,
+    /// The numeric value of the header `herd load --worker-header` names (a PID or an index).
+    pub worker_id: Option<u64>,
     /// `Connection: close`: the server closes after this response (a keep-alive connection
     /// it ends early: a stopping worker, its request limit).
     pub close: bool,
@@ -44,6 +46,11 @@ pub enum Parsed {
 /// Parse the response at the start of `buf`. `eof`: the server has closed, so a response
 /// without Content-Length ends here.
 pub fn parse_response(buf: &[u8], eof: bool) -> Parsed {
+    parse_response_naming(buf, eof, None)
+}
+
+/// [`parse_response`], also reading the header `worker_header` (when given) into `worker_id`.
+pub fn parse_response_naming(buf: &[u8], eof: bool, worker_header: Option<&str>) -> Parsed {
     let Some(head_len) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) else {
         return Parsed::Incomplete;
     };
@@ -73,6 +80,9 @@ pub fn parse_response(buf: &[u8], eof: bool) -> Parsed {
             resp.accept_ns = value.parse().ok();
         } else if name.eq_ignore_ascii_case("connection") {
             resp.close = value.eq_ignore_ascii_case("close");
+        }
+        if worker_header.is_some_and(|h| name.trim().eq_ignore_ascii_case(h)) {
+            resp.worker_id = value.parse().ok();
         }
     }
     match content_length {
@@ -105,9 +115,19 @@ mod tests {
                 len: r.len(),
                 worker: Some(7),
                 accept_ns: Some(42),
+                worker_id: None,
                 close: false,
             }
         );
+        let Parsed::Complete(named) = parse_response_naming(r, false, Some("x-herd-worker")) else {
+            panic!()
+        };
+        assert_eq!(named.worker_id, Some(7));
+        let pid = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pid: 4242\r\n\r\n";
+        let Parsed::Complete(p) = parse_response_naming(pid, false, Some("X-Pid")) else {
+            panic!()
+        };
+        assert_eq!((p.worker, p.worker_id), (None, Some(4242)));
         assert_eq!(parse_response(&r[..r.len() - 1], false), Parsed::Incomplete);
         let c = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
         assert!(matches!(

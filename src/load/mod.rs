@@ -46,6 +46,18 @@ pub struct LoadConfig {
     pub pacing_quantum_ns: u64,
     /// Show a live progress line for phases of [`PROGRESS_MIN`] or longer.
     pub progress: bool,
+    /// Count completed connections by the value of this response header (`--worker-header`).
+    pub worker_header: Option<String>,
+    /// The target is an address of this host, so the server's clock is this host's clock and
+    /// accept delays (server accept time minus client connect time) mean something.
+    pub same_host: bool,
+}
+
+/// Whether `ip` is an address of this host: a socket can be bound to it (every 127.0.0.0/8
+/// address, ::1, and the addresses of this host's interfaces). Accept delays subtract the
+/// server's CLOCK_MONOTONIC from the client's, which is meaningless across hosts.
+pub fn on_this_host(ip: std::net::IpAddr) -> bool {
+    ip.is_loopback() || ip.is_unspecified() || std::net::UdpSocket::bind((ip, 0)).is_ok()
 }
 
 /// Phases shorter than this get no progress line.
@@ -75,6 +87,8 @@ impl LoadConfig {
             requests_per_conn: 1,
             pacing_quantum_ns: 0,
             progress: false,
+            worker_header: None,
+            same_host: on_this_host(target.ip()),
         }
     }
 
@@ -83,6 +97,7 @@ impl LoadConfig {
         self.target = target;
         self.host = target.to_string();
         self.rotate_sources = target.ip().is_loopback() && target.is_ipv4();
+        self.same_host = on_this_host(target.ip());
         self
     }
 
@@ -124,6 +139,8 @@ pub fn run_phase(
         keep_alive: http::request(&cfg.host, &cfg.path, true),
         close: http::request(&cfg.host, &cfg.path, false),
         per_conn: cfg.requests_per_conn.max(1),
+        worker_header: cfg.worker_header.clone(),
+        same_clock: cfg.same_host,
     };
     let budget = max_conns.map(AtomicU64::new);
     let threads = cfg.threads;
@@ -180,4 +197,22 @@ pub fn run_phase(
         threads,
         host_busy_pct,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_and_local_addresses_are_this_host_others_are_not() {
+        assert!(on_this_host("127.0.0.1".parse().unwrap()));
+        assert!(on_this_host("127.9.8.7".parse().unwrap()));
+        // TEST-NET-1 (RFC 5737) is assigned to no host.
+        assert!(!on_this_host("192.0.2.1".parse().unwrap()));
+        let remote = SocketAddr::from(([192, 0, 2, 1], 80));
+        let local = SocketAddr::from(([127, 0, 0, 1], 80));
+        let cfg = LoadConfig::new(local, 1, None, Duration::from_secs(1));
+        assert!(cfg.same_host);
+        assert!(!cfg.with_target(remote).same_host);
+    }
 }

@@ -43,7 +43,7 @@ impl Progress {
     }
 
     /// Every thread's figures merged: (ok, errors, p99 in µs).
-    fn totals(&self) -> (u64, u64, f64) {
+    fn totals(&self) -> (u64, u64, Option<f64>) {
         let mut h = histogram();
         let (mut ok, mut errors) = (0, 0);
         for slot in &self.slots {
@@ -69,9 +69,9 @@ impl Progress {
             let (ok, errors, p99) = self.totals();
             let secs = start.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!(
-                "{:.0} req/s, {ok} ok, {errors} errors, p99 {:.0} us",
+                "{:.0} req/s, {ok} ok, {errors} errors, p99 {} us",
                 ok as f64 / secs,
-                p99
+                p99.map_or_else(|| "n/a".into(), |p| format!("{p:.0}"))
             ));
             bar.tick();
         }

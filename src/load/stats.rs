@@ -60,12 +60,20 @@ impl ErrorKind {
     }
 }
 
-/// Highest latency a histogram records exactly (larger values are clamped to it): 10 minutes.
-const MAX_NS: u64 = 600_000_000_000;
+/// The range a histogram covers when it is made: 10 minutes. A larger value grows it (auto
+/// resize), so no value is dropped or clamped; values below 1 ns are recorded as 1 ns.
+const INITIAL_MAX_NS: u64 = 600_000_000_000;
 
-/// A latency histogram in nanoseconds, 3 significant digits.
+/// A latency histogram in nanoseconds, 3 significant digits, growing as values need.
 pub fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_NS, 3).expect("valid histogram bounds")
+    let mut h = Histogram::new_with_bounds(1, INITIAL_MAX_NS, 3).expect("valid histogram bounds");
+    h.auto(true);
+    h
+}
+
+/// Record `v` ns (at least 1) in `h`; false if it could not be recorded (no memory to grow).
+fn put(h: &mut Histogram<u64>, v: u64) -> bool {
+    h.record(v.max(1)).is_ok()
 }
 
 /// One client thread's (or, merged, the whole run's) measurements.
@@ -100,6 +108,12 @@ pub struct Stats {
     pub per_worker_accept: Vec<Option<Histogram<u64>>>,
     /// CPU time (user + system) the client threads spent in the phase.
     pub cpu_ns: u64,
+    /// Completed connections per value of the `--worker-header` response header (a PID or an
+    /// index: any number a server names its workers by, so kept sparse).
+    pub per_worker_id: std::collections::BTreeMap<u64, u64>,
+    /// Values that no histogram could take (it could not grow): a run with any is refused
+    /// rather than reported with its slowest values missing.
+    pub unrecorded: u64,
 }
 
 /// A connection that starts later than this after its intended time counts as late.
@@ -108,7 +122,9 @@ pub const LATE_NS: u64 = 1_000_000;
 /// Per-worker accept-delay histograms: 2 significant digits (1%) keeps one per worker per
 /// thread at about 30 KB, so 1024 workers stay affordable.
 pub fn worker_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_NS, 2).expect("valid histogram bounds")
+    let mut h = Histogram::new_with_bounds(1, INITIAL_MAX_NS, 2).expect("valid histogram bounds");
+    h.auto(true);
+    h
 }
 
 impl Default for Stats {
@@ -127,6 +143,8 @@ impl Default for Stats {
             unstarted_conns: 0,
             per_worker_accept: Vec::new(),
             cpu_ns: 0,
+            per_worker_id: Default::default(),
+            unrecorded: 0,
         }
     }
 }
@@ -170,26 +188,44 @@ impl Stats {
         self.per_worker[worker] += 1;
     }
 
+    fn count_unrecorded(&mut self, recorded: bool) {
+        self.unrecorded += u64::from(!recorded);
+    }
+
     /// One connection's start, `late_ns` after its intended time.
     pub fn record_lateness(&mut self, late_ns: u64) {
-        let _ = self.lateness.record(late_ns.max(1));
+        let ok = put(&mut self.lateness, late_ns);
+        self.count_unrecorded(ok);
         if late_ns > LATE_NS {
             self.late_conns += 1;
         }
     }
 
+    /// connect() to established.
+    pub fn record_connect(&mut self, ns: u64) {
+        let ok = put(&mut self.connect, ns);
+        self.count_unrecorded(ok);
+    }
+
+    /// One response: its latency from the intended start and from the actual one.
+    pub fn record_latency(&mut self, corrected_ns: u64, raw_ns: u64) {
+        let ok = put(&mut self.latency, corrected_ns) & put(&mut self.raw_latency, raw_ns);
+        self.count_unrecorded(ok);
+    }
+
     /// A connection's accept delay, overall and for its worker.
     pub fn record_accept(&mut self, worker: Option<usize>, delay_ns: u64) {
-        let v = delay_ns.max(1);
-        let _ = self.accept_delay.record(v);
+        let mut ok = put(&mut self.accept_delay, delay_ns);
         if let Some(w) = worker {
             if w >= self.per_worker_accept.len() {
                 self.per_worker_accept.resize_with(w + 1, || None);
             }
-            let _ = self.per_worker_accept[w]
-                .get_or_insert_with(worker_histogram)
-                .record(v);
+            ok &= put(
+                self.per_worker_accept[w].get_or_insert_with(worker_histogram),
+                delay_ns,
+            );
         }
+        self.count_unrecorded(ok);
     }
 
     pub fn merge(&mut self, other: &Stats) {
@@ -197,11 +233,20 @@ impl Stats {
         for (a, b) in self.errors.iter_mut().zip(other.errors) {
             *a += b;
         }
-        // The histograms share bounds, so adding cannot fail.
-        let _ = self.latency.add(&other.latency);
-        let _ = self.raw_latency.add(&other.raw_latency);
-        let _ = self.connect.add(&other.connect);
-        let _ = self.accept_delay.add(&other.accept_delay);
+        // The histograms grow to take any value of the other's, so adding fails only for lack
+        // of memory; what could not be added is counted, not dropped silently.
+        let mut lost = 0;
+        for (a, b) in [
+            (&mut self.latency, &other.latency),
+            (&mut self.raw_latency, &other.raw_latency),
+            (&mut self.connect, &other.connect),
+            (&mut self.accept_delay, &other.accept_delay),
+            (&mut self.lateness, &other.lateness),
+        ] {
+            if a.add(b).is_err() {
+                lost += b.len();
+            }
+        }
         if other.per_worker.len() > self.per_worker.len() {
             self.per_worker.resize(other.per_worker.len(), 0);
         }
@@ -209,10 +254,13 @@ impl Stats {
             *a += b;
         }
         self.conns_ok += other.conns_ok;
-        let _ = self.lateness.add(&other.lateness);
         self.late_conns += other.late_conns;
         self.unstarted_conns += other.unstarted_conns;
         self.cpu_ns += other.cpu_ns;
+        for (&id, &n) in &other.per_worker_id {
+            *self.per_worker_id.entry(id).or_insert(0) += n;
+        }
+        self.unrecorded += other.unrecorded;
         if other.per_worker_accept.len() > self.per_worker_accept.len() {
             self.per_worker_accept
                 .resize_with(other.per_worker_accept.len(), || None);
@@ -223,19 +271,19 @@ impl Stats {
             .zip(&other.per_worker_accept)
         {
             if let Some(b) = b {
-                let _ = a.get_or_insert_with(worker_histogram).add(b);
+                if a.get_or_insert_with(worker_histogram).add(b).is_err() {
+                    lost += b.len();
+                }
             }
         }
+        self.unrecorded += lost;
     }
 }
 
-/// A value at `q` (0..=1) of a nanosecond histogram, in microseconds; 0 when empty.
-pub fn quantile_us(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() {
-        0.0
-    } else {
-        h.value_at_quantile(q) as f64 / 1000.0
-    }
+/// A value at `q` (0..=1) of a nanosecond histogram, in microseconds; `None` when the histogram
+/// is empty (nothing was measured, which is not a latency of 0).
+pub fn quantile_us(h: &Histogram<u64>, q: f64) -> Option<f64> {
+    (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
 }
 
 #[cfg(test)]
@@ -258,7 +306,33 @@ mod tests {
         assert_eq!(a.errors_of(ErrorKind::Reset), 1);
         assert_eq!(a.latency.len(), 2);
         assert_eq!(a.per_worker, vec![0, 1, 0, 1]);
-        assert!((quantile_us(&a.latency, 1.0) - 9000.0).abs() < 9.0);
+        assert!((quantile_us(&a.latency, 1.0).unwrap() - 9000.0).abs() < 9.0);
+    }
+
+    #[test]
+    fn an_empty_histogram_has_no_percentiles() {
+        let s = Stats::default();
+        assert_eq!(quantile_us(&s.accept_delay, 0.5), None);
+        assert_eq!(quantile_us(&s.lateness, 1.0), None);
+    }
+
+    #[test]
+    fn a_value_beyond_ten_minutes_is_kept_not_dropped() {
+        let mut a = Stats::default();
+        let hour = 3_600_000_000_000;
+        a.record_latency(hour, hour);
+        a.record_accept(Some(1), hour);
+        a.record_lateness(2 * hour);
+        let mut b = Stats::default();
+        b.record_latency(1_000, 1_000);
+        b.merge(&a);
+        assert_eq!(b.unrecorded, 0);
+        assert_eq!(b.latency.len(), 2);
+        let max = quantile_us(&b.latency, 1.0).unwrap();
+        assert!((max / 3.6e9 - 1.0).abs() < 1e-3, "max {max} us");
+        let w1 = b.per_worker_accept[1].as_ref().unwrap();
+        assert!((w1.max() as f64 / hour as f64 - 1.0).abs() < 1e-2);
+        assert!(quantile_us(&b.lateness, 1.0).unwrap() >= 7.19e9);
     }
 
     #[test]

@@ -11,21 +11,27 @@ pub struct ThreadStat {
     pub invol_ctx_switches: u64,
     pub utime_ticks: u64,
     pub stime_ticks: u64,
-    /// Nanoseconds on CPU (schedstat's first field); precise, unlike the ticks.
-    pub cpu_ns: u64,
+    /// Nanoseconds on CPU (schedstat's first field); precise, unlike the ticks. `None` when the
+    /// kernel has no schedstat (built without CONFIG_SCHED_INFO) or it cannot be read: then
+    /// there is no CPU time to report, not a CPU time of 0.
+    pub cpu_ns: Option<u64>,
+    /// When the thread started, in clock ticks since boot (stat's field 22; 0 if absent): with
+    /// the tid, it tells a thread from a later one that reuses its id.
+    pub start_ticks: u64,
 }
 
-/// Read the counters of thread `tid` of process `pid`.
+/// Read the counters of thread `tid` of process `pid`. An error when status or stat cannot be
+/// read or parsed (the thread is gone, or /proc is mounted with hidepid).
 pub fn thread_stat(pid: u64, tid: u64) -> io::Result<ThreadStat> {
     let dir = format!("/proc/{pid}/task/{tid}");
     let status = fs::read_to_string(format!("{dir}/status"))?;
     let stat = fs::read_to_string(format!("{dir}/stat"))?;
-    let schedstat = fs::read_to_string(format!("{dir}/schedstat")).unwrap_or_default();
-    parse(&status, &stat, &schedstat)
+    let schedstat = fs::read_to_string(format!("{dir}/schedstat")).ok();
+    parse(&status, &stat, schedstat.as_deref())
         .ok_or_else(|| io::Error::other(format!("cannot parse {dir}/status or stat")))
 }
 
-fn parse(status: &str, stat: &str, schedstat: &str) -> Option<ThreadStat> {
+fn parse(status: &str, stat: &str, schedstat: Option<&str>) -> Option<ThreadStat> {
     let field = |name: &str| {
         status
             .lines()
@@ -42,10 +48,9 @@ fn parse(status: &str, stat: &str, schedstat: &str) -> Option<ThreadStat> {
         utime_ticks: f.get(11)?.parse().ok()?,
         stime_ticks: f.get(12)?.parse().ok()?,
         cpu_ns: schedstat
-            .split_whitespace()
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0),
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok()),
+        start_ticks: f.get(19).and_then(|v| v.parse().ok()).unwrap_or(0),
     })
 }
 
@@ -132,11 +137,22 @@ mod tests {
     fn parses_a_comm_with_spaces_and_parens() {
         let status = "Name:\tx\nvoluntary_ctxt_switches:\t125\nnonvoluntary_ctxt_switches:\t36\n";
         let stat = "1055 (a (b) c) S 1054 1055 1055 0 -1 4194560 5148 4113055 0 334 3 2 10530";
-        let s = parse(status, stat, "63690807 7441753 174\n").unwrap();
+        let s = parse(status, stat, Some("63690807 7441753 174\n")).unwrap();
         assert_eq!(s.vol_ctx_switches, 125);
         assert_eq!(s.invol_ctx_switches, 36);
         assert_eq!((s.utime_ticks, s.stime_ticks), (3, 2));
-        assert_eq!(s.cpu_ns, 63690807);
+        assert_eq!(s.cpu_ns, Some(63690807));
+    }
+
+    #[test]
+    fn no_schedstat_is_no_cpu_time_and_an_unreadable_thread_is_an_error() {
+        let status = "voluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t2\n";
+        let stat = "1 (x) S 0 0 0 0 -1 0 0 0 0 0 3 2 0";
+        assert_eq!(parse(status, stat, None).unwrap().cpu_ns, None);
+        assert_eq!(parse(status, stat, Some("")).unwrap().cpu_ns, None);
+        assert_eq!(parse("", stat, Some("5")), None, "no ctxt_switches lines");
+        // No such thread (pid 0 never has a /proc entry).
+        assert!(thread_stat(0, 0).is_err());
     }
 
     #[test]

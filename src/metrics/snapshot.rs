@@ -24,11 +24,14 @@ pub struct WorkerSample {
     pub conn_errors: u64,
     pub bad_requests: u64,
     pub busy_ns: u64,
-    pub vol_ctx_switches: u64,
-    pub invol_ctx_switches: u64,
-    pub utime_ticks: u64,
-    pub stime_ticks: u64,
-    pub cpu_ns: u64,
+    /// The kernel's counts for the worker's thread (/proc/PID/task/TID): `None` when they
+    /// could not be read (slot not started, thread gone, /proc hidden), never a made-up 0.
+    pub vol_ctx_switches: Option<u64>,
+    pub invol_ctx_switches: Option<u64>,
+    pub utime_ticks: Option<u64>,
+    pub stime_ticks: Option<u64>,
+    /// `None` also when the kernel has no schedstat.
+    pub cpu_ns: Option<u64>,
     /// Unexpected deaths of this slot's workers that the master restarted (cumulative since
     /// the server started, not a difference: a restart changes the generation anyway).
     #[serde(default)]
@@ -98,11 +101,9 @@ impl WorkerSample {
     pub fn read(worker: usize, slot: &Slot) -> Self {
         let r = Slot::read;
         let (pid, tid) = (r(&slot.pid), r(&slot.tid));
-        let k = if pid != 0 {
-            procfs::thread_stat(pid, tid).unwrap_or_default()
-        } else {
-            Default::default()
-        };
+        let k = (pid != 0)
+            .then(|| procfs::thread_stat(pid, tid).ok())
+            .flatten();
         WorkerSample {
             worker,
             pid,
@@ -121,11 +122,11 @@ impl WorkerSample {
             conn_errors: r(&slot.conn_errors),
             bad_requests: r(&slot.bad_requests),
             busy_ns: r(&slot.busy_ns),
-            vol_ctx_switches: k.vol_ctx_switches,
-            invol_ctx_switches: k.invol_ctx_switches,
-            utime_ticks: k.utime_ticks,
-            stime_ticks: k.stime_ticks,
-            cpu_ns: k.cpu_ns,
+            vol_ctx_switches: k.map(|k| k.vol_ctx_switches),
+            invol_ctx_switches: k.map(|k| k.invol_ctx_switches),
+            utime_ticks: k.map(|k| k.utime_ticks),
+            stime_ticks: k.map(|k| k.stime_ticks),
+            cpu_ns: k.and_then(|k| k.cpu_ns),
             restarts: 0,
             ..Default::default()
         }
@@ -138,6 +139,8 @@ impl WorkerSample {
             return self.clone();
         }
         let d = |a: u64, b: u64| a.saturating_sub(b);
+        // A kernel count is known over the interval only if it was read at both ends.
+        let k = |a: Option<u64>, b: Option<u64>| Some(a?.saturating_sub(b?));
         WorkerSample {
             worker: self.worker,
             pid: self.pid,
@@ -156,11 +159,11 @@ impl WorkerSample {
             conn_errors: d(self.conn_errors, before.conn_errors),
             bad_requests: d(self.bad_requests, before.bad_requests),
             busy_ns: d(self.busy_ns, before.busy_ns),
-            vol_ctx_switches: d(self.vol_ctx_switches, before.vol_ctx_switches),
-            invol_ctx_switches: d(self.invol_ctx_switches, before.invol_ctx_switches),
-            utime_ticks: d(self.utime_ticks, before.utime_ticks),
-            stime_ticks: d(self.stime_ticks, before.stime_ticks),
-            cpu_ns: d(self.cpu_ns, before.cpu_ns),
+            vol_ctx_switches: k(self.vol_ctx_switches, before.vol_ctx_switches),
+            invol_ctx_switches: k(self.invol_ctx_switches, before.invol_ctx_switches),
+            utime_ticks: k(self.utime_ticks, before.utime_ticks),
+            stime_ticks: k(self.stime_ticks, before.stime_ticks),
+            cpu_ns: k(self.cpu_ns, before.cpu_ns),
             restarts: self.restarts,
             requests: d(self.requests, before.requests),
             open: self.open,
@@ -225,6 +228,15 @@ impl Snapshot {
     pub fn total(&self, f: impl Fn(&WorkerSample) -> u64) -> u64 {
         self.workers.iter().map(f).sum()
     }
+
+    /// The sum of a kernel count over all workers: `None` if it is missing for any worker (a
+    /// sum over some of them is not the total) or there are no workers.
+    pub fn total_known(&self, f: impl Fn(&WorkerSample) -> Option<u64>) -> Option<u64> {
+        if self.workers.is_empty() {
+            return None;
+        }
+        self.workers.iter().map(f).sum()
+    }
 }
 
 #[cfg(test)]
@@ -255,5 +267,60 @@ mod tests {
             ..a.clone()
         };
         assert_eq!(restarted.since(&a).accepted, 3);
+    }
+
+    #[test]
+    fn a_kernel_count_read_at_one_end_only_is_unknown_not_zero() {
+        let a = WorkerSample {
+            tid: 7,
+            vol_ctx_switches: Some(10),
+            cpu_ns: None,
+            ..Default::default()
+        };
+        let b = WorkerSample {
+            vol_ctx_switches: Some(25),
+            cpu_ns: Some(1_000),
+            ..a.clone()
+        };
+        let d = b.since(&a);
+        assert_eq!(d.vol_ctx_switches, Some(15));
+        assert_eq!(d.cpu_ns, None);
+        let snap = |ws: Vec<WorkerSample>| Snapshot {
+            workers: ws,
+            ..Default::default()
+        };
+        let both = snap(vec![d.clone(), d.clone()]);
+        assert_eq!(both.total_known(|w| w.vol_ctx_switches), Some(30));
+        assert_eq!(both.total_known(|w| w.cpu_ns), None);
+        assert_eq!(snap(vec![]).total_known(|w| w.vol_ctx_switches), None);
+    }
+
+    #[test]
+    fn a_worker_whose_proc_entry_cannot_be_read_has_no_kernel_counts() {
+        let board = Scoreboard::new(1).unwrap();
+        let slot = board.slot(0);
+        // A pid no process has: its /proc entry cannot be read.
+        slot.pid
+            .store(u64::from(u32::MAX), std::sync::atomic::Ordering::Relaxed);
+        slot.tid
+            .store(u64::from(u32::MAX), std::sync::atomic::Ordering::Relaxed);
+        let w = WorkerSample::read(0, slot);
+        assert_eq!(
+            (
+                w.vol_ctx_switches,
+                w.invol_ctx_switches,
+                w.utime_ticks,
+                w.stime_ticks,
+                w.cpu_ns
+            ),
+            (None, None, None, None, None)
+        );
+        // This thread's can.
+        let me = std::process::id();
+        slot.pid
+            .store(u64::from(me), std::sync::atomic::Ordering::Relaxed);
+        slot.tid
+            .store(u64::from(me), std::sync::atomic::Ordering::Relaxed);
+        assert!(WorkerSample::read(0, slot).vol_ctx_switches.is_some());
     }
 }

@@ -6,14 +6,29 @@ use super::row::RunRow;
 use crate::strategy::StrategyKind;
 use std::cmp::Ordering;
 
-/// The load a run was made under; charts and tables compare strategies within one condition.
+/// Everything that makes two runs different runs, apart from the strategy and the worker count
+/// that charts and tables compare: the server measured or the URL loaded, the load's shape,
+/// requests per connection, the worker model, the host. Runs that differ in any of these are
+/// never summarised together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
+    /// `None` for `herd run` (its own `herd serve`, measured); the URL for `herd load` (any
+    /// server, not measured).
+    pub target: Option<String>,
     pub mode: String,
+    /// `closed`, `uniform`, `poisson`, `burst` or `long-lived`.
+    pub arrivals: String,
     pub concurrency: u64,
     pub rate: Option<f64>,
+    /// Burst size and interval (ms).
+    pub burst: Option<(u64, f64)>,
+    pub requests_per_conn: u64,
+    pub pacing_quantum_us: f64,
+    pub client_threads: u64,
     pub work_us: u64,
     pub sleep_us: u64,
+    pub kernel: String,
+    pub nproc: u64,
     /// `event` for the event model; empty for the sync model (and files older than the
     /// column), so that sync results keep their labels and file names.
     pub worker_model: String,
@@ -23,17 +38,30 @@ pub struct Condition {
 
 impl Condition {
     pub fn of(r: &Run) -> Self {
+        let row = &r.row;
+        let arrivals = match row.arrivals.as_str() {
+            "" => "closed".to_string(),
+            a => a.to_string(),
+        };
         Condition {
-            mode: r.row.mode.clone(),
-            concurrency: r.row.concurrency,
+            target: (!row.server_metrics).then(|| row.target.clone()),
+            mode: row.mode.clone(),
+            concurrency: row.concurrency,
             rate: r.rate,
-            work_us: r.row.work_us,
-            sleep_us: r.row.sleep_us,
-            worker_model: match r.row.worker_model.as_str() {
+            burst: (arrivals == "burst").then_some((row.burst, row.burst_interval_ms)),
+            arrivals,
+            requests_per_conn: row.requests_per_conn.max(1),
+            pacing_quantum_us: row.pacing_quantum_us,
+            client_threads: row.client_threads,
+            work_us: row.work_us,
+            sleep_us: row.sleep_us,
+            kernel: row.kernel.clone(),
+            nproc: row.nproc,
+            worker_model: match row.worker_model.as_str() {
                 "event" => "event".into(),
                 _ => String::new(),
             },
-            long_lived_ms: r.row.long_lived_interval_ms,
+            long_lived_ms: row.long_lived_interval_ms,
         }
     }
 
@@ -53,53 +81,109 @@ impl Condition {
         (label, slug)
     }
 
-    /// For titles: `closed loop, 32 connections, work 0 µs, sleep 0 µs, process workers`.
+    /// Whether the server's side was measured (`herd run`), so that its columns exist.
+    pub fn server_measured(&self) -> bool {
+        self.target.is_none()
+    }
+
+    /// The load, for titles: `closed loop 32 conn, 100 requests/conn`.
+    fn load(&self) -> String {
+        let mut load = match (self.rate, self.burst) {
+            (Some(r), _) => format!(
+                "open loop {r:.0} conn/s ({}), at most {} in flight",
+                self.arrivals, self.concurrency
+            ),
+            (None, Some((n, ms))) => format!(
+                "bursts of {n} every {ms} ms, at most {} in flight",
+                self.concurrency
+            ),
+            (None, None) => format!("closed loop {} conn", self.concurrency),
+        };
+        if self.pacing_quantum_us > 0.0 {
+            load.push_str(&format!(", timer quantum {} µs", self.pacing_quantum_us));
+        }
+        if self.requests_per_conn > 1 {
+            load.push_str(&format!(", {} requests/conn", self.requests_per_conn));
+        }
+        load
+    }
+
+    /// For titles: `closed loop 32 conn, work 0 µs, sleep 0 µs, process mode`, or for `herd
+    /// load`: `closed loop 32 conn against http://... (server not measured)`.
     pub fn label(&self) -> String {
-        let load = match self.rate {
-            Some(r) => format!("open loop {r:.0} conn/s"),
-            None => format!("closed loop {} conn", self.concurrency),
-        };
-        format!(
-            "{load}, work {} µs, sleep {} µs, {} mode{}",
-            self.work_us,
-            self.sleep_us,
-            self.mode,
-            self.model_parts().0
-        )
+        match &self.target {
+            Some(url) => format!("{} against {url} (server not measured)", self.load()),
+            None => format!(
+                "{}, work {} µs, sleep {} µs, {} mode{}",
+                self.load(),
+                self.work_us,
+                self.sleep_us,
+                self.mode,
+                self.model_parts().0
+            ),
+        }
     }
 
-    /// For file names: `c32-work0-sleep0` (plus the mode when it is not `process`).
+    /// For file names: `c32-work0-sleep0`, plus what differs from the common case (the mode
+    /// when it is not `process`, keep-alive, bursts, a pacing quantum, `herd load`).
     pub fn slug(&self) -> String {
-        let load = match self.rate {
-            Some(r) => format!("r{r:.0}"),
-            None => format!("c{}", self.concurrency),
+        let mut s = match (self.rate, self.burst) {
+            (Some(r), _) => format!("r{r:.0}"),
+            (None, Some((n, ms))) => format!("b{n}x{ms}ms"),
+            (None, None) => format!("c{}", self.concurrency),
         };
-        let mode = if self.mode == "process" {
-            String::new()
+        if self.arrivals == "poisson" {
+            s.push_str("-poisson");
+        }
+        if let Some(url) = &self.target {
+            let host: String = url
+                .trim_start_matches("http://")
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            s.push_str(&format!("-load-{}", host.trim_matches('-')));
         } else {
-            format!("-{}", self.mode)
-        };
-        format!(
-            "{load}-work{}-sleep{}{mode}{}",
-            self.work_us,
-            self.sleep_us,
-            self.model_parts().1
-        )
+            s.push_str(&format!("-work{}-sleep{}", self.work_us, self.sleep_us));
+            if self.mode != "process" {
+                s.push_str(&format!("-{}", self.mode));
+            }
+        }
+        if self.requests_per_conn > 1 {
+            s.push_str(&format!("-ka{}", self.requests_per_conn));
+        }
+        if self.pacing_quantum_us > 0.0 {
+            s.push_str(&format!("-q{}us", self.pacing_quantum_us));
+        }
+        s.push_str(&self.model_parts().1);
+        s
     }
 
-    fn sort_key(&self) -> (String, String, u64, u64, u64, u64, u64) {
+    #[allow(clippy::type_complexity)]
+    fn sort_key(&self) -> (bool, String, String, String, u64, u64, u64, u64, u64, u64) {
         let rate = self.rate.map(|r| r as u64).unwrap_or(0);
         (
+            self.target.is_some(),
+            self.target.clone().unwrap_or_default(),
             self.mode.clone(),
             self.worker_model.clone(),
             self.long_lived_ms.map_or(0, |ms| (ms * 1000.0) as u64),
             rate,
             self.concurrency,
+            self.requests_per_conn,
             self.work_us,
             self.sleep_us,
         )
     }
 }
+
+/// A figure of a run, `None` where it was not measured.
+pub type Metric = fn(&RunRow) -> Option<f64>;
 
 /// Median, minimum and maximum of a cell's repeats.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -169,26 +253,22 @@ impl<'a> Group<'a> {
             .collect()
     }
 
-    /// One metric of one strategy against the worker count.
-    pub fn series(&self, strategy: &str, metric: fn(&RunRow) -> f64) -> Vec<(u64, Stat)> {
+    /// One metric of one strategy against the worker count (runs where it was not measured
+    /// left out).
+    pub fn series(&self, strategy: &str, metric: Metric) -> Vec<(u64, Stat)> {
         self.workers()
             .into_iter()
             .filter_map(|w| {
-                Stat::of(self.cell(strategy, w).iter().map(|r| metric(&r.row))).map(|s| (w, s))
+                Stat::of(self.cell(strategy, w).iter().filter_map(|r| metric(&r.row)))
+                    .map(|s| (w, s))
             })
             .collect()
     }
 
     /// Kernel and core count of the runs, for titles.
     pub fn host_label(&self) -> String {
-        let mut kernels: Vec<&str> = self.runs.iter().map(|r| r.row.kernel.as_str()).collect();
-        kernels.sort_unstable();
-        kernels.dedup();
-        let mut cores: Vec<u64> = self.runs.iter().map(|r| r.row.nproc).collect();
-        cores.sort_unstable();
-        cores.dedup();
-        let cores: Vec<String> = cores.iter().map(u64::to_string).collect();
-        format!("Linux {}, {} cores", kernels.join("/"), cores.join("/"))
+        let c = &self.condition;
+        format!("Linux {}, {} cores", c.kernel, c.nproc)
     }
 }
 
@@ -227,5 +307,56 @@ mod tests {
         assert_eq!((s.median, s.min, s.max, s.n), (2.0, 1.0, 3.0, 3));
         assert_eq!(Stat::of([1.0, 4.0]).unwrap().median, 2.5);
         assert!(Stat::of([f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn runs_that_differ_in_anything_but_strategy_and_workers_are_not_grouped() {
+        let run = |f: &dyn Fn(&mut RunRow)| {
+            let mut row = RunRow {
+                strategy: "blocking".into(),
+                mode: "process".into(),
+                workers: 4,
+                concurrency: 8,
+                requests_per_conn: 1,
+                arrivals: "closed".into(),
+                server_metrics: true,
+                target: "http://127.0.0.1:1234/".into(),
+                ..Default::default()
+            };
+            f(&mut row);
+            Run { row, rate: None }
+        };
+        let results = Results {
+            dir: "x".into(),
+            runs: vec![
+                run(&|_| {}),
+                // Another port of its own herd serve, another strategy: the same condition.
+                run(&|r| {
+                    r.target = "http://127.0.0.1:999/".into();
+                    r.strategy = "sysv-sem".into();
+                }),
+                run(&|r| r.requests_per_conn = 100),
+                run(&|r| r.mode = "thread".into()),
+                run(&|r| {
+                    r.server_metrics = false;
+                    r.target = "http://a/".into();
+                }),
+                run(&|r| {
+                    r.server_metrics = false;
+                    r.target = "http://b/".into();
+                }),
+                run(&|r| r.client_threads = 7),
+            ],
+            workers: vec![],
+            latency: vec![],
+        };
+        let g = groups(&results);
+        assert_eq!(g.len(), 6);
+        assert_eq!(g.iter().map(|g| g.runs.len()).max(), Some(2));
+        let slugs: std::collections::HashSet<String> =
+            g.iter().map(|g| g.condition.slug()).collect();
+        assert!(slugs.len() >= 5, "{slugs:?}");
+        let load = g.iter().find(|g| !g.condition.server_measured()).unwrap();
+        assert!(load.condition.label().contains("server not measured"));
     }
 }

@@ -30,8 +30,9 @@ pub struct ChaosRow {
     pub conn_per_s: f64,
     pub recovered: u64,
     pub unrecovered: u64,
-    pub recovery_p50_ms: f64,
-    pub recovery_max_ms: f64,
+    /// Empty when no fault recovered (or none was applied).
+    pub recovery_p50_ms: Option<f64>,
+    pub recovery_max_ms: Option<f64>,
     /// `worker-exit` lines: workers that died while serving.
     pub worker_deaths: u64,
     /// Restarts the master counted (scoreboard, summed over the final workers' slots).
@@ -58,10 +59,23 @@ pub struct ChaosRow {
     pub requests_per_conn: u64,
 }
 
+/// A recovery time at the resolution it has: the recovery is known to have happened by the
+/// start of the first good phase, and the phase before it was not good, so it is known to one
+/// phase. Printed as the upper bound rounded up to whole phases: `<50` (no phase was
+/// disrupted), `≤100`; `-` when nothing recovered.
+fn at_phase(ms: Option<f64>, phase_ms: f64) -> String {
+    match ms {
+        None => "-".into(),
+        Some(_) if phase_ms <= 0.0 => "?".into(),
+        Some(v) if v <= 0.0 => format!("<{phase_ms:.0}"),
+        Some(v) => format!("≤{:.0}", (v / phase_ms).ceil() * phase_ms),
+    }
+}
+
 /// The printed table: a header and one line per row.
 pub fn table(rows: &[ChaosRow]) -> String {
     let mut s = format!(
-        "{:<16} {:<11} {:>5} {:>8} {:>6} {:>22} {:>9} {:>9} {:>15} {:>5} {:>8} {:>6}\n",
+        "{:<16} {:<11} {:>5} {:>8} {:>6} {:>22} {:>9} {:>9} {:>17} {:>5} {:>8} {:>6}\n",
         "strategy",
         "fault",
         "n",
@@ -70,14 +84,14 @@ pub fn table(rows: &[ChaosRow]) -> String {
         "refused/reset/tmo/short",
         "base c/s",
         "c/s",
-        "recov p50/max",
+        "recovery p50/max",
         "unrec",
         "restarts",
         "serves"
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<16} {:<11} {:>5} {:>8} {:>6} {:>22} {:>9.0} {:>9.0} {:>15} {:>5} {:>8} {:>6}\n",
+            "{:<16} {:<11} {:>5} {:>8} {:>6} {:>22} {:>9.0} {:>9.0} {:>17} {:>5} {:>8} {:>6}\n",
             r.strategy,
             r.fault,
             if r.faults_applied == 0 && r.fault == "kill-holder" {
@@ -93,11 +107,40 @@ pub fn table(rows: &[ChaosRow]) -> String {
             ),
             r.baseline_conn_per_s,
             r.conn_per_s,
-            format!("{:.0}/{:.0} ms", r.recovery_p50_ms, r.recovery_max_ms),
+            format!(
+                "{}/{} ms",
+                at_phase(r.recovery_p50_ms, r.phase_ms),
+                at_phase(r.recovery_max_ms, r.phase_ms)
+            ),
             r.unrecovered,
             r.restarts,
             if r.serving_after { "yes" } else { "NO" }
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_is_printed_in_whole_phases_and_nothing_recovered_is_no_time() {
+        assert_eq!(at_phase(Some(0.0), 50.0), "<50");
+        assert_eq!(at_phase(Some(5.0), 50.0), "≤50");
+        assert_eq!(at_phase(Some(37.0), 50.0), "≤50");
+        assert_eq!(at_phase(Some(51.0), 50.0), "≤100");
+        assert_eq!(at_phase(None, 50.0), "-");
+        let row = ChaosRow {
+            strategy: "blocking".into(),
+            fault: "kill".into(),
+            faults_applied: 3,
+            unrecovered: 3,
+            phase_ms: 50.0,
+            ..Default::default()
+        };
+        let t = table(&[row]);
+        assert!(t.contains("-/- ms"), "{t}");
+        assert!(!t.contains("0/0 ms"), "{t}");
+    }
 }

@@ -6,7 +6,7 @@ use crate::load::stats::{quantile_us, Stats};
 use crate::load::{LoadConfig, PhaseResult};
 
 /// Fill the load columns of `row`. `server_metrics`: whether the server-side columns were
-/// measured (`herd run`) or left at 0 (`herd load` against an arbitrary server).
+/// measured (`herd run`) or left empty (`herd load` against an arbitrary server).
 pub fn fill_run(
     row: &mut RunRow,
     cfg: &LoadConfig,
@@ -55,12 +55,29 @@ pub fn fill_run(
         accept_delay_max_us: quantile_us(&s.accept_delay, 1.0),
         target: target.to_string(),
         server_metrics,
-        client_cpu_us_per_conn: per(s.cpu_ns, s.conns_ok) / 1e3,
-        host_cpu_busy_pct: phase.host_busy_pct,
+        client_cpu_us_per_conn: per(Some(s.cpu_ns), s.conns_ok).map(|ns| ns / 1e3),
+        host_cpu_busy_pct: Some(phase.host_busy_pct),
         pacing_quantum_us: cfg.pacing_quantum_ns as f64 / 1e3,
         long_lived_interval_ms: cfg.shape.long_lived_ns().map(|ns| ns as f64 / 1e6),
         ..std::mem::take(row)
     };
+}
+
+/// `v` with `decimals`, or `n/a`.
+pub(crate) fn fmt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.decimals$}"))
+}
+
+/// Percentiles `p50 .. max` in whole µs, or `n/a (why)` when none was measured.
+pub(crate) fn percentiles(named: &[(&str, Option<f64>)], why: &str) -> String {
+    if named.iter().all(|(_, v)| v.is_none()) {
+        return format!("n/a ({why})");
+    }
+    named
+        .iter()
+        .map(|(n, v)| format!("{n} {}", fmt(*v, 0)))
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 /// Fill the client-side columns of worker `row.worker`'s row.
@@ -113,38 +130,42 @@ const SATURATED_PCT: f64 = 95.0;
 
 /// An open loop or bursts on a saturated host. (A closed loop saturates it by design.)
 fn saturated(r: &RunRow) -> bool {
-    r.host_cpu_busy_pct >= SATURATED_PCT && r.arrivals != "closed"
+    r.host_cpu_busy_pct.is_some_and(|b| b >= SATURATED_PCT) && r.arrivals != "closed"
 }
 
-/// Summary lines for the open loop and keep-alive, after the latency line.
+/// Summary lines for the open loop, after the latency line.
 pub fn summary_lines(r: &RunRow) -> String {
     let mut s = String::new();
     let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<26} {v}\n"));
-    if r.requests_per_conn > 1 || r.arrivals == "long-lived" {
-        line(
-            "requests",
-            format!("{:.0} req/s ({} conns ok)", r.requests_per_s, r.conns_ok),
-        );
-    }
     if r.arrivals != "closed" && !r.arrivals.is_empty() {
         line(
             "raw latency (us)",
             format!(
-                "p50 {:.0}  p90 {:.0}  p99 {:.0}  p99.9 {:.0}  max {:.0}  (from the actual start)",
-                r.raw_latency_p50_us,
-                r.raw_latency_p90_us,
-                r.raw_latency_p99_us,
-                r.raw_latency_p999_us,
-                r.raw_latency_max_us
+                "{}  (from the actual start)",
+                percentiles(
+                    &[
+                        ("p50", r.raw_latency_p50_us),
+                        ("p90", r.raw_latency_p90_us),
+                        ("p99", r.raw_latency_p99_us),
+                        ("p99.9", r.raw_latency_p999_us),
+                        ("max", r.raw_latency_max_us),
+                    ],
+                    "no response completed",
+                )
             ),
         );
         line(
             "generator lateness (us)",
             format!(
-                "p50 {:.0}  p99 {:.0}  max {:.0}; {} late (> 1 ms), {} never started",
-                r.lateness_p50_us,
-                r.lateness_p99_us,
-                r.lateness_max_us,
+                "{}; {} late (> 1 ms), {} never started",
+                percentiles(
+                    &[
+                        ("p50", r.lateness_p50_us),
+                        ("p99", r.lateness_p99_us),
+                        ("max", r.lateness_max_us),
+                    ],
+                    "nothing was scheduled",
+                ),
                 r.late_conns,
                 r.unstarted_conns
             ),
@@ -164,20 +185,15 @@ pub fn summary_lines(r: &RunRow) -> String {
     line(
         "client CPU",
         format!(
-            "{:.1} us/conn; host CPUs {:.0}% busy",
-            r.client_cpu_us_per_conn, r.host_cpu_busy_pct
+            "{} us/conn; host CPUs {}% busy",
+            fmt(r.client_cpu_us_per_conn, 1),
+            fmt(r.host_cpu_busy_pct, 0)
         ),
     );
     if saturated(r) {
         line(
             "WARNING",
-            format!("the host's CPUs were {:.0}% busy: client and server queued for a CPU, and the latencies include that wait", r.host_cpu_busy_pct),
-        );
-    }
-    if !r.server_metrics && r.workers == 0 {
-        line(
-            "server side",
-            format!("not measured ({}: any HTTP server)", r.target),
+            format!("the host's CPUs were {}% busy: client and server queued for a CPU, and the latencies include that wait", fmt(r.host_cpu_busy_pct, 0)),
         );
     }
     s

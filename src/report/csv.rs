@@ -87,13 +87,14 @@ impl Appender {
     }
 }
 
-/// The three files of a results directory.
+/// The files of a results directory.
 pub struct ResultFiles {
     /// The directory (histogram logs go to its `hist/`).
     pub dir: PathBuf,
     pub runs: Appender,
     pub workers: Appender,
     pub latency: Appender,
+    pub listeners: Appender,
 }
 
 impl ResultFiles {
@@ -108,13 +109,16 @@ impl ResultFiles {
                 .map_err(usage)?,
             latency: Appender::open::<super::row::LatencyRow>(&dir.join("latency.csv"))
                 .map_err(usage)?,
+            listeners: Appender::open::<super::row::ListenerRow>(&dir.join("listeners.csv"))
+                .map_err(usage)?,
         })
     }
 
     pub fn flush(&mut self) -> Result<(), Error> {
         self.runs.flush()?;
         self.workers.flush()?;
-        self.latency.flush()
+        self.latency.flush()?;
+        self.listeners.flush()
     }
 }
 

@@ -114,15 +114,26 @@ impl Results {
                     .and_then(|c| rec.get(c))
                     .and_then(|v| v.trim().parse::<f64>().ok())
                     .filter(|r| *r > 0.0),
-                row,
+                row: normalize(row),
             })
             .collect();
         if runs.is_empty() {
             return Err(bad(&runs_path, None, "no runs in it"));
         }
+        let unmeasured: Vec<&str> = runs
+            .iter()
+            .filter(|r| !r.row.server_metrics)
+            .map(|r| r.row.run_id.as_str())
+            .collect();
         let workers = read_rows::<WorkerRow>(&dir.join("workers.csv"))?
             .into_iter()
-            .map(|(_, _, r)| r)
+            .map(|(_, _, r)| {
+                if unmeasured.contains(&r.run_id.as_str()) {
+                    unmeasured_worker(r)
+                } else {
+                    r
+                }
+            })
             .collect();
         let latency = read_rows::<LatencyRow>(&dir.join("latency.csv"))?
             .into_iter()
@@ -134,6 +145,93 @@ impl Results {
             workers,
             latency,
         })
+    }
+}
+
+/// A row as this herd would write it, from a file an older herd wrote with 0 where nothing was
+/// measured: the server columns of a `herd load` row, a percentile of an empty distribution
+/// (a recorded value is at least 1 ns, so a 0 is no value), a ratio over 0 accepts.
+fn normalize(mut r: RunRow) -> RunRow {
+    let zero_is_none = |v: &mut Option<f64>| {
+        if *v == Some(0.0) {
+            *v = None;
+        }
+    };
+    for v in [
+        &mut r.latency_p50_us,
+        &mut r.latency_p90_us,
+        &mut r.latency_p99_us,
+        &mut r.latency_p999_us,
+        &mut r.latency_max_us,
+        &mut r.connect_p50_us,
+        &mut r.connect_p99_us,
+        &mut r.accept_delay_p50_us,
+        &mut r.accept_delay_p99_us,
+        &mut r.raw_latency_p50_us,
+        &mut r.raw_latency_p90_us,
+        &mut r.raw_latency_p99_us,
+        &mut r.raw_latency_p999_us,
+        &mut r.raw_latency_max_us,
+        &mut r.lateness_p50_us,
+        &mut r.lateness_p99_us,
+        &mut r.lateness_max_us,
+        &mut r.accept_delay_p90_us,
+        &mut r.accept_delay_p999_us,
+        &mut r.accept_delay_max_us,
+    ] {
+        zero_is_none(v);
+    }
+    if !r.server_metrics {
+        return RunRow {
+            accepted: None,
+            wakeups: None,
+            spurious_wakeups: None,
+            eagain: None,
+            accept_errors: None,
+            wakeups_per_accept: None,
+            spurious_per_accept: None,
+            eagain_per_accept: None,
+            lock_acquires: None,
+            lock_wait_us_per_accept: None,
+            vol_ctx_switches: None,
+            invol_ctx_switches: None,
+            ctx_switches_per_accept: None,
+            cpu_user_s: None,
+            cpu_sys_s: None,
+            cpu_us_per_conn: None,
+            jain_fairness: None,
+            max_worker_share: None,
+            ..r
+        };
+    }
+    if r.accepted == Some(0) {
+        r.wakeups_per_accept = None;
+        r.spurious_per_accept = None;
+        r.eagain_per_accept = None;
+        r.lock_wait_us_per_accept = None;
+        r.ctx_switches_per_accept = None;
+        r.cpu_us_per_conn = None;
+        r.jain_fairness = None;
+        r.max_worker_share = None;
+    }
+    r
+}
+
+/// A worker row of a run whose server was not measured: only the client's columns.
+fn unmeasured_worker(r: WorkerRow) -> WorkerRow {
+    WorkerRow {
+        run_id: r.run_id,
+        strategy: r.strategy,
+        workers: r.workers,
+        worker: r.worker,
+        pid: r.pid,
+        client_conns: r.client_conns,
+        accept_delay_p50_us: r.accept_delay_p50_us.filter(|v| *v > 0.0),
+        accept_delay_p90_us: r.accept_delay_p90_us.filter(|v| *v > 0.0),
+        accept_delay_p99_us: r.accept_delay_p99_us.filter(|v| *v > 0.0),
+        accept_delay_p999_us: r.accept_delay_p999_us.filter(|v| *v > 0.0),
+        accept_delay_max_us: r.accept_delay_max_us.filter(|v| *v > 0.0),
+        ..Default::default()
     }
 }
 
@@ -159,5 +257,35 @@ mod tests {
         assert!(e.contains("latency.csv:2: 3 fields"), "{e}");
         let e = Results::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("runs.csv: not found"), "{e}");
+    }
+
+    #[test]
+    fn an_older_file_with_zeros_for_the_unmeasured_reads_as_empty() {
+        // The committed fixture was written with 0 and 1.0 where nothing was measured.
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sweep-small");
+        for f in ["runs.csv", "workers.csv", "latency.csv"] {
+            std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+        }
+        let r = Results::load(dir.path()).unwrap();
+        let measured = &r.runs[0].row;
+        assert!(measured.server_metrics && measured.accepted.unwrap() > 0);
+        assert!(measured.jain_fairness.is_some() && measured.latency_p50_us.is_some());
+        // The same row as `herd load` wrote it before: server columns 0, Jain 1.0.
+        let old = RunRow {
+            server_metrics: false,
+            accepted: Some(0),
+            jain_fairness: Some(1.0),
+            ctx_switches_per_accept: Some(0.0),
+            accept_delay_p50_us: Some(0.0),
+            ..measured.clone()
+        };
+        let n = normalize(old);
+        assert_eq!(
+            (n.accepted, n.jain_fairness, n.ctx_switches_per_accept),
+            (None, None, None)
+        );
+        assert_eq!(n.accept_delay_p50_us, None);
+        assert_eq!(n.latency_p50_us, measured.latency_p50_us);
     }
 }

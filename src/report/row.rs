@@ -27,37 +27,37 @@ pub struct RunRow {
     pub err_short: u64,
     pub err_other: u64,
     pub conn_per_s: f64,
-    pub latency_p50_us: f64,
-    pub latency_p90_us: f64,
-    pub latency_p99_us: f64,
-    pub latency_p999_us: f64,
-    pub latency_max_us: f64,
-    pub connect_p50_us: f64,
-    pub connect_p99_us: f64,
-    pub accept_delay_p50_us: f64,
-    pub accept_delay_p99_us: f64,
-    pub accepted: u64,
-    pub wakeups: u64,
-    pub spurious_wakeups: u64,
-    pub eagain: u64,
-    pub accept_errors: u64,
-    pub wakeups_per_accept: f64,
-    pub spurious_per_accept: f64,
-    pub eagain_per_accept: f64,
-    pub lock_acquires: u64,
-    pub lock_wait_us_per_accept: f64,
-    pub vol_ctx_switches: u64,
-    pub invol_ctx_switches: u64,
-    pub ctx_switches_per_accept: f64,
-    pub cpu_user_s: f64,
-    pub cpu_sys_s: f64,
-    pub cpu_us_per_conn: f64,
-    pub jain_fairness: f64,
-    pub max_worker_share: f64,
+    pub latency_p50_us: Option<f64>,
+    pub latency_p90_us: Option<f64>,
+    pub latency_p99_us: Option<f64>,
+    pub latency_p999_us: Option<f64>,
+    pub latency_max_us: Option<f64>,
+    pub connect_p50_us: Option<f64>,
+    pub connect_p99_us: Option<f64>,
+    pub accept_delay_p50_us: Option<f64>,
+    pub accept_delay_p99_us: Option<f64>,
+    pub accepted: Option<u64>,
+    pub wakeups: Option<u64>,
+    pub spurious_wakeups: Option<u64>,
+    pub eagain: Option<u64>,
+    pub accept_errors: Option<u64>,
+    pub wakeups_per_accept: Option<f64>,
+    pub spurious_per_accept: Option<f64>,
+    pub eagain_per_accept: Option<f64>,
+    pub lock_acquires: Option<u64>,
+    pub lock_wait_us_per_accept: Option<f64>,
+    pub vol_ctx_switches: Option<u64>,
+    pub invol_ctx_switches: Option<u64>,
+    pub ctx_switches_per_accept: Option<f64>,
+    pub cpu_user_s: Option<f64>,
+    pub cpu_sys_s: Option<f64>,
+    pub cpu_us_per_conn: Option<f64>,
+    pub jain_fairness: Option<f64>,
+    pub max_worker_share: Option<f64>,
     pub kernel: String,
     pub nproc: u64,
     pub herd_version: String,
-    // Load shape and open-loop columns (src/load/report.rs fills them).
+    // Load shape and open-loop columns (src/report/client.rs fills them).
     pub rate: f64,
     pub arrivals: String,
     pub burst: u64,
@@ -65,28 +65,78 @@ pub struct RunRow {
     pub requests_per_conn: u64,
     pub conns_ok: u64,
     pub requests_per_s: f64,
-    pub raw_latency_p50_us: f64,
-    pub raw_latency_p90_us: f64,
-    pub raw_latency_p99_us: f64,
-    pub raw_latency_p999_us: f64,
-    pub raw_latency_max_us: f64,
-    pub lateness_p50_us: f64,
-    pub lateness_p99_us: f64,
-    pub lateness_max_us: f64,
+    pub raw_latency_p50_us: Option<f64>,
+    pub raw_latency_p90_us: Option<f64>,
+    pub raw_latency_p99_us: Option<f64>,
+    pub raw_latency_p999_us: Option<f64>,
+    pub raw_latency_max_us: Option<f64>,
+    pub lateness_p50_us: Option<f64>,
+    pub lateness_p99_us: Option<f64>,
+    pub lateness_max_us: Option<f64>,
     pub late_conns: u64,
     pub unstarted_conns: u64,
-    pub accept_delay_p90_us: f64,
-    pub accept_delay_p999_us: f64,
-    pub accept_delay_max_us: f64,
+    pub accept_delay_p90_us: Option<f64>,
+    pub accept_delay_p999_us: Option<f64>,
+    pub accept_delay_max_us: Option<f64>,
     pub target: String,
     pub server_metrics: bool,
-    // Added after the first schema: files written before them read as 0.
+    // Added after the first schema: files written before them read as empty (or 0).
     #[serde(default)]
-    pub client_cpu_us_per_conn: f64,
+    pub client_cpu_us_per_conn: Option<f64>,
     #[serde(default)]
-    pub host_cpu_busy_pct: f64,
+    pub host_cpu_busy_pct: Option<f64>,
     #[serde(default)]
     pub pacing_quantum_us: f64,
+    // Server measured from outside, and the accept queue (report/kernel.rs fills them). Empty
+    // when not measured.
+    /// Where the server-side columns come from: `scoreboard` (herd's own server), `procfs`
+    /// (any server's processes, `herd load --server-pid`: kernel columns only), with `+header`
+    /// when per-worker connections come from a response header.
+    #[serde(default)]
+    pub server_source: Option<String>,
+    /// The PIDs given to `--server-pid`, space separated.
+    #[serde(default)]
+    pub server_pids: Option<String>,
+    /// Processes and threads of the server's tree seen over the phase.
+    #[serde(default)]
+    pub server_processes: Option<u64>,
+    #[serde(default)]
+    pub server_threads: Option<u64>,
+    /// Threads that exited during the phase (their last moments are not counted).
+    #[serde(default)]
+    pub server_threads_exited: Option<u64>,
+    /// The largest share of the workers' CPU time one worker took.
+    #[serde(default)]
+    pub max_worker_cpu_share: Option<f64>,
+    /// The response header per-worker connections were counted by (`--worker-header`).
+    #[serde(default)]
+    pub worker_header: Option<String>,
+    /// Listening sockets seen on the target port, and the largest backlog among them.
+    #[serde(default)]
+    pub listeners: Option<u64>,
+    #[serde(default)]
+    pub listen_backlog: Option<u64>,
+    /// sock_diag dumps taken over the phase.
+    #[serde(default)]
+    pub accept_queue_samples: Option<u64>,
+    /// The deepest one listener's accept queue was at a sample.
+    #[serde(default)]
+    pub accept_queue_max: Option<u64>,
+    /// Mean over the samples of the connections waiting in all listeners together.
+    #[serde(default)]
+    pub accept_queue_mean: Option<f64>,
+    /// The highest mean depth of any one listener (with one listener: `accept_queue_mean`).
+    #[serde(default)]
+    pub accept_queue_busiest_mean: Option<f64>,
+    /// TcpExt counters over the phase, for the whole network namespace.
+    #[serde(default)]
+    pub listen_overflows: Option<u64>,
+    #[serde(default)]
+    pub listen_drops: Option<u64>,
+    #[serde(default)]
+    pub reqq_full_drop: Option<u64>,
+    #[serde(default)]
+    pub reqq_full_do_cookies: Option<u64>,
     // The worker model and the spread of connections and requests over the workers
     // (src/report/skew.rs fills them; empty when not measured).
     #[serde(default)]
@@ -116,26 +166,41 @@ pub struct WorkerRow {
     pub workers: u64,
     pub worker: u64,
     pub pid: u64,
-    pub accepted: u64,
-    pub share: f64,
-    pub wakeups: u64,
-    pub spurious_wakeups: u64,
-    pub eagain: u64,
-    pub lock_acquires: u64,
-    pub lock_wait_us: f64,
-    pub vol_ctx_switches: u64,
-    pub invol_ctx_switches: u64,
-    pub cpu_user_s: f64,
-    pub cpu_sys_s: f64,
-    pub cpu_ms: f64,
-    pub busy_ms: f64,
-    // Client-side per-worker columns (src/load/report.rs fills them).
+    pub accepted: Option<u64>,
+    pub share: Option<f64>,
+    pub wakeups: Option<u64>,
+    pub spurious_wakeups: Option<u64>,
+    pub eagain: Option<u64>,
+    pub lock_acquires: Option<u64>,
+    pub lock_wait_us: Option<f64>,
+    pub vol_ctx_switches: Option<u64>,
+    pub invol_ctx_switches: Option<u64>,
+    pub cpu_user_s: Option<f64>,
+    pub cpu_sys_s: Option<f64>,
+    pub cpu_ms: Option<f64>,
+    pub busy_ms: Option<f64>,
+    // Client-side per-worker columns (src/report/client.rs fills them).
     pub client_conns: u64,
-    pub accept_delay_p50_us: f64,
-    pub accept_delay_p90_us: f64,
-    pub accept_delay_p99_us: f64,
-    pub accept_delay_p999_us: f64,
-    pub accept_delay_max_us: f64,
+    pub accept_delay_p50_us: Option<f64>,
+    pub accept_delay_p90_us: Option<f64>,
+    pub accept_delay_p99_us: Option<f64>,
+    pub accept_delay_p999_us: Option<f64>,
+    pub accept_delay_max_us: Option<f64>,
+    // Added with `herd load --server-pid` (report/kernel.rs fills them).
+    /// `master`, `worker`, or `header` for a worker known only by the response header's value.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The thread, for a row that is one thread of a one-process server.
+    #[serde(default)]
+    pub tid: Option<u64>,
+    /// This worker's share of the workers' CPU time.
+    #[serde(default)]
+    pub cpu_share: Option<f64>,
+    /// Started, or exited, during the phase.
+    #[serde(default)]
+    pub started_in_phase: Option<bool>,
+    #[serde(default)]
+    pub exited_in_phase: Option<bool>,
     // The spread of connections and requests (src/report/skew.rs fills them).
     #[serde(default)]
     pub requests: Option<u64>,
@@ -147,6 +212,24 @@ pub struct WorkerRow {
     pub open_max: Option<u64>,
     #[serde(default)]
     pub open_share: Option<f64>,
+}
+
+/// One listening socket's accept queue over a run (listeners.csv).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListenerRow {
+    pub run_id: String,
+    pub strategy: String,
+    pub workers: u64,
+    /// The socket's inode (`socket:[INODE]` in /proc/PID/fd).
+    pub inode: u64,
+    pub addr: String,
+    pub port: u64,
+    pub backlog: u64,
+    pub samples: u64,
+    pub queue_max: u64,
+    pub queue_mean: f64,
+    /// The server's processes holding it, space separated (empty when not known).
+    pub holders: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -180,34 +263,28 @@ pub struct RunInputs<'a> {
     pub sleep_us: u64,
     pub elapsed_s: f64,
     pub client: &'a Stats,
-    /// The server's counters over exactly the measured phase.
-    pub server: &'a Snapshot,
+    /// The server's counters over exactly the measured phase; `None` when no server was
+    /// measured (`herd load`): its columns are then left empty.
+    pub server: Option<&'a Snapshot>,
     pub host: &'a HostInfo,
 }
 
-/// `n / d`, or 0 when `d` is 0.
-pub(crate) fn per(n: u64, d: u64) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        n as f64 / d as f64
-    }
+/// `n / d`; `None` when `d` is 0 (a ratio over nothing is no figure) or `n` is unknown.
+pub(crate) fn per(n: Option<u64>, d: u64) -> Option<f64> {
+    let n = n?;
+    (d > 0).then(|| n as f64 / d as f64)
 }
 
-fn ticks_s(ticks: u64, per_s: u64) -> f64 {
-    ticks as f64 / per_s.max(1) as f64
+fn ticks_s(ticks: Option<u64>, per_s: u64) -> Option<f64> {
+    let t = ticks?;
+    (per_s > 0).then(|| t as f64 / per_s as f64)
 }
 
 impl RunRow {
     pub fn build(i: &RunInputs<'_>, timestamp: String) -> Self {
-        let s = i.server;
         let c = i.client;
-        let accepted = s.total(|w| w.accepted);
-        let vol = s.total(|w| w.vol_ctx_switches);
-        let invol = s.total(|w| w.invol_ctx_switches);
-        let shares: Vec<u64> = s.workers.iter().map(|w| w.accepted).collect();
         let h = &c.latency;
-        RunRow {
+        let row = RunRow {
             run_id: i.run_id.to_string(),
             timestamp,
             strategy: i.strategy.to_string(),
@@ -239,56 +316,76 @@ impl RunRow {
             connect_p99_us: quantile_us(&c.connect, 0.99),
             accept_delay_p50_us: quantile_us(&c.accept_delay, 0.50),
             accept_delay_p99_us: quantile_us(&c.accept_delay, 0.99),
-            accepted,
-            wakeups: s.total(|w| w.wakeups),
-            spurious_wakeups: s.total(|w| w.spurious_wakeups),
-            eagain: s.total(|w| w.eagain),
-            accept_errors: s
-                .total(|w| w.accept_err_no_fds + w.accept_err_connaborted + w.accept_err_other),
-            wakeups_per_accept: per(s.total(|w| w.wakeups), accepted),
-            spurious_per_accept: per(s.total(|w| w.spurious_wakeups), accepted),
-            eagain_per_accept: per(s.total(|w| w.eagain), accepted),
-            lock_acquires: s.total(|w| w.lock_acquires),
-            lock_wait_us_per_accept: per(s.total(|w| w.lock_wait_ns), accepted) / 1000.0,
-            vol_ctx_switches: vol,
-            invol_ctx_switches: invol,
-            ctx_switches_per_accept: per(vol + invol, accepted),
-            cpu_user_s: ticks_s(s.total(|w| w.utime_ticks), s.ticks_per_s),
-            cpu_sys_s: ticks_s(s.total(|w| w.stime_ticks), s.ticks_per_s),
-            cpu_us_per_conn: per(s.total(|w| w.cpu_ns), accepted) / 1000.0,
-            jain_fairness: jain_index(&shares),
-            max_worker_share: max_share(&shares),
             kernel: i.host.kernel.clone(),
             nproc: i.host.nproc,
             herd_version: i.host.herd_version.clone(),
             ..Default::default()
+        };
+        match i.server {
+            Some(s) => row.with_server(s),
+            None => row,
+        }
+    }
+
+    /// The server-side columns, from the server's counters over the measured phase. A kernel
+    /// count missing for any worker leaves its columns empty.
+    fn with_server(self, s: &Snapshot) -> Self {
+        let accepted = s.total(|w| w.accepted);
+        let vol = s.total_known(|w| w.vol_ctx_switches);
+        let invol = s.total_known(|w| w.invol_ctx_switches);
+        let ctx = vol.zip(invol).map(|(v, i)| v + i);
+        let shares: Vec<u64> = s.workers.iter().map(|w| w.accepted).collect();
+        let sum = |f: fn(&WorkerSample) -> u64| Some(s.total(f));
+        RunRow {
+            accepted: Some(accepted),
+            wakeups: sum(|w| w.wakeups),
+            spurious_wakeups: sum(|w| w.spurious_wakeups),
+            eagain: sum(|w| w.eagain),
+            accept_errors: sum(|w| {
+                w.accept_err_no_fds + w.accept_err_connaborted + w.accept_err_other
+            }),
+            wakeups_per_accept: per(sum(|w| w.wakeups), accepted),
+            spurious_per_accept: per(sum(|w| w.spurious_wakeups), accepted),
+            eagain_per_accept: per(sum(|w| w.eagain), accepted),
+            lock_acquires: sum(|w| w.lock_acquires),
+            lock_wait_us_per_accept: per(sum(|w| w.lock_wait_ns), accepted).map(|ns| ns / 1e3),
+            vol_ctx_switches: vol,
+            invol_ctx_switches: invol,
+            ctx_switches_per_accept: per(ctx, accepted),
+            cpu_user_s: ticks_s(s.total_known(|w| w.utime_ticks), s.ticks_per_s),
+            cpu_sys_s: ticks_s(s.total_known(|w| w.stime_ticks), s.ticks_per_s),
+            cpu_us_per_conn: per(s.total_known(|w| w.cpu_ns), accepted).map(|ns| ns / 1e3),
+            jain_fairness: jain_index(&shares),
+            max_worker_share: max_share(&shares),
+            ..self
         }
     }
 }
 
 impl WorkerRow {
-    pub fn build(i: &RunInputs<'_>, w: &WorkerSample) -> Self {
-        let total = i.server.total(|w| w.accepted);
-        let tps = i.server.ticks_per_s;
+    /// The row of worker `w` of the measured server `server`.
+    pub fn build(i: &RunInputs<'_>, server: &Snapshot, w: &WorkerSample) -> Self {
+        let total = server.total(|w| w.accepted);
+        let tps = server.ticks_per_s;
         WorkerRow {
             run_id: i.run_id.to_string(),
             strategy: i.strategy.to_string(),
             workers: i.workers as u64,
             worker: w.worker as u64,
             pid: w.pid,
-            accepted: w.accepted,
-            share: per(w.accepted, total),
-            wakeups: w.wakeups,
-            spurious_wakeups: w.spurious_wakeups,
-            eagain: w.eagain,
-            lock_acquires: w.lock_acquires,
-            lock_wait_us: w.lock_wait_ns as f64 / 1000.0,
+            accepted: Some(w.accepted),
+            share: per(Some(w.accepted), total),
+            wakeups: Some(w.wakeups),
+            spurious_wakeups: Some(w.spurious_wakeups),
+            eagain: Some(w.eagain),
+            lock_acquires: Some(w.lock_acquires),
+            lock_wait_us: Some(w.lock_wait_ns as f64 / 1000.0),
             vol_ctx_switches: w.vol_ctx_switches,
             invol_ctx_switches: w.invol_ctx_switches,
             cpu_user_s: ticks_s(w.utime_ticks, tps),
             cpu_sys_s: ticks_s(w.stime_ticks, tps),
-            cpu_ms: w.cpu_ns as f64 / 1e6,
-            busy_ms: w.busy_ns as f64 / 1e6,
+            cpu_ms: w.cpu_ns.map(|ns| ns as f64 / 1e6),
+            busy_ms: Some(w.busy_ns as f64 / 1e6),
             ..Default::default()
         }
     }
@@ -301,14 +398,16 @@ pub fn latency_rows(i: &RunInputs<'_>, metric: &str, h: &Histogram<u64>) -> Vec<
     }
     PERCENTILES
         .iter()
-        .map(|&p| LatencyRow {
-            run_id: i.run_id.to_string(),
-            strategy: i.strategy.to_string(),
-            workers: i.workers as u64,
-            metric: metric.to_string(),
-            percentile: p,
-            value_us: quantile_us(h, p / 100.0),
-            count: h.len(),
+        .filter_map(|&p| {
+            Some(LatencyRow {
+                run_id: i.run_id.to_string(),
+                strategy: i.strategy.to_string(),
+                workers: i.workers as u64,
+                metric: metric.to_string(),
+                percentile: p,
+                value_us: quantile_us(h, p / 100.0)?,
+                count: h.len(),
+            })
         })
         .collect()
 }

@@ -15,9 +15,15 @@ use super::row::{per, RunRow, WorkerRow};
 use crate::metrics::fairness::{jain_index, max_share};
 use crate::metrics::{Snapshot, WorkerSample};
 
-/// The mean number of connections `w` held open over the snapshot interval.
-fn mean_open(w: &WorkerSample, span_ns: u64) -> f64 {
-    per(w.open_ns, span_ns)
+/// The mean number of connections `w` held open over the snapshot interval (`None` for an
+/// interval of no length).
+fn mean_open(w: &WorkerSample, span_ns: u64) -> Option<f64> {
+    per(Some(w.open_ns), span_ns)
+}
+
+/// `part / total`, empty when there is no total to share (nothing was open).
+fn share(part: f64, total: f64) -> Option<f64> {
+    (total > 0.0).then(|| part / total)
 }
 
 /// The server-side spread columns of the run row, from the phase's snapshot difference.
@@ -25,42 +31,32 @@ pub fn fill_run(row: &mut RunRow, server: &Snapshot) {
     row.worker_model = server.worker_model.clone();
     row.worker_connections = (server.worker_model == "event").then_some(server.worker_connections);
     let ws = &server.workers;
-    let means: Vec<f64> = ws.iter().map(|w| mean_open(w, server.span_ns)).collect();
-    let total: f64 = means.iter().sum();
     let requests: Vec<u64> = ws.iter().map(|w| w.requests).collect();
     row.requests_served = Some(requests.iter().sum());
-    row.open_mean = Some(if ws.is_empty() {
-        0.0
-    } else {
-        total / ws.len() as f64
-    });
-    row.open_max = Some(ws.iter().map(|w| w.open_max).max().unwrap_or(0));
-    row.open_max_share = Some(if total > 0.0 {
-        means.iter().copied().fold(0.0, f64::max) / total
-    } else {
-        0.0
-    });
-    row.request_jain = Some(jain_index(&requests));
-    row.request_max_share = Some(max_share(&requests));
+    row.request_jain = jain_index(&requests);
+    row.request_max_share = max_share(&requests);
+    row.open_max = ws.iter().map(|w| w.open_max).max();
+    let means: Option<Vec<f64>> = ws.iter().map(|w| mean_open(w, server.span_ns)).collect();
+    if let Some(means) = means.filter(|m| !m.is_empty()) {
+        let total: f64 = means.iter().sum();
+        row.open_mean = Some(total / means.len() as f64);
+        row.open_max_share = share(means.iter().copied().fold(0.0, f64::max), total);
+    }
 }
 
 /// The server-side spread columns of worker `w`'s row.
 pub fn fill_worker(row: &mut WorkerRow, server: &Snapshot, w: &WorkerSample) {
-    let total_open: f64 = server
+    let total_open: Option<f64> = server
         .workers
         .iter()
         .map(|x| mean_open(x, server.span_ns))
         .sum();
     let mean = mean_open(w, server.span_ns);
     row.requests = Some(w.requests);
-    row.request_share = Some(per(w.requests, server.total(|x| x.requests)));
-    row.open_mean = Some(mean);
+    row.request_share = per(Some(w.requests), server.total(|x| x.requests));
+    row.open_mean = mean;
     row.open_max = Some(w.open_max);
-    row.open_share = Some(if total_open > 0.0 {
-        mean / total_open
-    } else {
-        0.0
-    });
+    row.open_share = mean.zip(total_open).and_then(|(m, t)| share(m, t));
 }
 
 /// The summary's lines on the spread, when the server was measured.
@@ -133,5 +129,15 @@ mod tests {
         assert!((w.open_share.unwrap() - 2.0 / 32.0).abs() < 1e-9);
         assert!(summary_lines(&row).contains("busiest worker 93.8%"));
         assert!(summary_lines(&RunRow::default()).is_empty());
+        // Nothing open and nothing served: no share to speak of.
+        let idle = Snapshot {
+            span_ns: 1_000_000_000,
+            workers: vec![worker(0, 0, 0, 0), worker(1, 0, 0, 0)],
+            ..Default::default()
+        };
+        let mut row = RunRow::default();
+        fill_run(&mut row, &idle);
+        assert_eq!(row.open_mean, Some(0.0));
+        assert_eq!((row.open_max_share, row.request_jain), (None, None));
     }
 }

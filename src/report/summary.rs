@@ -1,6 +1,8 @@
-//! The summary `herd run` and `herd load` print.
-use super::client::{load_line, summary_lines};
+//! The summary `herd run` and `herd load` print. A figure that was not measured is printed as
+//! `n/a` with the reason, or its line is left out; it is never shown as 0.
+use super::client::{fmt, load_line, percentiles, summary_lines};
 use super::row::RunRow;
+use std::path::Path;
 
 /// The summary `herd run` prints.
 pub fn summary(r: &RunRow) -> String {
@@ -8,35 +10,63 @@ pub fn summary(r: &RunRow) -> String {
     let mut line = |k: &str, v: String| {
         s.push_str(&format!("  {k:<26} {v}\n"));
     };
-    line(
-        "strategy",
-        format!("{} ({} mode, {} workers)", r.strategy, r.mode, r.workers),
-    );
+    match &r.server_pids {
+        Some(pids) if r.mode.is_empty() => line(
+            "server",
+            format!(
+                "{} PID {pids}: {} workers alive at the end",
+                r.strategy, r.workers
+            ),
+        ),
+        _ if r.server_metrics => line(
+            "strategy",
+            format!("{} ({} mode, {} workers)", r.strategy, r.mode, r.workers),
+        ),
+        _ => line(
+            "server",
+            format!("{} (any HTTP server: its side is not measured)", r.target),
+        ),
+    }
     line("load", load_line(r));
     line("measured", format!("{:.2} s", r.duration_s));
-    line(
-        "connections",
-        format!(
-            "{} ok, {} errors (refused {}, reset {}, timeout {}, short {}, other {})",
-            r.requests_ok,
-            r.errors,
-            r.err_refused,
-            r.err_reset,
-            r.err_timeout,
-            r.err_short,
-            r.err_other
-        ),
+    let errors = format!(
+        "{} errors (refused {}, reset {}, timeout {}, short {}, other {})",
+        r.errors, r.err_refused, r.err_reset, r.err_timeout, r.err_short, r.err_other
     );
-    line("throughput", format!("{:.0} conn/s", r.conn_per_s));
+    let long_lived = r.arrivals == "long-lived";
+    if r.requests_per_conn > 1 || long_lived {
+        // `requests_ok` counts requests, `conns_ok` connections; errors end a connection.
+        let per_conn = if long_lived {
+            "long-lived connections".to_string()
+        } else {
+            format!("{} per connection", r.requests_per_conn)
+        };
+        line("requests", format!("{} ok ({per_conn})", r.requests_ok));
+        line("connections", format!("{} ok, {errors}", r.conns_ok));
+        line(
+            "throughput",
+            format!("{:.0} req/s, {:.0} conn/s", r.requests_per_s, r.conn_per_s),
+        );
+    } else {
+        line("connections", format!("{} ok, {errors}", r.requests_ok));
+        line("throughput", format!("{:.0} conn/s", r.conn_per_s));
+    }
+    let per = if r.requests_per_conn > 1 || long_lived {
+        "latency per request (us)"
+    } else {
+        "latency (us)"
+    };
     line(
-        "latency (us)",
-        format!(
-            "p50 {:.0}  p90 {:.0}  p99 {:.0}  p99.9 {:.0}  max {:.0}",
-            r.latency_p50_us,
-            r.latency_p90_us,
-            r.latency_p99_us,
-            r.latency_p999_us,
-            r.latency_max_us
+        per,
+        percentiles(
+            &[
+                ("p50", r.latency_p50_us),
+                ("p90", r.latency_p90_us),
+                ("p99", r.latency_p99_us),
+                ("p99.9", r.latency_p999_us),
+                ("max", r.latency_max_us),
+            ],
+            "no response completed",
         ),
     );
     s.push_str(&summary_lines(r));
@@ -45,54 +75,296 @@ pub fn summary(r: &RunRow) -> String {
     };
     line(
         "connect (us)",
-        format!("p50 {:.0}  p99 {:.0}", r.connect_p50_us, r.connect_p99_us),
+        percentiles(
+            &[("p50", r.connect_p50_us), ("p99", r.connect_p99_us)],
+            "no connection was established",
+        ),
     );
     line(
         "accept delay (us)",
-        format!(
-            "p50 {:.0}  p99 {:.0}",
-            r.accept_delay_p50_us, r.accept_delay_p99_us
+        percentiles(
+            &[
+                ("p50", r.accept_delay_p50_us),
+                ("p99", r.accept_delay_p99_us),
+            ],
+            "needs herd serve on this host: its X-Herd-Accept-Ns on this host's clock",
         ),
     );
-    if !r.server_metrics && r.workers == 0 {
-        return s; // `herd load`: no server-side figures
+    s.push_str(&queue_lines(r));
+    if r.server_source
+        .as_deref()
+        .is_some_and(|x| x.starts_with("procfs"))
+    {
+        s.push_str(&foreign_lines(r));
+        return s;
     }
-    line("accepted (server)", format!("{}", r.accepted));
+    if !r.server_metrics {
+        return s;
+    }
+    let mut line = |k: &str, v: String| {
+        s.push_str(&format!("  {k:<26} {v}\n"));
+    };
+    line("accepted (server)", fmt(r.accepted.map(|a| a as f64), 0));
+    let nothing = "nothing accepted";
     line(
         "wakeups / accept",
-        format!(
-            "{:.3}  (spurious {:.3}, EAGAIN {:.3})",
-            r.wakeups_per_accept, r.spurious_per_accept, r.eagain_per_accept
-        ),
+        match r.wakeups_per_accept {
+            Some(w) => format!(
+                "{w:.3}  (spurious {}, EAGAIN {})",
+                fmt(r.spurious_per_accept, 3),
+                fmt(r.eagain_per_accept, 3)
+            ),
+            None => format!("n/a ({nothing})"),
+        },
     );
     line(
         "ctx switches / accept",
-        format!(
-            "{:.3}  (voluntary {}, involuntary {})",
-            r.ctx_switches_per_accept, r.vol_ctx_switches, r.invol_ctx_switches
-        ),
+        match (r.ctx_switches_per_accept, r.vol_ctx_switches) {
+            (Some(c), Some(v)) => format!(
+                "{c:.3}  (voluntary {v}, involuntary {})",
+                fmt(r.invol_ctx_switches.map(|i| i as f64), 0)
+            ),
+            (None, Some(_)) => format!("n/a ({nothing})"),
+            _ => "n/a (a worker's /proc/PID/task/TID/status could not be read)".into(),
+        },
     );
-    if r.lock_acquires > 0 {
+    if r.lock_acquires.unwrap_or(0) > 0 {
         line(
             "lock wait / accept",
-            format!("{:.1} us", r.lock_wait_us_per_accept),
+            match r.lock_wait_us_per_accept {
+                Some(w) => {
+                    format!("{w:.1} us, summed over every worker waiting (several wait at once)")
+                }
+                None => format!("n/a ({nothing})"),
+            },
         );
     }
+    let ticks = match (r.cpu_user_s, r.cpu_sys_s) {
+        (Some(u), Some(s)) => format!("(user {u:.2} s, sys {s:.2} s)"),
+        _ => "(user and sys n/a: /proc/PID/task/TID/stat could not be read)".into(),
+    };
     line(
         "worker CPU",
-        format!(
-            "{:.1} us/conn  (user {:.2} s, sys {:.2} s)",
-            r.cpu_us_per_conn, r.cpu_user_s, r.cpu_sys_s
-        ),
+        match r.cpu_us_per_conn {
+            Some(c) => format!("{c:.1} us/conn  {ticks}"),
+            None if r.accepted == Some(0) => format!("n/a ({nothing})  {ticks}"),
+            None => format!("n/a (no /proc/PID/task/TID/schedstat on this kernel)  {ticks}"),
+        },
     );
     line(
         "fairness",
-        format!(
-            "Jain {:.3}, busiest worker {:.1}%",
-            r.jain_fairness,
-            r.max_worker_share * 100.0
-        ),
+        match (r.jain_fairness, r.max_worker_share) {
+            (Some(j), Some(m)) => format!("Jain {j:.3}, busiest worker {:.1}%", m * 100.0),
+            _ => format!("n/a ({nothing})"),
+        },
     );
     s.push_str(&super::skew::summary_lines(r));
     s
+}
+
+/// The accept-queue and listen-counter lines, when measured.
+fn queue_lines(r: &RunRow) -> String {
+    let mut s = String::new();
+    let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<26} {v}\n"));
+    if let (Some(max), Some(mean), Some(n)) = (r.accept_queue_max, r.accept_queue_mean, r.listeners)
+    {
+        line(
+            "accept queue",
+            format!(
+                "max {max}, mean {mean:.2} waiting; {n} listener(s), backlog {}, {} samples",
+                r.listen_backlog.unwrap_or(0),
+                r.accept_queue_samples.unwrap_or(0)
+            ),
+        );
+    }
+    if let (Some(o), Some(d)) = (r.listen_overflows, r.listen_drops) {
+        line(
+            "listen drops (netns)",
+            format!(
+                "ListenOverflows {o}, ListenDrops {d}, TCPReqQFullDrop {}, TCPReqQFullDoCookies {}",
+                r.reqq_full_drop.unwrap_or(0),
+                r.reqq_full_do_cookies.unwrap_or(0)
+            ),
+        );
+    }
+    s
+}
+
+/// A server measured from outside (`herd load --server-pid`): the kernel's figures only.
+fn foreign_lines(r: &RunRow) -> String {
+    let mut s = String::new();
+    let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<26} {v}\n"));
+    line(
+        "server tree",
+        format!(
+            "{} processes, {} threads ({} exited during the phase)",
+            r.server_processes.unwrap_or(0),
+            r.server_threads.unwrap_or(0),
+            r.server_threads_exited.unwrap_or(0)
+        ),
+    );
+    line(
+        "ctx switches / conn",
+        format!(
+            "{}  (voluntary {}, involuntary {}; master included)",
+            fmt(r.ctx_switches_per_accept, 3),
+            fmt(r.vol_ctx_switches.map(|v| v as f64), 0),
+            fmt(r.invol_ctx_switches.map(|v| v as f64), 0)
+        ),
+    );
+    line(
+        "server CPU",
+        format!(
+            "{} us/conn  (user {} s, sys {} s)",
+            fmt(r.cpu_us_per_conn, 1),
+            fmt(r.cpu_user_s, 2),
+            fmt(r.cpu_sys_s, 2)
+        ),
+    );
+    if let Some(c) = r.max_worker_cpu_share {
+        line(
+            "busiest worker CPU",
+            format!("{:.1}% of the workers' CPU", c * 100.0),
+        );
+    }
+    match &r.worker_header {
+        Some(h) => line(
+            "fairness",
+            format!(
+                "Jain {}, busiest worker {}% of connections (from {h})",
+                fmt(r.jain_fairness, 3),
+                fmt(r.max_worker_share.map(|m| m * 100.0), 1)
+            ),
+        ),
+        None => line(
+            "fairness",
+            "not measured (no response named its worker: --worker-header)".into(),
+        ),
+    }
+    line(
+        "wakeups, EAGAIN, locks",
+        "not measured (only herd's own server counts them)".into(),
+    );
+    s
+}
+
+/// Where a run's rows went: the files under `out`, or that none were written.
+pub fn saved(out: Option<&Path>, run_id: &str) -> String {
+    match out {
+        Some(dir) => format!(
+            "  {:<26} run {run_id} appended to {}/{{runs,workers,latency}}.csv, histograms in {}\n",
+            "saved",
+            dir.display(),
+            dir.join("hist").join(format!("{run_id}.hlog")).display()
+        ),
+        None => format!(
+            "  {:<26} nothing: no rows written (give --out DIR to keep them)\n",
+            "saved"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_row() -> RunRow {
+        RunRow {
+            target: "http://127.0.0.1:8080/".into(),
+            requests_per_conn: 1,
+            requests_ok: 10,
+            conns_ok: 10,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_load_summary_shows_no_server_figure_and_no_zero_for_the_unmeasured() {
+        let s = summary(&load_row());
+        assert!(!s.contains("0 workers") && !s.contains("strategy"), "{s}");
+        assert!(s.contains("not measured"), "{s}");
+        assert!(
+            s.contains("accept delay (us)          n/a (needs herd serve"),
+            "{s}"
+        );
+        assert!(s.contains("latency (us)               n/a"), "{s}");
+        assert!(!s.contains("wakeups") && !s.contains("Jain"), "{s}");
+    }
+
+    #[test]
+    fn keep_alive_names_requests_and_connections() {
+        let r = RunRow {
+            requests_per_conn: 100,
+            requests_ok: 148_500,
+            conns_ok: 1_485,
+            requests_per_s: 73_395.0,
+            conn_per_s: 734.0,
+            ..load_row()
+        };
+        let s = summary(&r);
+        assert!(s.contains("requests                   148500 ok (100 per connection)"));
+        assert!(
+            s.contains("connections                1485 ok, 0 errors"),
+            "{s}"
+        );
+        assert!(s.contains("throughput                 73395 req/s, 734 conn/s"));
+        assert!(s.contains("latency per request (us)"), "{s}");
+    }
+
+    #[test]
+    fn unmeasured_server_figures_say_why() {
+        let r = RunRow {
+            server_metrics: true,
+            strategy: "sysv-sem".into(),
+            mode: "process".into(),
+            workers: 2,
+            accepted: Some(0),
+            lock_acquires: Some(3),
+            lock_wait_us_per_accept: None,
+            vol_ctx_switches: Some(4),
+            invol_ctx_switches: Some(1),
+            ..load_row()
+        };
+        let s = summary(&r);
+        assert!(
+            s.contains("wakeups / accept           n/a (nothing accepted)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("fairness                   n/a (nothing accepted)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("lock wait / accept         n/a (nothing accepted)"),
+            "{s}"
+        );
+        let waited = RunRow {
+            accepted: Some(3),
+            lock_wait_us_per_accept: Some(479.1),
+            ..r.clone()
+        };
+        assert!(summary(&waited)
+            .contains("lock wait / accept         479.1 us, summed over every worker waiting"));
+        let unread = RunRow {
+            accepted: Some(5),
+            ctx_switches_per_accept: None,
+            vol_ctx_switches: None,
+            cpu_user_s: Some(0.5),
+            cpu_sys_s: Some(0.25),
+            ..r
+        };
+        let s = summary(&unread);
+        assert!(
+            s.contains("ctx switches / accept      n/a (a worker's /proc"),
+            "{s}"
+        );
+        assert!(s.contains("worker CPU                 n/a (no /proc/PID/task/TID/schedstat"));
+    }
+
+    #[test]
+    fn the_summary_says_where_rows_went() {
+        assert!(saved(None, "x").contains("no rows written"));
+        let s = saved(Some(Path::new("/tmp/r")), "abc");
+        assert!(s.contains("run abc appended to /tmp/r/"), "{s}");
+    }
 }

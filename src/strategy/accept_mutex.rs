@@ -19,7 +19,10 @@
 //!
 //! Expected behaviour: no herd (only the holder waits on the socket), about one wakeup per
 //! connection, but one worker takes nearly all connections: it releases the lock, serves, and
-//! takes the lock straight back, while the others try only every `--accept-mutex-delay`. Their
+//! takes the lock straight back, while the others try only every `--accept-mutex-delay`. Having
+//! failed together, the others sleep on one timer phase: when it fires one of them finds the
+//! lock free and takes over, so the connections go to one worker per delay (a 2 s run at the
+//! default 500 ms: four workers near 25%; results/accept-mutex-share/). Their
 //! timed-out waits count as wakeups without a connection (`spurious`). Connections queue while
 //! the holder serves, so latency grows with service time; with the backoff, a busy holder
 //! sleeps for the delay and connections wait for the next worker's retry.

@@ -34,5 +34,6 @@ pub mod psem;
 pub(crate) mod select;
 pub mod shm;
 pub(crate) mod signal;
+pub(crate) mod sock_diag;
 pub mod sysv;
 pub(crate) mod uring;

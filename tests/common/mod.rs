@@ -161,13 +161,63 @@ pub fn sum(v: &serde_json::Value, field: &str) -> u64 {
         .sum()
 }
 
-/// The strategies this kernel supports, by name (the library's one filter).
-pub fn supported_strategies() -> Vec<&'static str> {
-    let (ok, skipped) = herd::strategy::split_supported(herd::strategy::StrategyKind::ALL);
-    for (k, why) in skipped {
-        eprintln!("SKIPPED {k}: {why}");
+/// Names the strategies a test may skip when this kernel lacks them: a comma-separated list
+/// (`HERD_ALLOW_UNSUPPORTED=io-uring,reuseport-cbpf`) or `all`. Unset, a strategy the kernel
+/// lacks fails the test: a machine that blocks io_uring does not stay green by accident.
+pub const ALLOW_UNSUPPORTED: &str = "HERD_ALLOW_UNSUPPORTED";
+
+/// Where every skip is recorded, one line each; `.ci/run` prints the file after the tests
+/// (the test harness hides the stderr of passing tests).
+pub const SKIP_LOG: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/skipped-strategies.txt");
+
+/// Whether the allow-list `list` (the variable's value) names `strategy`.
+pub fn allowed(list: &str, strategy: &str) -> bool {
+    list.split(',')
+        .map(str::trim)
+        .any(|s| s == strategy || s == "all")
+}
+
+/// Whether to skip `strategy`: false when this kernel supports it; true when it does not and
+/// HERD_ALLOW_UNSUPPORTED names it (the skip is printed and logged to [`SKIP_LOG`]); a panic,
+/// failing the test, when it does not and the variable does not name it.
+pub fn skip_unsupported(strategy: &str) -> bool {
+    let kind = herd::strategy::StrategyKind::ALL
+        .iter()
+        .find(|k| k.name() == strategy)
+        .unwrap_or_else(|| panic!("no strategy {strategy}"));
+    let Err(why) = kind.supported() else {
+        return false;
+    };
+    let list = std::env::var(ALLOW_UNSUPPORTED).unwrap_or_default();
+    assert!(
+        allowed(&list, strategy),
+        "{strategy}: this kernel does not support it ({why}); set {ALLOW_UNSUPPORTED}={strategy} \
+         (a comma-separated list, or `all`) to let the tests skip it"
+    );
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let line = format!("SKIPPED {strategy} in {test}: {why}");
+    eprintln!("{line}");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(SKIP_LOG);
+    if let Ok(mut f) = log {
+        let _ = writeln!(f, "{line}");
     }
-    ok.into_iter().map(|k| k.name()).collect()
+    true
+}
+
+/// Every strategy, less those this kernel lacks and HERD_ALLOW_UNSUPPORTED lets the tests
+/// skip (one it lacks and the variable does not name fails the test).
+pub fn supported_strategies() -> Vec<&'static str> {
+    herd::strategy::StrategyKind::ALL
+        .iter()
+        .map(|k| k.name())
+        .filter(|s| !skip_unsupported(s))
+        .collect()
 }
 
 /// Start `strategy` with `workers` workers, serve `requests` requests, stop it with `sig` and

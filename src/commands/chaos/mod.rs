@@ -82,7 +82,7 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
                 row.fault, row.faults_applied, row.errors, row.serving_after
             );
             if let Some(f) = out.as_mut() {
-                f.append(&row)?;
+                f.append(&row.clone().rounded())?;
                 f.flush()?;
             }
             rows.push(row);
@@ -170,9 +170,10 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
             &mut stats,
         );
         stop.store(true, Ordering::SeqCst);
-        (phases, faults.join().unwrap_or_default())
+        (phases, faults.join())
     });
     let phases = phases?;
+    let times = fault_times(times, &format!("{strategy} {}", item.kind.name()))?;
     let elapsed_s = phases
         .last()
         .map_or(0.0, |p| p.end_ns.saturating_sub(start) as f64 / 1e9);
@@ -182,7 +183,9 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         .filter_map(|&t| recovery_ns(&phases, base_rate, t))
         .collect();
     rec.sort_unstable();
-    let ms = |ns: u64| ns as f64 / 1e6;
+    // Whole milliseconds: the clock reads are ns, but the recovery is an upper bound known to
+    // one phase (`--phase`), which the table prints it at.
+    let ms = |ns: u64| (ns as f64 / 1e6).round();
 
     let (final_workers, restarts, reloads) = final_state(&mut server, args.workers as usize);
     let probe_ok = !abort.load(Ordering::SeqCst) && probe(&server, args, &abort);
@@ -216,10 +219,9 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         },
         recovered: rec.len() as u64,
         unrecovered: (times.len() - rec.len()) as u64,
-        recovery_p50_ms: rec
-            .get(rec.len().saturating_sub(1) / 2)
-            .map_or(0.0, |&n| ms(n)),
-        recovery_max_ms: rec.last().map_or(0.0, |&n| ms(n)),
+        // Nothing recovered: no recovery time (empty), not a time of 0.
+        recovery_p50_ms: rec.get(rec.len().saturating_sub(1) / 2).map(|&n| ms(n)),
+        recovery_max_ms: rec.last().map(|&n| ms(n)),
         worker_deaths: server.worker_exits().len() as u64,
         restarts,
         reloads,
@@ -233,6 +235,16 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         herd_version: host.herd_version,
         worker_model: args.worker_model.name().into(),
         requests_per_conn: args.requests_per_conn.into(),
+    })
+}
+
+/// The fault times of a joined fault thread. One that panicked applied an unknown number of
+/// faults: that is an error, not a segment with 0 faults.
+fn fault_times(joined: std::thread::Result<Vec<u64>>, what: &str) -> Result<Vec<u64>, Error> {
+    joined.map_err(|_| {
+        Error::Run(format!(
+            "{what}: the fault thread panicked; how many faults it applied is unknown"
+        ))
     })
 }
 
@@ -267,5 +279,23 @@ fn probe(server: &ServerChild, args: &ChaosConfig, abort: &AtomicBool) -> bool {
     match run_phase(&cfg, Duration::from_secs(10), Some(PROBE), abort) {
         Ok(r) => r.stats.ok == PROBE && r.stats.errors_total() == 0,
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_thread_that_panicked_is_an_error_not_zero_faults() {
+        let joined = std::thread::spawn(|| -> Vec<u64> { panic!("boom") }).join();
+        let e = fault_times(joined, "blocking kill")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("blocking kill: the fault thread panicked"),
+            "{e}"
+        );
+        assert_eq!(fault_times(Ok(vec![1, 2]), "x").unwrap(), vec![1, 2]);
     }
 }

@@ -9,6 +9,7 @@ mod plan;
 
 pub use plan::Cell;
 
+use crate::report::client::fmt;
 use crate::Error;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -105,12 +106,12 @@ pub fn run(a: &SweepConfig) -> Result<(), Error> {
             Ok(out) => {
                 let row = &out.row;
                 let line = format!(
-                    "[{}/{}] {label}: {:.0} conn/s, p99 {:.0} us, {:.2} ctx switches/accept, {} errors",
+                    "[{}/{}] {label}: {:.0} conn/s, p99 {} us, {} ctx switches/accept, {} errors",
                     i + 1,
                     plan.len(),
                     row.conn_per_s,
-                    row.latency_p99_us,
-                    row.ctx_switches_per_accept,
+                    fmt(row.latency_p99_us, 0),
+                    fmt(row.ctx_switches_per_accept, 2),
                     row.errors
                 );
                 say(&bar, line);

@@ -2,7 +2,7 @@
 //! latency (log scale), y the fraction of connections at or below it, on a "nines" scale
 //! (-log10(1 - p)) so that the tail up to p99.99 is as visible as the median. Every repeat is
 //! its own thin line in its strategy's colour: the spread between repeats stays visible.
-use super::{colour, de, legend, num, titled, Chart, SIZE};
+use super::{colour, de, legend, log_ticks, num, titled, Chart, SIZE};
 use crate::report::aggregate::Group;
 use crate::report::results::Results;
 use plotters::coord::Shift;
@@ -19,7 +19,8 @@ struct Curve {
 
 pub struct CdfChart {
     stem: String,
-    workers: u64,
+    /// `4 workers`, or for `herd load` the URL loaded.
+    what: String,
     subtitle: String,
     curves: Vec<Curve>,
     strategies: Vec<String>,
@@ -32,6 +33,10 @@ fn nines(p: f64) -> f64 {
 impl CdfChart {
     pub fn new(g: &Group<'_>, results: &Results, workers: u64, suffix: &str) -> Self {
         let strategies = g.strategies();
+        let what = match &g.condition.target {
+            None => format!("at {workers} workers"),
+            Some(url) => format!("against {url}"),
+        };
         let mut curves = Vec::new();
         let mut repeats = 0;
         for s in &strategies {
@@ -54,9 +59,14 @@ impl CdfChart {
                 }
             }
         }
+        let stem = if g.condition.server_measured() {
+            format!("latency_cdf-w{workers}{suffix}")
+        } else {
+            format!("latency_cdf{suffix}")
+        };
         CdfChart {
-            stem: format!("latency_cdf-w{workers}{suffix}"),
-            workers,
+            stem,
+            what,
             subtitle: format!(
                 "{}; {}; one line per run ({repeats} repeat(s)), connect() to full response",
                 g.condition.label(),
@@ -74,7 +84,7 @@ impl Chart for CdfChart {
     }
 
     fn title(&self) -> String {
-        format!("Latency CDF at {} workers", self.workers)
+        format!("Latency CDF {}", self.what)
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -96,8 +106,14 @@ impl Chart for CdfChart {
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(80)
-            .build_cartesian_2d((lo..hi).log_scale(), 0.0..top + 0.1)
+            .build_cartesian_2d(
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi, 8)),
+                0.0..top + 0.1,
+            )
             .map_err(de)?;
+        // Explicit ticks, at most 8 on the log axis (1-2-5, or fewer per decade when the
+        // range is wide), so that labels never run into each other; on the nines axis 0, 90,
+        // 99, 99.9 and 99.99.
         chart
             .configure_mesh()
             .x_desc("latency, µs (log scale)")
@@ -122,7 +138,10 @@ impl Chart for CdfChart {
         let entries: Vec<(String, RGBColor)> = self
             .strategies
             .iter()
-            .map(|s| (s.clone(), colour(s)))
+            .map(|s| {
+                let name = if s.is_empty() { "herd load" } else { s };
+                (name.to_string(), colour(s))
+            })
             .collect();
         legend(&side, &entries)
     }

@@ -2,9 +2,8 @@
 //! a bar from the minimum to the maximum. The x axis is logarithmic with a tick at every worker
 //! count; points of different strategies are offset a little sideways so their bars do not
 //! hide each other.
-use super::{colour, de, legend, num, one_two_five, titled, Chart, SIZE};
-use crate::report::aggregate::{Group, Stat};
-use crate::report::row::RunRow;
+use super::{colour, de, legend, log_ticks, num, titled, Chart, SIZE};
+use crate::report::aggregate::{Group, Metric, Stat};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -15,7 +14,7 @@ pub struct MetricSpec {
     pub title: &'static str,
     pub y_label: &'static str,
     pub log_y: bool,
-    pub metric: fn(&RunRow) -> f64,
+    pub metric: Metric,
 }
 
 /// The metric charts every results directory gets.
@@ -25,7 +24,7 @@ pub const METRICS: &[MetricSpec] = &[
         title: "Throughput vs workers",
         y_label: "connections per second",
         log_y: false,
-        metric: |r| r.conn_per_s,
+        metric: |r| Some(r.conn_per_s),
     },
     MetricSpec {
         stem: "latency_p50",
@@ -95,7 +94,12 @@ pub struct MetricChart {
 }
 
 impl MetricChart {
-    pub fn new(g: &Group<'_>, spec: &MetricSpec, suffix: &str) -> Self {
+    /// The chart of `spec` for `g`; `None` when no run of `g` measured it (a chart of nothing
+    /// would read as zeros) or the runs have no worker count (`herd load`).
+    pub fn new(g: &Group<'_>, spec: &MetricSpec, suffix: &str) -> Option<Self> {
+        if !g.condition.server_measured() {
+            return None;
+        }
         let lines: Vec<Line> = g
             .strategies()
             .into_iter()
@@ -104,12 +108,15 @@ impl MetricChart {
                 name: s,
             })
             .collect();
+        if lines.iter().all(|l| l.points.is_empty()) {
+            return None;
+        }
         let repeats = lines
             .iter()
             .flat_map(|l| l.points.iter().map(|(_, s)| s.n))
             .max()
             .unwrap_or(0);
-        MetricChart {
+        Some(MetricChart {
             stem: format!("{}{suffix}", spec.stem),
             title: spec.title.to_string(),
             subtitle: format!(
@@ -121,7 +128,7 @@ impl MetricChart {
             log_y: spec.log_y,
             workers: g.workers(),
             lines,
-        }
+        })
     }
 
     /// The y range: from 0 (or the smallest positive value on a log axis) to the largest.
@@ -224,7 +231,7 @@ impl Chart for MetricChart {
                     x,
                     (ylo..yhi)
                         .log_scale()
-                        .with_key_points(one_two_five(ylo, yhi)),
+                        .with_key_points(log_ticks(ylo, yhi, 10)),
                 )
                 .map_err(de)?;
             chart

@@ -6,8 +6,10 @@ pub(crate) mod cdf;
 pub(crate) mod lines;
 pub(crate) mod series;
 pub(crate) mod share;
+pub(crate) mod text;
 
 use super::aggregate::strategy_rank;
+use crate::strategy::StrategyKind;
 use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -51,23 +53,43 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// Ticks at 1, 2, 5 times the powers of ten within `lo..hi`, for a log axis.
-pub fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
-    let mut out = Vec::new();
+/// Ticks for a log axis over `lo..hi`, at most `max` of them: 1 to 9 per decade, or 1-2-5, or
+/// 1-3, or powers of ten only, or every other power of ten, whichever is the densest that fits.
+pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     if !(lo > 0.0 && hi > lo) {
-        return out;
+        return Vec::new();
     }
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi {
-        for m in [1.0, 2.0, 5.0] {
-            let v = decade * m;
-            if v >= lo && v <= hi {
-                out.push(v);
+    let pick = |mults: &[f64], every: i32| -> Vec<f64> {
+        let mut out = Vec::new();
+        let mut e = lo.log10().floor() as i32;
+        while 10f64.powi(e) <= hi {
+            if e.rem_euclid(every) == 0 {
+                out.extend(
+                    mults
+                        .iter()
+                        .map(|m| m * 10f64.powi(e))
+                        .filter(|v| *v >= lo && *v <= hi),
+                );
             }
+            e += 1;
         }
-        decade *= 10.0;
+        out
+    };
+    let mut last = Vec::new();
+    const ALL: [f64; 9] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+    for (mults, every) in [
+        (&ALL[..], 1),
+        (&[1.0, 2.0, 5.0][..], 1),
+        (&[1.0, 3.0][..], 1),
+        (&[1.0][..], 1),
+        (&[1.0][..], 2),
+    ] {
+        last = pick(mults, every);
+        if last.len() <= max {
+            return last;
+        }
     }
-    out
+    last
 }
 
 /// The sans-serif font, registered once per process.
@@ -106,7 +128,17 @@ pub fn colour(strategy: &str) -> RGBColor {
         (219, 219, 141),
         (158, 218, 229),
     ];
-    let (r, g, b) = P[strategy_rank(strategy) % P.len()];
+    // A strategy's own colour; `herd-S` (a `herd load --label`) takes S's; any other name (nginx,
+    // gunicorn, ...) a colour from a hash of its name, stable from chart to chart.
+    let known = |n: &str| Some(strategy_rank(n)).filter(|&i| i < StrategyKind::ALL.len());
+    let i = known(strategy)
+        .or_else(|| strategy.strip_prefix("herd-").and_then(known))
+        .unwrap_or_else(|| {
+            strategy.bytes().fold(0x811c_9dc5_u32, |h, b| {
+                (h ^ b as u32).wrapping_mul(0x0100_0193)
+            }) as usize
+        });
+    let (r, g, b) = P[i % P.len()];
     RGBColor(r, g, b)
 }
 
@@ -155,7 +187,9 @@ pub fn render(chart: &impl Chart, out: &Path) -> Result<Vec<PathBuf>, Error> {
     let svg = out.join(format!("{}.svg", chart.stem()));
     let fail = |p: &Path, e: String| Error::Run(format!("drawing {}: {e}", p.display()));
     {
-        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        let backend =
+            text::GlyphText::new(BitMapBackend::new(&png, SIZE)).map_err(|e| fail(&png, e))?;
+        let root = backend.into_drawing_area();
         chart.draw(&root).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| fail(&png, de(e)))?;
     }
@@ -165,4 +199,30 @@ pub fn render(chart: &impl Chart, out: &Path) -> Result<Vec<PathBuf>, Error> {
         root.present().map_err(|e| fail(&svg, de(e)))?;
     }
     Ok(vec![png, svg])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_fit_and_do_not_crowd() {
+        assert_eq!(
+            log_ticks(30.0, 95.0, 8),
+            vec![30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]
+        );
+        assert_eq!(
+            log_ticks(15.0, 25_000.0, 8),
+            vec![30.0, 100.0, 300.0, 1e3, 3e3, 1e4]
+        );
+        assert_eq!(
+            log_ticks(0.5, 60.0, 10),
+            vec![0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+        );
+        for (lo, hi) in [(1.0, 1e9), (0.01, 5.0), (200.0, 900.0)] {
+            let t = log_ticks(lo, hi, 8);
+            assert!(t.len() >= 2 && t.len() <= 8, "{lo}..{hi}: {t:?}");
+        }
+        assert!(log_ticks(0.0, 1.0, 8).is_empty());
+    }
 }

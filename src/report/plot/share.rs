@@ -12,6 +12,7 @@ use crate::report::aggregate::{Group, Stat};
 use crate::report::results::Results;
 use crate::report::row::WorkerRow;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 /// What is shared among the workers.
@@ -44,7 +45,7 @@ impl Measure {
 
     fn of(self, w: &WorkerRow) -> Option<f64> {
         match self {
-            Measure::Connections => Some(w.share),
+            Measure::Connections => w.share,
             Measure::Requests => w.request_share,
             Measure::Open => w.open_share,
         }
@@ -74,13 +75,15 @@ pub struct ShareChart {
 }
 
 impl ShareChart {
+    /// The chart of one cell; `None` when no run of it has per-worker shares (the server was
+    /// not measured).
     pub fn new(
         g: &Group<'_>,
         results: &Results,
         strategy: &str,
         workers: u64,
         suffix: &str,
-    ) -> Self {
+    ) -> Option<Self> {
         Self::of(Measure::Connections, g, results, strategy, workers, suffix)
     }
 
@@ -92,33 +95,38 @@ impl ShareChart {
         strategy: &str,
         workers: u64,
         suffix: &str,
-    ) -> Self {
+    ) -> Option<Self> {
         let runs = g.cell(strategy, workers);
         let mut per_run: Vec<Vec<f64>> = Vec::new();
         let mut jains = Vec::new();
         for r in &runs {
-            let mut shares: Vec<f64> = results
+            let rows: Vec<_> = results
                 .workers
                 .iter()
                 .filter(|w| w.run_id == r.row.run_id)
-                .filter_map(|w| measure.of(w))
-                .map(|s| s * 100.0)
                 .collect();
-            jains.push(match measure {
+            let mut shares: Vec<f64> = crate::report::kernel::share_rows(&rows)
+                .into_iter()
+                .filter_map(|w| measure.of(w).map(|s| s * 100.0))
+                .collect();
+            jains.extend(match measure {
                 Measure::Connections => r.row.jain_fairness,
-                Measure::Requests => r.row.request_jain.unwrap_or(f64::NAN),
-                Measure::Open => jain(&shares),
+                Measure::Requests => r.row.request_jain,
+                Measure::Open => (!shares.is_empty()).then(|| jain(&shares)),
             });
             shares.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
             if !shares.is_empty() {
                 per_run.push(shares);
             }
         }
+        if per_run.is_empty() || !g.condition.server_measured() {
+            return None;
+        }
         let n = per_run.iter().map(Vec::len).max().unwrap_or(0);
         let ranks = (0..n)
             .filter_map(|k| Stat::of(per_run.iter().filter_map(|s| s.get(k).copied())))
             .collect();
-        ShareChart {
+        Some(ShareChart {
             measure,
             stem: format!("{}-{strategy}-w{workers}{suffix}", measure.stem()),
             strategy: strategy.to_string(),
@@ -131,7 +139,7 @@ impl ShareChart {
             ),
             jain: Stat::of(jains),
             ranks,
-        }
+        })
     }
 }
 
@@ -202,14 +210,21 @@ impl Chart for ShareChart {
                     .map_err(de)?;
             }
         }
+        // The even share is a reference, not a grid line: dashed, in a colour of its own,
+        // over the bars, with its label in the legend.
+        let reference = ShapeStyle::from(RGBColor(200, 30, 30)).stroke_width(2);
         chart
-            .draw_series(std::iter::once(PathElement::new(
+            .draw_series(std::iter::once(DashedPathElement::new(
                 vec![(0.5, even), (n as f64 + 0.5, even)],
-                ShapeStyle::from(RGBColor(90, 90, 90)).stroke_width(1),
+                8,
+                5,
+                reference,
             )))
             .map_err(de)?
-            .label(format!("even share, {even:.1}%"))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], RGBColor(90, 90, 90)));
+            .label(format!("even share, {even:.1}% (100% / {n} workers)"))
+            .legend(move |(x, y)| {
+                DashedPathElement::new(vec![(x, y), (x + 24, y)], 6, 3, reference)
+            });
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
