@@ -87,6 +87,19 @@ fn every_event_strategy_serves_keep_alive_and_close_loads() {
             "{s}: keep-alive should serve several requests per connection"
         );
     }
+    // The strategy flags in the event model.
+    for (s, flags) in [
+        ("reuseport", &["--incoming-cpu"][..]),
+        ("epoll-shared", &["--multi-accept"]),
+        (
+            "accept-mutex",
+            &["--accept-mutex-backoff", "--accept-mutex-delay", "20ms"],
+        ),
+    ] {
+        let mut extra = flags.to_vec();
+        extra.extend(["--requests-per-conn", "10"]);
+        check_counts(&run_event(s, &extra, dir.path()), &format!("{s} {flags:?}"));
+    }
     // Thread mode: the same loops, one per thread.
     for s in ["epoll-exclusive", "accept-mutex", "poll"] {
         let row = run_event(
@@ -439,4 +452,39 @@ fn pipelined_requests_are_answered_in_order_through_a_full_send_buffer() {
         s.signal(libc::SIGTERM);
         assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0), "{strategy}");
     }
+}
+
+#[test]
+fn a_delayed_response_does_not_hold_up_the_others() {
+    // --sleep-us in the event model is a timer: one worker answers 8 requests that each wait
+    // 1 s together, where a sync worker would take 8 s. 6 s bounds a loaded machine.
+    let mut s = Server::start(&[
+        "--worker-model",
+        "event",
+        "--strategy",
+        "epoll-exclusive",
+        "--workers",
+        "1",
+        "--sleep-us",
+        "1000000",
+    ]);
+    let start = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let addr = s.addr;
+            std::thread::spawn(move || worker_of_get(addr, Duration::from_secs(20)))
+        })
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), 0);
+    }
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(6),
+        "8 delayed responses took {took:?}"
+    );
+    let board = s.scoreboard();
+    assert_eq!(sum(&board, "requests"), 8);
+    s.signal(libc::SIGTERM);
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
 }
