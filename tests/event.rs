@@ -2,76 +2,14 @@
 //! keep-alive and `Connection: close` loads with no error and the server's counts equal to the
 //! client's, in process and thread mode; one worker holding 1,000 idle connections still answers
 //! a new client; a worker at its `--worker-connections` limit stops accepting while the others
-//! take the load; long-lived connections stay open and are measured where they are; reloads
-//! under keep-alive load lose no request; pairs without an event form exit 2 with the reason.
+//! take the load; pipelined requests get through a full send buffer; pairs without an event
+//! form exit 2 with the reason. Long-lived loads, reloads and delays: tests/event_load.rs.
 mod common;
+use common::event::*;
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
-
-/// The strategies this kernel supports that have an event form, by name.
-fn event_strategies() -> Vec<&'static str> {
-    let (ok, _) = herd::strategy::split_supported(herd::strategy::StrategyKind::ALL);
-    ok.into_iter()
-        .filter(|k| k.supports_model(herd::strategy::WorkerModel::Event).is_ok())
-        .map(|k| k.name())
-        .collect()
-}
-
-/// `herd run` in the event model with `extra` flags; the rows it wrote.
-fn run_event(
-    strategy: &str,
-    extra: &[&str],
-    dir: &std::path::Path,
-) -> std::collections::HashMap<String, String> {
-    let mut args = vec![
-        "run",
-        "--worker-model",
-        "event",
-        "--strategy",
-        strategy,
-        "--workers",
-        "3",
-        "--warmup",
-        "100ms",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    for (flag, default) in [("--concurrency", "12"), ("--duration", "400ms")] {
-        if !extra.contains(&flag) {
-            args.extend([flag, default]);
-        }
-    }
-    args.extend_from_slice(extra);
-    let out = herd_output(&args, Duration::from_secs(60));
-    assert!(
-        out.status.success(),
-        "{strategy} {extra:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = csv_rows(&dir.join("runs.csv"));
-    rows.last().cloned().expect("a run row")
-}
-
-/// Zero errors; the server accepted every connection the client completed and answered every
-/// request it got.
-fn check_counts(row: &std::collections::HashMap<String, String>, what: &str) {
-    assert_eq!(num(row, "errors"), 0.0, "{what}: errors");
-    assert!(num(row, "requests_ok") > 0.0, "{what}: nothing completed");
-    assert_eq!(
-        num(row, "accepted"),
-        num(row, "conns_ok"),
-        "{what}: server accepted != client's completed connections"
-    );
-    assert_eq!(
-        num(row, "requests_served"),
-        num(row, "requests_ok"),
-        "{what}: server's requests != client's"
-    );
-    assert_eq!(row["worker_model"], "event", "{what}");
-}
+use std::time::Duration;
 
 #[test]
 fn every_event_strategy_serves_keep_alive_and_close_loads() {
@@ -128,51 +66,6 @@ fn every_event_strategy_serves_keep_alive_and_close_loads() {
         assert_eq!(requests, num(run, "requests_served"));
         assert!(num(run, "request_jain") > 0.0 && num(run, "request_jain") <= 1.0);
     }
-}
-
-/// Open `n` idle connections to `addr` (nothing sent).
-fn idle_connections(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
-    (0..n)
-        .map(|i| TcpStream::connect(addr).unwrap_or_else(|e| panic!("idle connection {i}: {e}")))
-        .collect()
-}
-
-/// The per-worker `open` counts of the scoreboard, once their sum is `total` (within 10 s).
-fn open_counts(s: &Server, total: u64) -> Vec<u64> {
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        let board = s.scoreboard();
-        let open: Vec<u64> = board["workers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| w["open"].as_u64().unwrap())
-            .collect();
-        if open.iter().sum::<u64>() == total {
-            return open;
-        }
-        assert!(
-            Instant::now() < end,
-            "open {open:?}, expected {total} in all"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// One `Connection: close` request with a read timeout; the worker that answered.
-fn worker_of_get(addr: std::net::SocketAddr, limit: Duration) -> usize {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(limit)).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out)
-        .unwrap_or_else(|e| panic!("no answer within {limit:?}: {e}"));
-    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-    out.lines()
-        .find_map(|l| l.strip_prefix("X-Herd-Worker: "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("X-Herd-Worker")
 }
 
 #[test]
@@ -250,85 +143,6 @@ fn a_worker_at_its_limit_stops_accepting_and_the_others_take_the_load() {
         drop(idle);
         s.signal(libc::SIGTERM);
         assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0), "{strategy}");
-    }
-}
-
-#[test]
-fn long_lived_connections_stay_open_and_their_spread_is_measured() {
-    let dir = tempfile::tempdir().unwrap();
-    let row = run_event(
-        "reuseport",
-        &[
-            "--long-lived",
-            "50ms",
-            "--concurrency",
-            "40",
-            "--duration",
-            "1s",
-        ],
-        dir.path(),
-    );
-    assert_eq!(row["arrivals"], "long-lived");
-    assert_eq!(num(&row, "errors"), 0.0);
-    // Each of the 40 connections opened once and stayed for the whole phase, sending a
-    // request every 50 ms: about 20 each.
-    assert_eq!(num(&row, "accepted"), 40.0);
-    assert_eq!(num(&row, "conns_ok"), 40.0);
-    let requests = num(&row, "requests_ok");
-    assert!((700.0..=880.0).contains(&requests), "{requests} requests");
-    // Time-averaged, the workers held nearly all 40 for the whole phase.
-    let workers = csv_rows(&dir.path().join("workers.csv"));
-    let held: f64 = workers.iter().map(|w| num(w, "open_mean")).sum();
-    assert!((34.0..=40.5).contains(&held), "open_mean summed to {held}");
-    assert!((num(&row, "open_mean") * 3.0 - held).abs() < held * 1e-3);
-    let max: f64 = workers.iter().map(|w| num(w, "open_max")).sum();
-    assert!(
-        max >= 40.0,
-        "the high-water marks hold every connection: {max}"
-    );
-}
-
-#[test]
-fn twenty_reloads_under_keep_alive_load_lose_no_request() {
-    let dir = tempfile::tempdir().unwrap();
-    for strategy in ["epoll-exclusive", "reuseport", "accept-mutex"] {
-        let out = herd_output(
-            &[
-                "chaos",
-                "--worker-model",
-                "event",
-                "--strategy",
-                strategy,
-                "--workers",
-                "2",
-                "--schedule",
-                "reload:100ms",
-                "--duration",
-                "2.4s",
-                "--baseline",
-                "200ms",
-                "--requests-per-conn",
-                "50",
-                "--concurrency",
-                "16",
-                "--out",
-                dir.path().to_str().unwrap(),
-            ],
-            Duration::from_secs(120),
-        );
-        assert!(
-            out.status.success(),
-            "{strategy}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    for row in csv_rows(&dir.path().join("chaos.csv")) {
-        let s = &row["strategy"];
-        assert!(num(&row, "faults_applied") >= 20.0, "{s}: too few reloads");
-        assert_eq!(num(&row, "errors"), 0.0, "{s}: requests lost");
-        assert!(num(&row, "requests_ok") > 0.0);
-        assert_eq!(row["serving_after"], "true", "{s}");
-        assert_eq!(row["worker_model"], "event");
     }
 }
 
@@ -452,39 +266,4 @@ fn pipelined_requests_are_answered_in_order_through_a_full_send_buffer() {
         s.signal(libc::SIGTERM);
         assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0), "{strategy}");
     }
-}
-
-#[test]
-fn a_delayed_response_does_not_hold_up_the_others() {
-    // --sleep-us in the event model is a timer: one worker answers 8 requests that each wait
-    // 1 s together, where a sync worker would take 8 s. 6 s bounds a loaded machine.
-    let mut s = Server::start(&[
-        "--worker-model",
-        "event",
-        "--strategy",
-        "epoll-exclusive",
-        "--workers",
-        "1",
-        "--sleep-us",
-        "1000000",
-    ]);
-    let start = Instant::now();
-    let clients: Vec<_> = (0..8)
-        .map(|_| {
-            let addr = s.addr;
-            std::thread::spawn(move || worker_of_get(addr, Duration::from_secs(20)))
-        })
-        .collect();
-    for c in clients {
-        assert_eq!(c.join().unwrap(), 0);
-    }
-    let took = start.elapsed();
-    assert!(
-        took < Duration::from_secs(6),
-        "8 delayed responses took {took:?}"
-    );
-    let board = s.scoreboard();
-    assert_eq!(sum(&board, "requests"), 8);
-    s.signal(libc::SIGTERM);
-    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
 }

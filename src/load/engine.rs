@@ -14,22 +14,18 @@
 //! loop does and keep them; after each response a connection rests until its slot's next tick
 //! ([`Ticks`]), kept in a min-heap that arms the same timerfd.
 use super::conn::{Conn, Requests, Step};
-use super::pacing::{Pacing, Schedule, Ticks};
+use super::long_lived::LongLived;
+use super::pacing::{Pacing, Schedule};
 use super::progress::Progress;
 use super::source::SourceAddrs;
 use super::stats::{ErrorKind, Stats};
+use super::timer::{Timer, TIMER};
 use super::LoadConfig;
 use crate::sys::clock::{monotonic_ns, thread_cpu_ns};
 use mio::net::TcpStream;
-use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use nix::sys::time::TimeSpec;
-use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use socket2::{Domain, Socket, Type};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// How often timeouts are checked and how long one poll may sleep.
@@ -41,8 +37,6 @@ pub const MAX_QUANTUM: std::time::Duration = std::time::Duration::from_nanos(TIC
 const RETRY_NS: u64 = 1_000_000;
 /// How often a thread hands its figures to the progress line.
 const PUBLISH_NS: u64 = 250_000_000;
-/// The token of the pacing timer (slots use 0..conns).
-const TIMER: Token = Token(usize::MAX);
 
 /// What every thread of a phase shares.
 pub struct PhaseCtx<'a> {
@@ -94,15 +88,9 @@ pub fn run(ctx: &PhaseCtx<'_>, thread: usize, threads: usize, conns: usize) -> i
         budget_spent: false,
         sources: SourceAddrs::new(ctx.cfg.rotate_sources, thread, threads),
         stats: Stats::default(),
-        long: ctx.cfg.shape.long_lived_ns().map(|interval| LongLived {
-            // Global slot j = thread + i * threads, so the threads' slots interleave.
-            ticks: (0..conns)
-                .map(|i| {
-                    let j = thread + i * threads;
-                    Ticks::new(ctx.start_ns, interval, j, ctx.cfg.concurrency)
-                })
-                .collect(),
-            due: BinaryHeap::new(),
+        long: ctx.cfg.shape.long_lived_ns().map(|interval| {
+            let slots = (thread, threads, conns, ctx.cfg.concurrency);
+            LongLived::new(ctx.start_ns, ctx.end_ns, interval, slots)
         }),
     };
     let timer = match (&pacing, &ev.long) {
@@ -182,47 +170,6 @@ fn quantize(t_ns: u64, quantum_ns: u64) -> u64 {
     }
 }
 
-/// A one-shot CLOCK_MONOTONIC timerfd in the poll, re-armed only when the target changes.
-struct Timer {
-    fd: TimerFd,
-    armed: std::cell::Cell<u64>,
-}
-
-impl Timer {
-    fn new(poll: &Poll) -> io::Result<Self> {
-        let fd = TimerFd::new(
-            ClockId::CLOCK_MONOTONIC,
-            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
-        )
-        .map_err(io::Error::from)?;
-        poll.registry().register(
-            &mut SourceFd(&fd.as_fd().as_raw_fd()),
-            TIMER,
-            Interest::READABLE,
-        )?;
-        Ok(Timer {
-            fd,
-            armed: std::cell::Cell::new(0),
-        })
-    }
-
-    /// Fire at `t_ns` (absolute). Setting the timer also clears a past expiry, so the
-    /// edge-triggered registration fires again.
-    fn arm(&self, t_ns: u64) -> io::Result<()> {
-        if self.armed.get() == t_ns {
-            return Ok(());
-        }
-        self.armed.set(t_ns);
-        let ts = TimeSpec::from(std::time::Duration::from_nanos(t_ns.max(1)));
-        self.fd
-            .set(
-                Expiration::OneShot(ts),
-                TimerSetTimeFlags::TFD_TIMER_ABSTIME,
-            )
-            .map_err(io::Error::from)
-    }
-}
-
 struct EventLoop<'a> {
     ctx: &'a PhaseCtx<'a>,
     poll: Poll,
@@ -239,12 +186,6 @@ struct EventLoop<'a> {
     stats: Stats,
     /// Long-lived connections: each slot's ticks and the resting connections' next ticks.
     long: Option<LongLived>,
-}
-
-struct LongLived {
-    ticks: Vec<Ticks>,
-    /// (tick, slot) of every resting connection.
-    due: BinaryHeap<Reverse<(u64, usize)>>,
 }
 
 impl EventLoop<'_> {
@@ -323,38 +264,24 @@ impl EventLoop<'_> {
 
     /// Long-lived: the earliest tick a resting connection waits for.
     fn next_due(&self) -> Option<u64> {
-        self.long
-            .as_ref()
-            .and_then(|l| l.due.peek().map(|Reverse((t, _))| *t))
+        self.long.as_ref().and_then(LongLived::next_due)
     }
 
     /// Long-lived: whether a request sent for tick `due` on slot `i` is the phase's last.
     fn is_last(&self, i: usize, due: u64) -> bool {
-        self.long
-            .as_ref()
-            .is_some_and(|l| l.ticks[i].next_after(due) >= self.ctx.end_ns)
+        self.long.as_ref().is_some_and(|l| l.is_last(i, due))
     }
 
     /// Long-lived: connection `i` has its response; it rests until its slot's next tick.
     fn rest(&mut self, i: usize) {
-        let (Some(l), Some(conn)) = (self.long.as_mut(), self.slots[i].as_mut()) else {
-            return;
-        };
-        let next = l.ticks[i].next_after(conn.t_due);
-        conn.next_due = next;
-        l.due.push(Reverse((next, i)));
+        if let (Some(l), Some(conn)) = (self.long.as_mut(), self.slots[i].as_mut()) {
+            l.rest(i, conn);
+        }
     }
 
     /// Long-lived: send the requests whose ticks have come.
     fn resume_due(&mut self, now: u64) {
-        while let Some(Reverse((due, i))) = self
-            .long
-            .as_mut()
-            .and_then(|l| l.due.peek().copied().filter(|Reverse((t, _))| *t <= now))
-        {
-            if let Some(l) = self.long.as_mut() {
-                l.due.pop();
-            }
+        while let Some((due, i)) = self.long.as_mut().and_then(|l| l.pop_due(now)) {
             let last = self.is_last(i, due);
             let Some(conn) = self.slots[i].as_mut() else {
                 continue;

@@ -6,10 +6,12 @@ pub(crate) mod conn;
 pub(crate) mod engine;
 pub(crate) mod hlog;
 pub(crate) mod http;
+pub(crate) mod long_lived;
 pub(crate) mod pacing;
 pub(crate) mod progress;
 pub mod source;
 pub(crate) mod stats;
+pub(crate) mod timer;
 pub(crate) mod url;
 
 use crate::metrics::procfs::HostCpu;

@@ -1,6 +1,7 @@
 //! Helpers for integration tests that drive the real `herd` binary. Every process a test
 //! starts is held by a guard that kills and reaps it on drop, also when the test fails.
 #![allow(dead_code)]
+pub mod event;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
