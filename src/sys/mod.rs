@@ -22,8 +22,14 @@ macro_rules! syscall {
 
 pub(crate) mod alarm;
 pub mod atomic_lock;
+pub mod bpf;
+pub mod bpf_error;
+pub mod bpf_insn;
+pub mod bpf_prog;
+pub mod bpf_selector;
 pub mod clock;
 pub(crate) mod epoll;
+pub mod fdpass;
 pub(crate) mod fds;
 pub mod filelock;
 pub mod net;

@@ -106,6 +106,23 @@ pub fn attach_reuseport_cpu_cbpf(sock: &impl AsRawFd, sockets: u32) -> io::Resul
     Ok(())
 }
 
+/// Connections waiting in a listening TCP socket's accept queue (TCP_INFO's `tcpi_unacked`,
+/// which is `sk_ack_backlog` for a listener).
+pub fn accept_queue_len(sock: &impl AsRawFd) -> io::Result<u32> {
+    // SAFETY: tcp_info is plain integers; all-zero is a valid value.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: `info` is writable for `len` bytes and `len` is a live socklen_t.
+    syscall!(getsockopt(
+        sock.as_raw_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_INFO,
+        (&mut info as *mut libc::tcp_info).cast(),
+        &mut len,
+    ))?;
+    Ok(info.tcpi_unacked)
+}
+
 /// Set the soft RLIMIT_NOFILE of this process to `soft` (capped at the hard limit): a worker's
 /// `--worker-nofile`, to provoke EMFILE.
 pub fn set_fd_limit(soft: u64) -> io::Result<()> {

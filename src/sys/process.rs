@@ -70,6 +70,30 @@ pub fn die_with_parent(sig: libc::c_int, expected_parent: libc::pid_t) -> io::Re
     Ok(())
 }
 
+/// The effective user id of the calling process.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Name the calling thread (the process, for its main thread) as `/proc/PID/comm` and `ps`
+/// show it: at most 15 bytes are kept.
+pub fn set_name(name: &str) -> io::Result<()> {
+    let mut buf = [0u8; 16];
+    for (b, c) in buf.iter_mut().zip(name.bytes().take(15)) {
+        *b = c;
+    }
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes; `buf` is one.
+    syscall!(prctl(
+        libc::PR_SET_NAME,
+        buf.as_ptr() as libc::c_ulong,
+        0,
+        0,
+        0
+    ))?;
+    Ok(())
+}
+
 /// SIGKILL the calling process: die at once, holding whatever it holds (fault injection).
 pub fn kill_self() -> ! {
     // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
