@@ -152,6 +152,10 @@ impl Results {
 /// measured: the server columns of a `herd load` row, a percentile of an empty distribution
 /// (a recorded value is at least 1 ns, so a 0 is no value), a ratio over 0 accepts.
 fn normalize(mut r: RunRow) -> RunRow {
+    // A strategy run with flags is its own line in charts and tables: `reuseport-ebpf least`.
+    if let Some(o) = r.strategy_options.as_deref().filter(|o| !o.is_empty()) {
+        r.strategy = format!("{} {o}", r.strategy);
+    }
     let zero_is_none = |v: &mut Option<f64>| {
         if *v == Some(0.0) {
             *v = None;

@@ -2,7 +2,7 @@
 //! latency (log scale), y the fraction of connections at or below it, on a "nines" scale
 //! (-log10(1 - p)) so that the tail up to p99.99 is as visible as the median. Every repeat is
 //! its own thin line in its strategy's colour: the spread between repeats stays visible.
-use super::{colour, de, legend, log_ticks, num, titled, Chart, SIZE};
+use super::{colour, de, is_variant, legend, log_ticks, num, titled, Chart, SIZE};
 use crate::report::aggregate::Group;
 use crate::report::results::Results;
 use plotters::coord::Shift;
@@ -128,12 +128,13 @@ impl Chart for CdfChart {
             .draw()
             .map_err(de)?;
         for c in &self.curves {
-            chart
-                .draw_series(LineSeries::new(
-                    c.points.iter().copied(),
-                    ShapeStyle::from(colour(&c.strategy)).stroke_width(1),
-                ))
-                .map_err(de)?;
+            let style = ShapeStyle::from(colour(&c.strategy)).stroke_width(1);
+            let line = c.points.iter().copied();
+            match is_variant(&c.strategy) {
+                true => chart.draw_series(DashedLineSeries::new(line, 8, 5, style)),
+                false => chart.draw_series(LineSeries::new(line, style)),
+            }
+            .map_err(de)?;
         }
         let entries: Vec<(String, RGBColor)> = self
             .strategies

@@ -2,7 +2,7 @@
 //! a bar from the minimum to the maximum. The x axis is logarithmic with a tick at every worker
 //! count; points of different strategies are offset a little sideways so their bars do not
 //! hide each other.
-use super::{colour, de, legend, log_ticks, num, titled, Chart, SIZE};
+use super::{colour, de, is_variant, legend, log_ticks, marker, num, titled, Chart, Marker, SIZE};
 use crate::report::aggregate::{Group, Metric, Stat};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -178,18 +178,26 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueTyp
             .filter(|(_, s)| ok(s.median))
             .map(|(w, s)| (*w as f64 * dx, *s))
             .collect();
-        chart
-            .draw_series(LineSeries::new(
-                pts.iter().map(|(x, s)| (*x, s.median)),
-                ShapeStyle::from(c).stroke_width(2),
-            ))
-            .map_err(de)?;
-        chart
-            .draw_series(
-                pts.iter()
-                    .map(|(x, s)| Circle::new((*x, s.median), 4, c.filled())),
-            )
-            .map_err(de)?;
+        let line = pts.iter().map(|(x, s)| (*x, s.median));
+        let style = ShapeStyle::from(c).stroke_width(2);
+        match is_variant(&l.name) {
+            true => chart.draw_series(DashedLineSeries::new(line, 10, 6, style)),
+            false => chart.draw_series(LineSeries::new(line, style)),
+        }
+        .map_err(de)?;
+        let at = pts.iter().map(|(x, s)| (*x, s.median));
+        let fill = c.filled();
+        match marker(&l.name) {
+            Marker::Circle => chart.draw_series(at.map(|p| Circle::new(p, 4, fill))),
+            Marker::Triangle => chart.draw_series(at.map(|p| TriangleMarker::new(p, 6, fill))),
+            Marker::Square => chart.draw_series(
+                at.map(|p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], fill)),
+            ),
+            Marker::Cross => {
+                chart.draw_series(at.map(|p| Cross::new(p, 5, ShapeStyle::from(c).stroke_width(2))))
+            }
+        }
+        .map_err(de)?;
         for (x, s) in pts.iter().filter(|(_, s)| s.n > 1 && ok(s.min)) {
             let (a, b) = (x / 1.015, x * 1.015);
             for seg in [

@@ -6,10 +6,11 @@ pub(crate) mod cdf;
 pub(crate) mod lines;
 pub(crate) mod series;
 pub(crate) mod share;
+pub(crate) mod style;
 pub(crate) mod text;
 
-use super::aggregate::strategy_rank;
-use crate::strategy::StrategyKind;
+pub use style::{colour, is_variant, legend, marker, Marker};
+
 use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -103,45 +104,6 @@ pub(crate) fn register_font() -> Result<(), Error> {
         .ok_or_else(|| Error::Run("the embedded DejaVu Sans font did not load".into()))
 }
 
-/// A colour per strategy, the same in every chart (Tableau 20: one colour for each of the
-/// strategies, dark and light shades of ten hues).
-pub fn colour(strategy: &str) -> RGBColor {
-    const P: [(u8, u8, u8); 20] = [
-        (31, 119, 180),
-        (255, 127, 14),
-        (44, 160, 44),
-        (214, 39, 40),
-        (148, 103, 189),
-        (140, 86, 75),
-        (227, 119, 194),
-        (127, 127, 127),
-        (188, 189, 34),
-        (23, 190, 207),
-        (174, 199, 232),
-        (255, 187, 120),
-        (152, 223, 138),
-        (255, 152, 150),
-        (197, 176, 213),
-        (196, 156, 148),
-        (247, 182, 210),
-        (199, 199, 199),
-        (219, 219, 141),
-        (158, 218, 229),
-    ];
-    // A strategy's own colour; `herd-S` (a `herd load --label`) takes S's; any other name (nginx,
-    // gunicorn, ...) a colour from a hash of its name, stable from chart to chart.
-    let known = |n: &str| Some(strategy_rank(n)).filter(|&i| i < StrategyKind::ALL.len());
-    let i = known(strategy)
-        .or_else(|| strategy.strip_prefix("herd-").and_then(known))
-        .unwrap_or_else(|| {
-            strategy.bytes().fold(0x811c_9dc5_u32, |h, b| {
-                (h ^ b as u32).wrapping_mul(0x0100_0193)
-            }) as usize
-        });
-    let (r, g, b) = P[i % P.len()];
-    RGBColor(r, g, b)
-}
-
 /// Title and subtitle, then the area left for the chart.
 pub fn titled<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -157,28 +119,6 @@ pub fn titled<DB: DrawingBackend>(
         ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
     )
     .map_err(de)
-}
-
-/// A legend in its own column on the right: one coloured line and name per entry.
-pub fn legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[(String, RGBColor)],
-) -> Result<(), String> {
-    for (i, (name, c)) in entries.iter().enumerate() {
-        let y = 40 + 24 * i as i32;
-        area.draw(&PathElement::new(
-            vec![(8, y), (36, y)],
-            ShapeStyle::from(c).stroke_width(3),
-        ))
-        .map_err(de)?;
-        area.draw(&Text::new(
-            name.clone(),
-            (44, y - 8),
-            ("sans-serif", 15).into_font(),
-        ))
-        .map_err(de)?;
-    }
-    Ok(())
 }
 
 /// Write `chart` as OUT/STEM.png and OUT/STEM.svg.

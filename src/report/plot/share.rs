@@ -128,7 +128,11 @@ impl ShareChart {
             .collect();
         Some(ShareChart {
             measure,
-            stem: format!("{}-{strategy}-w{workers}{suffix}", measure.stem()),
+            stem: format!(
+                "{}-{}-w{workers}{suffix}",
+                measure.stem(),
+                strategy.replace(' ', "-").replace('=', "")
+            ),
             strategy: strategy.to_string(),
             workers,
             subtitle: format!(
