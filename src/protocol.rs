@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `listening ADDR` | once, when every worker is ready |
 //! | `scoreboard {json}` | on SIGUSR1: a [`Snapshot`] of every serving worker |
-//! | `worker-exit {json}` | a worker died while the server was not stopping: a [`WorkerExit`] |
+//! | `worker-exit {json}` | a worker (or a hand-off acceptor, `"role":"acceptor"`) died while the server was not stopping: a [`WorkerExit`] |
 //!
 //! Anything else on stdout is not part of the protocol, and [`Line::parse`] ignores it.
 use crate::metrics::Snapshot;
@@ -22,6 +22,10 @@ pub const ACCEPT_NS_HEADER: &str = "X-Herd-Accept-Ns";
 /// Optional request header: CLOCK_MONOTONIC ns when the client called connect().
 pub const CONNECT_NS_HEADER: &str = "X-Herd-Connect-Ns";
 
+/// The name (/proc/PID/comm) of a hand-off strategy's acceptor process or thread: `herd chaos`
+/// finds it by this name.
+pub const ACCEPTOR_NAME: &str = "herd-acceptor";
+
 /// Why a worker's process (or thread) ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerExit {
@@ -30,6 +34,10 @@ pub struct WorkerExit {
     pub pid: i32,
     /// `exit N` or `signal N (NAME)`; in thread mode `exit 0`, `error: ...` or `panic: ...`.
     pub status: String,
+    /// `acceptor` for a hand-off strategy's acceptor (then `worker` means nothing); absent for
+    /// a worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// One line of `herd serve`'s stdout.
@@ -107,6 +115,13 @@ mod tests {
                 worker: 2,
                 pid: 77,
                 status: "signal 9 (SIGKILL)".into(),
+                role: None,
+            }),
+            Line::WorkerExit(WorkerExit {
+                worker: 0,
+                pid: 78,
+                status: "signal 9 (SIGKILL)".into(),
+                role: Some("acceptor".into()),
             }),
         ];
         for l in lines {

@@ -115,9 +115,10 @@ pub fn parse(s: &str) -> Result<Vec<Item>, String> {
             "reload" => FaultKind::Reload,
             "kill" => FaultKind::Kill,
             "kill-holder" => FaultKind::KillHolder,
+            "kill-acceptor" => FaultKind::KillAcceptor,
             _ => {
                 return Err(format!(
-                    "{part}: unknown fault {kind} (reload, kill, kill-holder)"
+                    "{part}: unknown fault {kind} (reload, kill, kill-holder, kill-acceptor)"
                 ))
             }
         };
@@ -139,8 +140,9 @@ mod tests {
 
     #[test]
     fn parses_a_schedule_and_rejects_bad_items() {
-        let s = parse("reload:1s, kill:250ms,kill-holder:2").unwrap();
-        assert_eq!(s.len(), 3);
+        let s = parse("reload:1s, kill:250ms,kill-holder:2,kill-acceptor:1s").unwrap();
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[3].kind, FaultKind::KillAcceptor);
         assert_eq!(s[1].kind, FaultKind::Kill);
         assert_eq!(s[1].every, Duration::from_millis(250));
         assert_eq!(s[2].every, Duration::from_secs(2));

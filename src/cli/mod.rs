@@ -186,7 +186,8 @@ mod tests {
             "--accept-mutex-backoff",
         ]);
         let opts = through_serve(&run.serve_args).strategy_options;
-        assert!(opts.multi_accept && opts.accept_mutex_backoff && !opts.incoming_cpu);
+        assert!(opts.per_wakeup == crate::strategy::PerWakeup::UntilEagain);
+        assert!(opts.accept_mutex_backoff && !opts.incoming_cpu);
         assert_eq!(opts.accept_mutex_delay, Duration::from_millis(20));
         // The defaults add no flags, so older command lines stay as they were.
         let plain = run_config(&["herd", "run"]);

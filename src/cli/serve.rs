@@ -5,6 +5,7 @@ use crate::load::FD_RESERVE;
 use crate::metrics::MAX_WORKERS;
 use crate::server::{ReuseportReload, ServerConfig};
 use crate::strategy::model::DEFAULT_WORKER_CONNECTIONS;
+use crate::strategy::{EbpfPolicy, PerWakeup};
 use crate::strategy::{ListenConfig, Mode, StrategyKind, StrategyOptions, WorkerModel};
 use crate::Error;
 use clap::Args;
@@ -39,10 +40,24 @@ pub struct ServerArgs {
     /// Requests served on one keep-alive connection before the server closes it.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_requests_per_conn: u32,
-    /// After a wakeup, accept until EAGAIN (nginx multi_accept); epoll, poll, select and
-    /// accept-mutex strategies.
-    #[arg(long)]
+    /// After a wakeup, accept until EAGAIN (nginx multi_accept): the same as
+    /// `--accepts-per-wakeup unlimited`.
+    #[arg(long, conflicts_with = "accepts_per_wakeup")]
     pub multi_accept: bool,
+    /// Connections a worker accepts per wakeup before it waits again: 1 (the default; Unicorn,
+    /// Envoy's default), N (Envoy's max_connections_to_accept_per_socket_event) or `unlimited`
+    /// (until EAGAIN, nginx multi_accept); epoll, poll, select and accept-mutex strategies.
+    #[arg(long, value_name = "N|unlimited", value_parser = PerWakeup::parse)]
+    pub accepts_per_wakeup: Option<PerWakeup>,
+    /// Event model: a worker holding connections that is woken for a new one waits this long
+    /// (or until one of its connections closes) before it accepts, so that an idle worker takes
+    /// it (Puma's wait_for_less_busy_worker, 5ms there); strategies with a shared socket.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub busy_delay: Option<Duration>,
+    /// reuseport-ebpf: how the program picks the socket, `rr` (a strict rotation) or `least`
+    /// (the worker with the fewest open connections; ties rotate). Default rr.
+    #[arg(long, value_enum)]
+    pub ebpf_policy: Option<EbpfPolicy>,
     /// accept-mutex: how long a worker without the mutex waits before trying again (nginx
     /// accept_mutex_delay; default 500ms).
     #[arg(long, value_parser = parse_duration)]
@@ -64,7 +79,8 @@ pub struct ServerArgs {
     pub worker_nofile: Option<u64>,
     /// reuseport on SIGHUP: `keep` hands each socket to the new worker (nothing lost);
     /// `recreate` binds new sockets and shuts the old ones down (what is queued on them is
-    /// reset, unless net.ipv4.tcp_migrate_req=1).
+    /// reset, unless net.ipv4.tcp_migrate_req=1); `migrate` (reuseport-ebpf) does the same with
+    /// the eBPF program moving what is queued to the new sockets (Linux 5.14).
     #[arg(long, value_enum, default_value_t = ReuseportReload::Keep)]
     pub reuseport_reload: ReuseportReload,
     /// Workers as forked processes (the prefork server) or as threads of one process.
@@ -92,10 +108,16 @@ impl ServerArgs {
     fn strategy_options(&self) -> StrategyOptions {
         let d = StrategyOptions::default();
         StrategyOptions {
-            multi_accept: self.multi_accept,
+            per_wakeup: match self.multi_accept {
+                true => PerWakeup::UntilEagain,
+                false => self.accepts_per_wakeup.unwrap_or(d.per_wakeup),
+            },
             accept_mutex_delay: self.accept_mutex_delay.unwrap_or(d.accept_mutex_delay),
             accept_mutex_backoff: self.accept_mutex_backoff,
             incoming_cpu: self.incoming_cpu,
+            busy_delay: self.busy_delay,
+            ebpf_policy: self.ebpf_policy.unwrap_or(d.ebpf_policy),
+            ebpf_migrate: self.reuseport_reload == ReuseportReload::Migrate,
         }
     }
 
@@ -105,9 +127,38 @@ impl ServerArgs {
         supported(self.strategy)?;
         let worker_connections = self.check_model()?;
         let strategy_options = self.strategy_options();
-        strategy_options
-            .check(self.strategy)
-            .map_err(Error::Usage)?;
+        strategy_options.check(self.strategy).map_err(|e| {
+            // Name the flag as it was given: `--multi-accept` is `--accepts-per-wakeup unlimited`.
+            Error::Usage(match self.multi_accept {
+                true => e.replacen("--accepts-per-wakeup", "--multi-accept", 1),
+                false => e,
+            })
+        })?;
+        if self.busy_delay.is_some() && self.worker_model != WorkerModel::Event {
+            return Err(Error::Usage(
+                "--busy-delay applies to --worker-model event (a sync worker holding a \
+                 connection is not waiting for another)"
+                    .into(),
+            ));
+        }
+        for (option, support) in self.strategy.option_support() {
+            let asked = match option {
+                "--ebpf-policy least" => self.ebpf_policy == Some(EbpfPolicy::Least),
+                _ => strategy_options.ebpf_migrate,
+            };
+            if asked {
+                support.map_err(|why| Error::Usage(format!("{option}: {why}")))?;
+            }
+        }
+        if self.strategy == StrategyKind::ReuseportEbpf
+            && self.workers > crate::sys::bpf_prog::MAX_SOCKETS
+        {
+            return Err(Error::Usage(format!(
+                "--workers {}: reuseport-ebpf handles at most {} (its program's unrolled scan)",
+                self.workers,
+                crate::sys::bpf_prog::MAX_SOCKETS
+            )));
+        }
         Ok(ServerConfig {
             strategy: self.strategy,
             workers: self.workers as usize,
@@ -116,6 +167,7 @@ impl ServerArgs {
                 backlog: self.backlog as i32,
                 io_timeout: self.read_timeout,
                 mode: self.mode,
+                model: self.worker_model,
             },
             work: Duration::from_micros(self.work_us),
             sleep: Duration::from_micros(self.sleep_us),
@@ -190,6 +242,12 @@ impl ServerArgs {
         if let Some(delay) = self.accept_mutex_delay {
             args.push(format!("--accept-mutex-delay={}", d(delay)));
         }
+        args.extend(
+            self.accepts_per_wakeup
+                .map(|n| format!("--accepts-per-wakeup={n}")),
+        );
+        args.extend(self.busy_delay.map(|b| format!("--busy-delay={}", d(b))));
+        args.extend(self.ebpf_policy.map(|p| format!("--ebpf-policy={p}")));
         args.extend(self.faults.iter().map(|f| format!("--fault={f}")));
         args.extend(self.worker_nofile.map(|n| format!("--worker-nofile={n}")));
         args.push(format!("--reuseport-reload={}", self.reuseport_reload));

@@ -69,6 +69,7 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
         target: cfg.url.clone(),
         server: None,
         probe: Some(&measured),
+        strategy_options: None,
     };
     let outcome = report.record(&load, &phase, started, files.as_mut())?;
     print!("{}", summary::summary(&outcome.row));

@@ -93,6 +93,7 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
         target: format!("http://{}/", server.addr),
         server: Some(&delta),
         probe: Some(&measured),
+        strategy_options: s.strategy_options.label(s.strategy),
     };
     report.record(&load, &phase, started, files.as_mut())
 }

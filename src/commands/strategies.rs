@@ -1,6 +1,6 @@
 //! `herd strategies`: one line per strategy, with this kernel's support, and under it, where it
 //! differs, the thread form and, always, the event-loop form (`--worker-model event`) or why
-//! there is none.
+//! there is none; for `reuseport-ebpf`, whether each option this kernel may lack works here.
 use crate::strategy::StrategyKind;
 use crate::Error;
 
@@ -20,6 +20,13 @@ pub fn run() -> Result<(), Error> {
             Err(why) => format!("--worker-model event: REFUSED: {why}"),
         };
         println!("{:<23} {:<12} {event}", "", "");
+        for (option, support) in k.option_support() {
+            let support = match support {
+                Ok(()) => "supported".to_string(),
+                Err(why) => format!("UNSUPPORTED: {why}"),
+            };
+            println!("{:<23} {:<12} {option}: {support}", "", "");
+        }
     }
     Ok(())
 }

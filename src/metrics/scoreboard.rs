@@ -69,6 +69,9 @@ pub struct Slot {
     /// Sequence count of the five fields above (odd while the worker writes them), so that a
     /// reader gets a consistent set.
     pub open_seq: AtomicU64,
+    /// A hand-off acceptor's slot: connections handed to a worker (`accepted` counts those it
+    /// took from the kernel).
+    pub handoffs: AtomicU64,
 }
 
 /// A consistent reading of a slot's open connections (see [`Slot::read_open`]).
@@ -171,6 +174,7 @@ impl Slot {
             &self.open,
             &self.open_ns,
             &self.open_max,
+            &self.handoffs,
         ] {
             c.store(0, Ordering::Relaxed);
         }

@@ -50,6 +50,9 @@ pub struct WorkerSample {
     /// snapshot: `herd run` takes one at the phase's start).
     #[serde(default)]
     pub open_max: u64,
+    /// A hand-off acceptor's connections handed to a worker (a difference, as `accepted`).
+    #[serde(default)]
+    pub handoffs: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -81,6 +84,15 @@ pub struct Snapshot {
     pub worker_model: String,
     #[serde(default)]
     pub worker_connections: u64,
+    /// A hand-off strategy's acceptor (its own process or thread, not a worker): its counts,
+    /// with `restarts` the times the master restarted it. `None` for other strategies. Filled
+    /// in by the master.
+    #[serde(default)]
+    pub acceptor: Option<WorkerSample>,
+    /// Connections a hand-off acceptor had taken from the kernel but not handed to a worker
+    /// when it died, over the server's life (cumulative, not a difference).
+    #[serde(default)]
+    pub handoff_lost: u64,
 }
 
 impl WorkerSample {
@@ -128,6 +140,7 @@ impl WorkerSample {
             stime_ticks: k.map(|k| k.stime_ticks),
             cpu_ns: k.and_then(|k| k.cpu_ns),
             restarts: 0,
+            handoffs: r(&slot.handoffs),
             ..Default::default()
         }
     }
@@ -169,6 +182,7 @@ impl WorkerSample {
             open: self.open,
             open_ns: d(self.open_ns, before.open_ns),
             open_max: self.open_max,
+            handoffs: d(self.handoffs, before.handoffs),
         }
     }
 }
@@ -221,6 +235,11 @@ impl Snapshot {
             span_ns: self.t_ns.saturating_sub(before.t_ns),
             worker_model: self.worker_model.clone(),
             worker_connections: self.worker_connections,
+            acceptor: match (&self.acceptor, &before.acceptor) {
+                (Some(a), Some(b)) => Some(a.since(b)),
+                (a, _) => a.clone(),
+            },
+            handoff_lost: self.handoff_lost,
         }
     }
 
@@ -236,6 +255,22 @@ impl Snapshot {
             return None;
         }
         self.workers.iter().map(f).sum()
+    }
+
+    /// As [`Snapshot::total`], over the workers and the hand-off acceptor, if any: what the
+    /// whole server spent (wakeups).
+    pub fn server_total(&self, f: impl Fn(&WorkerSample) -> u64) -> u64 {
+        self.total(&f) + self.acceptor.as_ref().map_or(0, &f)
+    }
+
+    /// As [`Snapshot::total_known`], over the workers and the hand-off acceptor, if any
+    /// (context switches, CPU): unknown if unknown for any of them.
+    pub fn server_total_known(&self, f: impl Fn(&WorkerSample) -> Option<u64>) -> Option<u64> {
+        let workers = self.total_known(&f)?;
+        match &self.acceptor {
+            Some(a) => Some(workers + f(a)?),
+            None => Some(workers),
+        }
     }
 }
 

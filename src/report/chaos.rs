@@ -9,12 +9,13 @@ pub struct ChaosRow {
     pub strategy: String,
     pub workers: u64,
     pub concurrency: u64,
-    /// `reload`, `kill` or `kill-holder`.
+    /// `reload`, `kill`, `kill-holder` or `kill-acceptor`.
     pub fault: String,
     pub interval_s: f64,
     /// The faulted part of the segment (the recovery tail after it not included).
     pub duration_s: f64,
-    /// Faults applied (0 for `kill-holder` on a strategy without a lock: not applicable).
+    /// Faults applied (0 for `kill-holder` on a strategy without a lock, `kill-acceptor` on one
+    /// without an acceptor: not applicable).
     pub faults_applied: u64,
     /// Client side, over the faulted part and its tail.
     pub requests_ok: u64,
@@ -57,6 +58,13 @@ pub struct ChaosRow {
     /// requests).
     #[serde(default)]
     pub requests_per_conn: u64,
+    /// A hand-off strategy's acceptor: times the master restarted it after it died, and the
+    /// connections the dead acceptors held (taken from the kernel, not handed to a worker),
+    /// over the segment. Empty for other strategies.
+    #[serde(default)]
+    pub acceptor_restarts: Option<u64>,
+    #[serde(default)]
+    pub handoff_lost: Option<u64>,
 }
 
 /// A recovery time at the resolution it has: the recovery is known to have happened by the
@@ -94,7 +102,7 @@ pub fn table(rows: &[ChaosRow]) -> String {
             "{:<16} {:<11} {:>5} {:>8} {:>6} {:>22} {:>9.0} {:>9.0} {:>17} {:>5} {:>8} {:>6}\n",
             r.strategy,
             r.fault,
-            if r.faults_applied == 0 && r.fault == "kill-holder" {
+            if r.faults_applied == 0 && (r.fault == "kill-holder" || r.fault == "kill-acceptor") {
                 "n/a".to_string()
             } else {
                 r.faults_applied.to_string()
@@ -113,7 +121,7 @@ pub fn table(rows: &[ChaosRow]) -> String {
                 at_phase(r.recovery_max_ms, r.phase_ms)
             ),
             r.unrecovered,
-            r.restarts,
+            r.restarts + r.acceptor_restarts.unwrap_or(0),
             if r.serving_after { "yes" } else { "NO" }
         ));
     }

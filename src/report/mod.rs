@@ -13,6 +13,7 @@ pub(crate) mod precision;
 pub(crate) mod record;
 pub(crate) mod results;
 pub(crate) mod row;
+pub(crate) mod row_build;
 pub(crate) mod series;
 pub(crate) mod skew;
 pub(crate) mod summary;

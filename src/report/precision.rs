@@ -69,6 +69,7 @@ impl RunRow {
             open_max_share: sig4(self.open_max_share),
             request_jain: sig4(self.request_jain),
             request_max_share: sig4(self.request_max_share),
+            acceptor_cpu_us_per_conn: sig4(self.acceptor_cpu_us_per_conn),
             ..self
         }
     }

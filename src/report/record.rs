@@ -35,6 +35,8 @@ pub struct Report<'a> {
     /// What the kernel said about the server over the phase (accept queues, listen counters,
     /// and with `herd load --server-pid` the server's processes).
     pub probe: Option<&'a PhaseProbe>,
+    /// The strategy flags that differ from the defaults (`strategy_options`).
+    pub strategy_options: Option<String>,
 }
 
 impl Report<'_> {
@@ -70,6 +72,7 @@ impl Report<'_> {
             host: &host,
         };
         let mut row = RunRow::build(&inputs, timestamp());
+        row.strategy_options = self.strategy_options.clone();
         let measured = self.server.is_some();
         fill_run(&mut row, cfg, phase, &self.target, measured);
         if let Some(s) = self.server {
@@ -220,6 +223,7 @@ mod tests {
             target: "http://127.0.0.1:1/".into(),
             server,
             probe: None,
+            strategy_options: None,
         }
     }
 

@@ -20,7 +20,16 @@ pub fn summary(r: &RunRow) -> String {
         ),
         _ if r.server_metrics => line(
             "strategy",
-            format!("{} ({} mode, {} workers)", r.strategy, r.mode, r.workers),
+            format!(
+                "{}{} ({} mode, {} workers)",
+                r.strategy,
+                r.strategy_options
+                    .as_deref()
+                    .map(|o| format!(" {o}"))
+                    .unwrap_or_default(),
+                r.mode,
+                r.workers
+            ),
         ),
         _ => line(
             "server",
@@ -151,6 +160,18 @@ pub fn summary(r: &RunRow) -> String {
             None => format!("n/a (no /proc/PID/task/TID/schedstat on this kernel)  {ticks}"),
         },
     );
+    if let Some(h) = r.handoffs {
+        line(
+            "hand-off acceptor",
+            format!(
+                "{h} handed over, {} wakeups, {} us CPU/conn (in the figures above); {} restarts, {} lost",
+                fmt(r.acceptor_wakeups.map(|w| w as f64), 0),
+                fmt(r.acceptor_cpu_us_per_conn, 1),
+                fmt(r.acceptor_restarts.map(|n| n as f64), 0),
+                fmt(r.handoff_lost.map(|n| n as f64), 0)
+            ),
+        );
+    }
     line(
         "fairness",
         match (r.jain_fairness, r.max_worker_share) {

@@ -23,9 +23,11 @@
 //! - A worker thread that panics or fails is caught (catch_unwind), reported on stderr and as a
 //!   `worker-exit {json}` line whose `pid` is the thread's tid; an accept lock it held is
 //!   released as for a dead process. It is not restarted.
+//! - A hand-off strategy's acceptor is a thread too (`herd-acceptor`); one that ends while the
+//!   server is not stopping is reported (`"role":"acceptor"`) and started again.
 use super::worker::{self, WorkerCtx};
 use super::ServerConfig;
-use crate::metrics::{Scoreboard, Slot, Snapshot};
+use crate::metrics::{Scoreboard, Slot, Snapshot, WorkerSample};
 use crate::protocol::{self, Line, WorkerExit};
 use crate::strategy::Shared;
 use crate::sys::process::gettid;
@@ -37,7 +39,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::thread::ScopedJoinHandle;
+use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
 /// How long the master waits for every worker to report ready.
@@ -56,20 +58,29 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         .map_err(|e| Error::io("signalfd", e.into()))?;
     io::stdout().flush().map_err(|e| Error::io("stdout", e))?;
 
-    let tids: Vec<AtomicI32> = (0..cfg.workers).map(|_| AtomicI32::new(0)).collect();
+    let handoff = shared.acceptor_side().is_some();
+    let n = cfg.workers + usize::from(handoff);
+    let tids: Vec<AtomicI32> = (0..n).map(|_| AtomicI32::new(0)).collect();
     std::thread::scope(|s| {
         let mut threads = Threads {
-            list: Vec::with_capacity(cfg.workers),
+            list: Vec::with_capacity(n),
             tids: &tids,
             shared: &shared,
+            acceptor: handoff.then_some(cfg.workers),
+            restarts: 0,
+            lost: 0,
         };
-        for (i, tid) in tids.iter().enumerate() {
+        for (i, tid) in tids.iter().enumerate().take(cfg.workers) {
             let (shared, board) = (&shared, &board);
             let handle = std::thread::Builder::new()
                 .name(format!("herd-worker-{i}"))
                 .spawn_scoped(s, move || worker_thread(i, cfg, shared, board, tid))
                 .map_err(|e| Error::io("spawning a worker thread", e))?;
             threads.list.push(Some(handle));
+        }
+        if handoff {
+            let h = threads.spawn_acceptor(s)?;
+            threads.list.push(Some(h));
         }
         threads.wait_ready(&board)?;
         eprintln!(
@@ -79,8 +90,22 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
             std::process::id()
         );
         say(&Line::Listening(addr))?;
-        run_master(cfg, &board, &mut threads, &sfd)
+        run_master(s, cfg, &board, &mut threads, &sfd)
     })
+}
+
+/// The body of the hand-off acceptor thread.
+fn acceptor_thread(shared: &Shared, tid: &AtomicI32) -> Status {
+    tid.store(gettid(), Ordering::Release);
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
+        signal::unblock_thread_stop()?;
+        let Some(h) = shared.acceptor_side() else {
+            return Err(io::Error::other("no hand-off acceptor in this strategy"));
+        };
+        h.slot().claim(std::process::id(), gettid());
+        crate::strategy::handoff::acceptor::run(h)
+    }));
+    status_of(res)
 }
 
 /// How a worker thread ended: `exit 0` (stopped), `error: ...` or `panic: ...`.
@@ -130,11 +155,29 @@ struct Threads<'scope, 'env> {
     list: Vec<Option<ScopedJoinHandle<'scope, Status>>>,
     tids: &'env [AtomicI32],
     shared: &'env Shared,
+    /// The hand-off acceptor's index in `list`, if there is one.
+    acceptor: Option<usize>,
+    /// Times the acceptor ended unexpectedly and was started again.
+    restarts: u64,
+    /// Connections the ended acceptors held (taken from the kernel, not handed over).
+    lost: u64,
 }
 
-impl Threads<'_, '_> {
+impl<'scope, 'env> Threads<'scope, 'env> {
     fn live(&self) -> usize {
         self.list.iter().flatten().count()
+    }
+
+    /// Start the hand-off acceptor thread (its tid in the last place of `tids`).
+    fn spawn_acceptor(
+        &self,
+        s: &'scope Scope<'scope, 'env>,
+    ) -> Result<ScopedJoinHandle<'scope, Status>, Error> {
+        let (shared, tid) = (self.shared, &self.tids[self.tids.len() - 1]);
+        std::thread::Builder::new()
+            .name(crate::protocol::ACCEPTOR_NAME.into())
+            .spawn_scoped(s, move || acceptor_thread(shared, tid))
+            .map_err(|e| Error::io("spawning the acceptor thread", e))
     }
 
     /// Raise the stop flag and send the stop signal to every live thread.
@@ -159,6 +202,16 @@ impl Threads<'_, '_> {
             let Some(handle) = h.take() else { continue };
             let status = handle.join().unwrap_or_else(|_| "panic".into());
             let tid = self.tids[i].load(Ordering::Acquire);
+            if Some(i) == self.acceptor {
+                self.lost += self.shared.acceptor_side().map_or(0, |h| h.lost_in_hand());
+                exits.push(WorkerExit {
+                    worker: 0,
+                    pid: tid,
+                    status,
+                    role: Some("acceptor".into()),
+                });
+                continue;
+            }
             match self.shared.on_worker_exit(tid as u64) {
                 Ok(true) => eprintln!(
                     "herd serve: released the accept lock held by dead worker {i} (tid {tid})"
@@ -170,6 +223,7 @@ impl Threads<'_, '_> {
                 worker: i,
                 pid: tid,
                 status,
+                role: None,
             });
         }
         exits
@@ -185,9 +239,14 @@ impl Threads<'_, '_> {
                     x.worker, x.pid, x.status
                 )));
             }
+            let acceptor_ready = self
+                .shared
+                .acceptor_side()
+                .map_or(true, |h| Slot::read(&h.slot().pid) != 0);
             if board
                 .active_slots()
                 .all(|i| Slot::read(&board.slot(i).pid) != 0)
+                && acceptor_ready
             {
                 return Ok(());
             }
@@ -211,10 +270,11 @@ impl Drop for Threads<'_, '_> {
     }
 }
 
-fn run_master(
+fn run_master<'scope, 'env>(
+    s: &'scope Scope<'scope, 'env>,
     cfg: &ServerConfig,
     board: &Scoreboard,
-    threads: &mut Threads<'_, '_>,
+    threads: &mut Threads<'scope, 'env>,
     sfd: &SignalFd,
 ) -> Result<(), Error> {
     let mut stop_deadline: Option<Instant> = None;
@@ -239,6 +299,13 @@ fn run_master(
                     let mut snap = Snapshot::take(board);
                     snap.worker_model = cfg.worker_model.name().into();
                     snap.worker_connections = cfg.worker_connections as u64;
+                    if let Some(h) = threads.shared.acceptor_side() {
+                        snap.acceptor = Some(WorkerSample {
+                            restarts: threads.restarts,
+                            ..WorkerSample::read_at(usize::MAX, h.slot(), snap.t_ns, 0)
+                        });
+                        snap.handoff_lost = threads.lost;
+                    }
                     say(&Line::Scoreboard(Box::new(snap)))?;
                 }
                 Ok(Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT | Signal::SIGCHLD) => {}
@@ -247,12 +314,25 @@ fn run_master(
             }
         }
         for x in threads.join_finished() {
-            if !(stop_deadline.is_some() && x.status == "exit 0") {
-                eprintln!(
+            let acceptor = x.role.is_some();
+            if stop_deadline.is_some() && (x.status == "exit 0" || acceptor) {
+                continue;
+            }
+            match acceptor {
+                true => eprintln!(
+                    "herd serve: acceptor thread (tid {}) died: {}; starting it again",
+                    x.pid, x.status
+                ),
+                false => eprintln!(
                     "herd serve: worker thread {} (tid {}) died: {}",
                     x.worker, x.pid, x.status
-                );
-                say(&Line::WorkerExit(x))?;
+                ),
+            }
+            say(&Line::WorkerExit(x))?;
+            if let (true, Some(i)) = (acceptor, threads.acceptor) {
+                threads.restarts += 1;
+                let h = threads.spawn_acceptor(s)?;
+                threads.list[i] = Some(h);
             }
         }
         if threads.live() == 0 {

@@ -30,7 +30,9 @@
 //! See nginx's `accept_mutex` and `accept_mutex_delay` directives; epoll_ctl(2), epoll_wait(2).
 use super::event::{EpollSet, EventAcceptor, Interest, ListenerLoop, Load};
 use super::listen::{self, ListenConfig};
-use super::{accept_after_wakeup, record_accept, Acceptor, Prepared, Strategy, StrategyOptions};
+use super::{
+    accept_after_wakeup, record_accept, Acceptor, PerWakeup, Prepared, Strategy, StrategyOptions,
+};
 use crate::metrics::Slot;
 use crate::sys::atomic_lock::SharedTryLock;
 use crate::sys::clock::monotonic_ns;
@@ -59,7 +61,7 @@ impl Strategy for AcceptMutex {
                 .as_millis()
                 .clamp(1, i32::MAX as u128) as i32,
             backoff: opts.accept_mutex_backoff,
-            drain: opts.multi_accept,
+            per_wakeup: opts.per_wakeup,
         })
     }
 }
@@ -69,7 +71,7 @@ pub struct Shared {
     lock: SharedTryLock,
     delay_ms: i32,
     backoff: bool,
-    drain: bool,
+    per_wakeup: PerWakeup,
 }
 
 impl Prepared for Shared {
@@ -94,7 +96,12 @@ impl Prepared for Shared {
     fn event_acceptor(&self, _worker: usize) -> io::Result<MutexLoop<'_>> {
         Ok(MutexLoop {
             shared: self,
-            inner: ListenerLoop::new(EpollSet::new()?, &self.listener, Trigger::Level, self.drain),
+            inner: ListenerLoop::new(
+                EpollSet::new()?,
+                &self.listener,
+                Trigger::Level,
+                self.per_wakeup,
+            ),
             me: crate::sys::process::gettid() as u64,
             holding: false,
             want_since: None,
@@ -109,7 +116,7 @@ impl Prepared for Shared {
             events: event_buffer(1),
             me: crate::sys::process::gettid() as u64,
             registered: false,
-            draining: false,
+            taken: 0,
             want_since: None,
             turn_ns: monotonic_ns(),
             turn_busy_ns: 0,
@@ -124,8 +131,9 @@ pub struct MutexAcceptor<'a> {
     me: u64,
     /// Whether the socket is in this worker's epoll instance.
     registered: bool,
-    /// `--multi-accept`: the previous turn accepted, so this one accepts before waiting.
-    draining: bool,
+    /// Connections taken since the last wakeup: with `--accepts-per-wakeup` above 1, the next
+    /// turn accepts before waiting while this is below it.
+    taken: u64,
     /// When this worker started wanting the lock (for `lock_wait_ns`).
     want_since: Option<u64>,
     /// Start of the current turn and `busy_ns` then (for the backoff).
@@ -175,21 +183,24 @@ impl MutexAcceptor<'_> {
         }
     }
 
-    /// Holding the lock: accept what is queued (when draining), else wait for a connection.
+    /// Holding the lock: accept what is queued (in a drain), else wait for a connection.
     fn accept_holding(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
         self.set_registered(true)?;
-        if self.draining {
-            self.draining = false;
+        if self.taken > 0 && self.shared.per_wakeup.more_after(self.taken) {
             if let Some(s) = record_accept(slot, accept(&self.shared.listener)) {
+                self.taken += 1;
                 return Ok(Some(s));
             }
         }
+        self.taken = 0;
         match self.ep.wait(&mut self.events, -1) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
             Err(e) => Err(e),
             Ok(_) => {
                 Slot::bump(&slot.wakeups, 1);
-                Ok(accept_after_wakeup(&self.shared.listener, slot))
+                let got = accept_after_wakeup(&self.shared.listener, slot);
+                self.taken = u64::from(got.is_some());
+                Ok(got)
             }
         }
     }
@@ -199,7 +210,7 @@ impl Acceptor for MutexAcceptor<'_> {
     fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
         let now = monotonic_ns();
         if self.overloaded(slot, now) || !self.shared.lock.try_lock(self.me) {
-            self.draining = false;
+            self.taken = 0;
             return self.wait_without_lock(slot, now);
         }
         Slot::bump(&slot.lock_acquires, 1);
@@ -208,9 +219,7 @@ impl Acceptor for MutexAcceptor<'_> {
         }
         let got = self.accept_holding(slot);
         self.shared.lock.unlock(self.me);
-        let got = got?;
-        self.draining = self.shared.drain && got.is_some();
-        Ok(got)
+        got
     }
 }
 
@@ -290,8 +299,8 @@ impl EventAcceptor for MutexLoop<'_> {
         self.inner.accept(slot)
     }
 
-    fn drains(&self) -> bool {
-        self.inner.drains()
+    fn per_wakeup(&self) -> PerWakeup {
+        self.inner.per_wakeup()
     }
 
     fn turn_done(&mut self, slot: &Slot, accepted: usize, load: Load) -> io::Result<()> {

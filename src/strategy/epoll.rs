@@ -6,7 +6,7 @@
 use super::event::{EpollSet, ListenerLoop};
 use super::listen::{self, ListenConfig};
 use super::ready::{interrupted_is_false, ReadyAcceptor, Wait};
-use super::Prepared;
+use super::{PerWakeup, Prepared, StrategyOptions};
 use crate::sys::epoll::{event_buffer, Epoll, Trigger};
 use std::io;
 use std::net::{SocketAddr, TcpListener};
@@ -15,8 +15,10 @@ use std::os::fd::{AsRawFd, RawFd};
 pub struct Shared {
     pub listener: TcpListener,
     trigger: Trigger,
-    /// Accept until EAGAIN after each wakeup (`--multi-accept`; forced for edge-triggered).
-    drain: bool,
+    /// Accepts per wakeup (`--accepts-per-wakeup`; until EAGAIN for edge-triggered).
+    per_wakeup: PerWakeup,
+    /// `--busy-delay` (event model).
+    busy_delay: Option<std::time::Duration>,
     /// Delete and re-add the registration every this many wakeups that accepted (nginx's
     /// `ngx_reorder_accept_events`); `None`: never.
     rotate_every: Option<u64>,
@@ -27,14 +29,20 @@ impl Shared {
         Ok(Shared {
             listener: listen::bind(cfg, cfg.addr, false, true)?,
             trigger,
-            drain: trigger == Trigger::Edge,
+            per_wakeup: PerWakeup::default(),
+            busy_delay: None,
             rotate_every: None,
         })
     }
 
-    /// `--multi-accept`. Edge-triggered registrations drain whatever this says.
-    pub fn multi_accept(mut self, on: bool) -> Self {
-        self.drain = on || self.trigger == Trigger::Edge;
+    /// `--accepts-per-wakeup` and `--busy-delay`. Edge-triggered registrations drain whatever
+    /// the first says.
+    pub fn options(mut self, opts: &StrategyOptions) -> Self {
+        self.per_wakeup = match self.trigger {
+            Trigger::Edge => PerWakeup::UntilEagain,
+            _ => opts.per_wakeup,
+        };
+        self.busy_delay = opts.busy_delay;
         self
     }
 
@@ -57,10 +65,14 @@ impl Prepared for Shared {
     /// The event model: this worker's loop epoll, with the socket registered as in the sync
     /// form (level, exclusive or edge-triggered; re-registered for the rotation).
     fn event_acceptor(&self, _worker: usize) -> io::Result<ListenerLoop<'_, EpollSet>> {
-        Ok(
-            ListenerLoop::new(EpollSet::new()?, &self.listener, self.trigger, self.drain)
-                .rotate_every(self.rotate_every),
+        Ok(ListenerLoop::new(
+            EpollSet::new()?,
+            &self.listener,
+            self.trigger,
+            self.per_wakeup,
         )
+        .rotate_every(self.rotate_every)
+        .busy_delay(self.busy_delay))
     }
 
     /// Create this worker's epoll instance and register the socket in it.
@@ -76,7 +88,7 @@ impl Prepared for Shared {
             rotate_every: self.rotate_every,
             accepting_wakeups: 0,
         };
-        Ok(ReadyAcceptor::new(&self.listener, waiter, self.drain))
+        Ok(ReadyAcceptor::new(&self.listener, waiter, self.per_wakeup))
     }
 }
 

@@ -29,9 +29,10 @@ impl Strategy for EpollEt {
     const EVENT_FORM: Result<&'static str, &'static str> =
         Ok("the shared socket edge-triggered in every worker's epoll, accepting until EAGAIN (mio, Go's netpoller)");
     const MULTI_ACCEPT: bool = true;
+    const BUSY_DELAY: bool = true;
     type Shared = Shared;
 
     fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
-        Ok(Shared::new(cfg, Trigger::Edge)?.multi_accept(opts.multi_accept))
+        Ok(Shared::new(cfg, Trigger::Edge)?.options(opts))
     }
 }

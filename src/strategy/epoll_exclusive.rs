@@ -31,6 +31,7 @@ impl Strategy for EpollExclusive {
     const EVENT_FORM: Result<&'static str, &'static str> =
         Ok("the shared socket in every worker's epoll with EPOLLEXCLUSIVE: one idle loop is woken, the first to have registered (nginx 1.11.3 to 1.21.5)");
     const MULTI_ACCEPT: bool = true;
+    const BUSY_DELAY: bool = true;
     type Shared = Shared;
 
     fn supported() -> Result<(), String> {
@@ -42,6 +43,6 @@ impl Strategy for EpollExclusive {
     }
 
     fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
-        Ok(Shared::new(cfg, Trigger::Exclusive)?.multi_accept(opts.multi_accept))
+        Ok(Shared::new(cfg, Trigger::Exclusive)?.options(opts))
     }
 }

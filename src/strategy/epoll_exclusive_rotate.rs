@@ -40,6 +40,7 @@ impl Strategy for EpollExclusiveRotate {
     const EVENT_FORM: Result<&'static str, &'static str> =
         Ok("as epoll-exclusive, each loop re-registering the socket every 16 accepting wakeups (nginx >= 1.21.6)");
     const MULTI_ACCEPT: bool = true;
+    const BUSY_DELAY: bool = true;
     type Shared = Shared;
 
     fn supported() -> Result<(), String> {
@@ -49,6 +50,6 @@ impl Strategy for EpollExclusiveRotate {
     fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
         Ok(Shared::new(cfg, Trigger::Exclusive)?
             .rotate_every(ROTATE_EVERY)
-            .multi_accept(opts.multi_accept))
+            .options(opts))
     }
 }

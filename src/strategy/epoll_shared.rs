@@ -26,9 +26,10 @@ impl Strategy for EpollShared {
     const EVENT_FORM: Result<&'static str, &'static str> =
         Ok("the shared socket in every worker's epoll beside its connections, level-triggered: a connection wakes every idle loop (Node cluster SCHED_NONE, nginx without accept_mutex or EPOLLEXCLUSIVE)");
     const MULTI_ACCEPT: bool = true;
+    const BUSY_DELAY: bool = true;
     type Shared = Shared;
 
     fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Shared> {
-        Ok(Shared::new(cfg, Trigger::Level)?.multi_accept(opts.multi_accept))
+        Ok(Shared::new(cfg, Trigger::Level)?.options(opts))
     }
 }

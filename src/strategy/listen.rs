@@ -17,6 +17,22 @@ pub struct ListenConfig {
     /// Whether the workers will be processes or threads: a strategy whose process form does
     /// not exclude threads of one process (fcntl record locks) picks its thread form from it.
     pub mode: super::Mode,
+    /// The workers' model: a strategy that accepts on the workers' behalf (hand-off) makes the
+    /// sockets it passes non-blocking for event loops, blocking for sync workers.
+    pub model: super::WorkerModel,
+}
+
+impl ListenConfig {
+    /// 127.0.0.1:0, backlog 16: a throwaway group for a strategy's support check.
+    pub fn probe() -> Self {
+        ListenConfig {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            backlog: 16,
+            io_timeout: Duration::from_secs(1),
+            mode: super::Mode::Process,
+            model: super::WorkerModel::Sync,
+        }
+    }
 }
 
 /// Bind and listen. `reuseport` sets SO_REUSEPORT before bind; `nonblocking` sets O_NONBLOCK on

@@ -16,13 +16,12 @@
 //! name given there), [`StrategyKind::ALL`], and [`Shared`], the master's state of any strategy.
 //! Adding a strategy is one file and one line in that list.
 use crate::metrics::Slot;
-use crate::sys::net::accept;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::Duration;
+use std::net::{SocketAddr, TcpStream};
 
+mod accept;
 pub(crate) mod accept_mutex;
 pub(crate) mod blocking;
 pub(crate) mod epoll;
@@ -33,6 +32,10 @@ pub(crate) mod epoll_shared;
 pub mod event;
 pub(crate) mod fcntl;
 pub(crate) mod flock;
+pub mod handoff;
+pub(crate) mod handoff_least;
+pub(crate) mod handoff_p2c;
+pub(crate) mod handoff_rr;
 pub(crate) mod listen;
 pub(crate) mod lock;
 mod mode;
@@ -44,14 +47,17 @@ pub(crate) mod pthread_mutex;
 pub(crate) mod ready;
 pub(crate) mod reuseport;
 pub(crate) mod reuseport_cbpf;
+pub(crate) mod reuseport_ebpf;
 pub(crate) mod select;
 pub(crate) mod sysv_sem;
 pub(crate) mod uring;
 
+pub(crate) use accept::{accept_after_wakeup, blocking_accept, count_accept_error};
+pub use accept::{record_accept, NO_FDS_BACKOFF};
 pub use listen::ListenConfig;
 pub use mode::Mode;
 pub use model::WorkerModel;
-pub use options::StrategyOptions;
+pub use options::{EbpfPolicy, PerWakeup, StrategyOptions};
 
 /// One accept strategy, as a type: what is said of it and how the master prepares it.
 pub trait Strategy {
@@ -60,9 +66,13 @@ pub trait Strategy {
     /// How the thread form (`--mode thread`) differs from the process form, when it differs in
     /// more than "the workers are threads".
     const THREAD_FORM: Option<&'static str> = None;
-    /// Whether the worker waits for readiness and then accepts, so that `--multi-accept`
-    /// (accept until EAGAIN after a wakeup) applies.
+    /// Whether the worker waits for readiness and then accepts, so that
+    /// `--accepts-per-wakeup` (and `--multi-accept`, accept until EAGAIN) applies.
     const MULTI_ACCEPT: bool = false;
+    /// Whether the event form waits for a shared socket to be readable and then accepts, so
+    /// that `--busy-delay` (Puma's rule: a worker holding connections waits before it
+    /// accepts, so that an idle one takes the connection) applies.
+    const BUSY_DELAY: bool = false;
     /// The event model (`--worker-model event`): `Ok(how)` says how the strategy's wait sits
     /// in an event loop, `Err(why)` why it cannot (a blocking accept or a blocking lock would
     /// stall every connection the worker holds). `herd strategies` prints it; asking for a
@@ -112,6 +122,27 @@ pub trait Prepared {
     fn reuseport_mut(&mut self) -> Option<&mut reuseport::Shared> {
         None
     }
+    /// The master changed the number of seats to `seats` (SIGTTIN, SIGTTOU), or replaced
+    /// `reuseport`'s sockets (a reload with `--reuseport-reload recreate` or `migrate`), through
+    /// [`Prepared::reuseport_mut`] or not: bring what the strategy keeps per seat in line.
+    /// Returns whether the strategy's acceptor process must be restarted to see the change.
+    fn seats_changed(&mut self, _seats: usize) -> io::Result<bool> {
+        Ok(false)
+    }
+    /// Seat `seat`'s serving worker died; the master restarts it later.
+    fn seat_down(&self, _seat: usize) {}
+    /// A worker is about to start in seat `seat` after its predecessor died.
+    fn seat_up(&self, _seat: usize) {}
+    /// Seat `seat` was removed (SIGTTOU) and its last worker has exited: move anything the
+    /// strategy still queues for it to the seats left. Returns how many it moved.
+    fn seat_removed(&self, _seat: usize) -> io::Result<u64> {
+        Ok(0)
+    }
+    /// The strategy's acceptor, a process (or thread) of its own beside the workers, that
+    /// takes every connection and hands it to a worker (`handoff-*`); `None` for the others.
+    fn acceptor_side(&self) -> Option<&handoff::Shared> {
+        None
+    }
 }
 
 /// The one list of strategies: `Variant = "name" in module`, the module holding the unit type
@@ -143,9 +174,14 @@ macro_rules! strategies {
                 match self { $(StrategyKind::$V => <$m::$V as Strategy>::THREAD_FORM,)* }
             }
 
-            /// Whether `--multi-accept` applies.
+            /// Whether `--accepts-per-wakeup` (`--multi-accept`) applies.
             pub fn takes_multi_accept(self) -> bool {
                 match self { $(StrategyKind::$V => <$m::$V as Strategy>::MULTI_ACCEPT,)* }
+            }
+
+            /// Whether `--busy-delay` applies (in the event model).
+            pub fn takes_busy_delay(self) -> bool {
+                match self { $(StrategyKind::$V => <$m::$V as Strategy>::BUSY_DELAY,)* }
             }
 
             /// Whether this kernel offers what the strategy needs; the reason when it does not.
@@ -201,6 +237,31 @@ macro_rules! strategies {
                 match self { $(Shared::$V(s) => s.reuseport_mut(),)* }
             }
 
+            /// See [`Prepared::seats_changed`].
+            pub fn seats_changed(&mut self, seats: usize) -> io::Result<bool> {
+                match self { $(Shared::$V(s) => s.seats_changed(seats),)* }
+            }
+
+            /// See [`Prepared::seat_down`].
+            pub fn seat_down(&self, seat: usize) {
+                match self { $(Shared::$V(s) => s.seat_down(seat),)* }
+            }
+
+            /// See [`Prepared::seat_up`].
+            pub fn seat_up(&self, seat: usize) {
+                match self { $(Shared::$V(s) => s.seat_up(seat),)* }
+            }
+
+            /// See [`Prepared::seat_removed`].
+            pub fn seat_removed(&self, seat: usize) -> io::Result<u64> {
+                match self { $(Shared::$V(s) => s.seat_removed(seat),)* }
+            }
+
+            /// See [`Prepared::acceptor_side`].
+            pub fn acceptor_side(&self) -> Option<&handoff::Shared> {
+                match self { $(Shared::$V(s) => s.acceptor_side(),)* }
+            }
+
             /// Build worker `worker`'s acceptor (after fork, in the worker) and hand it to
             /// `run`, the worker's loop, monomorphised per strategy.
             pub fn with_acceptor<R>(&self, worker: usize, run: impl RunWorker<R>) -> io::Result<R> {
@@ -253,6 +314,14 @@ strategies! {
     Poll = "poll" in poll,
     /// Every worker waits in select() on the shared non-blocking socket (gunicorn sync).
     Select = "select" in select,
+    /// One acceptor hands each connection to the next worker that took its last (Node cluster).
+    HandoffRr = "handoff-rr" in handoff_rr,
+    /// One acceptor hands each connection to the worker with the fewest open (Envoy exact balance).
+    HandoffLeast = "handoff-least" in handoff_least,
+    /// One acceptor picks the less loaded of two random workers (HAProxy multi-queue).
+    HandoffP2c = "handoff-p2c" in handoff_p2c,
+    /// SO_REUSEPORT with an eBPF program choosing the socket: rr or least open (Linux 4.19).
+    ReuseportEbpf = "reuseport-ebpf" in reuseport_ebpf,
 }
 
 impl std::fmt::Display for StrategyKind {
@@ -287,6 +356,24 @@ pub trait RunEventWorker<R> {
 }
 
 impl StrategyKind {
+    /// Options of the strategy that this kernel (or user) may lack beyond the strategy itself,
+    /// each with its support here: `reuseport-ebpf`'s `least` policy and migrating reload.
+    pub fn option_support(self) -> Vec<(&'static str, Result<(), String>)> {
+        match self {
+            StrategyKind::ReuseportEbpf => vec![
+                (
+                    "--ebpf-policy least",
+                    reuseport_ebpf::policy_supported(EbpfPolicy::Least),
+                ),
+                (
+                    "--reuseport-reload migrate",
+                    reuseport_ebpf::migrate_supported(),
+                ),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether the strategy can run in worker model `model`; the reason when it cannot.
     pub fn supports_model(self, model: WorkerModel) -> Result<(), &'static str> {
         match model {
@@ -309,65 +396,9 @@ pub trait Acceptor {
     fn drain(&mut self, _slot: &Slot) -> io::Result<Vec<TcpStream>> {
         Ok(Vec::new())
     }
-}
 
-/// Count the outcome of one accept() call in `slot` and return the connection, if any.
-/// Shared by every acceptor so that all strategies classify errors the same way.
-pub fn record_accept(slot: &Slot, res: io::Result<TcpStream>) -> Option<TcpStream> {
-    match res {
-        Ok(s) => Some(s),
-        Err(e) => {
-            if count_accept_error(slot, &e) {
-                // Out of descriptors: the connection stays queued and accept() would fail
-                // again at once. Back off instead of spinning (nginx waits 500 ms).
-                std::thread::sleep(NO_FDS_BACKOFF);
-            }
-            None
-        }
-    }
-}
-
-/// Count a failed accept() in `slot`; true when it failed for lack of descriptors (the caller
-/// must back off: the connection stays queued). An event loop backs off without sleeping.
-pub(crate) fn count_accept_error(slot: &Slot, e: &io::Error) -> bool {
-    match e.raw_os_error() {
-        Some(libc::EAGAIN) => Slot::bump(&slot.eagain, 1),
-        Some(libc::EINTR) => {}
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
-            Slot::bump(&slot.err_no_fds, 1);
-            return true;
-        }
-        Some(libc::ECONNABORTED) => Slot::bump(&slot.err_connaborted, 1),
-        _ => Slot::bump(&slot.err_other, 1),
-    }
-    false
-}
-
-/// How long a worker waits after accept() failed for lack of descriptors.
-pub const NO_FDS_BACKOFF: Duration = Duration::from_millis(10);
-
-/// One accept() after a wakeup that has already been counted: the connection, or `None` with
-/// the wakeup counted as spurious.
-pub(crate) fn accept_after_wakeup(listener: &TcpListener, slot: &Slot) -> Option<TcpStream> {
-    let got = record_accept(slot, accept(listener));
-    if got.is_none() {
-        Slot::bump(&slot.spurious, 1);
-    }
-    got
-}
-
-/// A blocking accept() that is itself the wait: counts the return as a wakeup unless a signal
-/// caused it.
-pub(crate) fn blocking_accept(listener: &TcpListener, slot: &Slot) -> Option<TcpStream> {
-    match accept(listener) {
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
-        res => {
-            Slot::bump(&slot.wakeups, 1);
-            let got = record_accept(slot, res);
-            if got.is_none() {
-                Slot::bump(&slot.spurious, 1);
-            }
-            got
-        }
-    }
+    /// The worker has finished serving a connection this acceptor gave it (a strategy that
+    /// balances on open connections counts it down here).
+    #[inline]
+    fn done(&mut self) {}
 }

@@ -29,10 +29,11 @@ impl Strategy for Poll {
     const EVENT_FORM: Result<&'static str, &'static str> =
         Ok("the loop waits in poll() over its connections and the shared socket (Python's PollSelector, libevent's poll backend): the herd of epoll-shared, O(connections) per wait");
     const MULTI_ACCEPT: bool = true;
+    const BUSY_DELAY: bool = true;
     type Shared = SharedSocket<PollWait>;
 
     fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Self::Shared> {
-        SharedSocket::new(cfg, opts.multi_accept)
+        SharedSocket::new(cfg, opts)
     }
 }
 

@@ -2,14 +2,15 @@
 //! socket to become readable (epoll, poll, select) and then calls accept(2): written once here,
 //! with the wait itself behind [`Wait`].
 //!
-//! With `drain` (`--multi-accept`, and always for edge-triggered epoll) a wakeup that produced a
-//! connection is followed by more accept() calls, one per call of [`Acceptor::next`], before the
-//! worker waits again, until one fails with EAGAIN: nginx's `multi_accept`. Those calls are not
-//! wakeups; the EAGAIN that ends a drain is counted in `eagain` (it is a real system call) but
-//! not as a spurious wakeup.
+//! With `--accepts-per-wakeup N` above 1 (`unlimited` and `--multi-accept`: until EAGAIN, and
+//! always so for edge-triggered epoll) a wakeup that produced a connection is followed by up to
+//! N - 1 more accept() calls, one per call of [`Acceptor::next`], before the worker waits
+//! again; one that fails with EAGAIN ends them: nginx's `multi_accept`, Envoy's
+//! `max_connections_to_accept_per_socket_event`. Those calls are not wakeups; the EAGAIN that
+//! ends a drain is counted in `eagain` (it is a real system call) but not as a spurious wakeup.
 use super::event::{ListenerLoop, Readiness};
 use super::listen::{self, ListenConfig};
-use super::{accept_after_wakeup, record_accept, Acceptor, Prepared};
+use super::{accept_after_wakeup, record_accept, Acceptor, PerWakeup, Prepared};
 use crate::metrics::Slot;
 use crate::sys::epoll::Trigger;
 use crate::sys::net::accept;
@@ -42,31 +43,32 @@ pub fn interrupted_is_false(res: io::Result<()>) -> io::Result<bool> {
 pub struct ReadyAcceptor<'a, W> {
     listener: &'a TcpListener,
     waiter: W,
-    /// Accept until EAGAIN after each wakeup.
-    drain: bool,
-    /// In a drain: the next call accepts before waiting.
-    draining: bool,
+    /// Accepts per wakeup.
+    per_wakeup: PerWakeup,
+    /// Connections taken since the last wakeup; 0: the next call waits.
+    taken: u64,
 }
 
 impl<'a, W: Wait> ReadyAcceptor<'a, W> {
-    pub fn new(listener: &'a TcpListener, waiter: W, drain: bool) -> Self {
+    pub fn new(listener: &'a TcpListener, waiter: W, per_wakeup: PerWakeup) -> Self {
         ReadyAcceptor {
             listener,
             waiter,
-            drain,
-            draining: false,
+            per_wakeup,
+            taken: 0,
         }
     }
 }
 
 impl<W: Wait> Acceptor for ReadyAcceptor<'_, W> {
     fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
-        if self.draining {
+        if self.taken > 0 && self.per_wakeup.more_after(self.taken) {
             if let Some(s) = record_accept(slot, accept(self.listener)) {
+                self.taken += 1;
                 return Ok(Some(s));
             }
-            self.draining = false;
         }
+        self.taken = 0;
         if !self.waiter.wait()? {
             return Ok(None);
         }
@@ -74,7 +76,7 @@ impl<W: Wait> Acceptor for ReadyAcceptor<'_, W> {
         let got = accept_after_wakeup(self.listener, slot);
         if got.is_some() {
             self.waiter.accepted()?;
-            self.draining = self.drain;
+            self.taken = 1;
         }
         Ok(got)
     }
@@ -93,16 +95,19 @@ pub trait SocketWait: Wait + Sized {
 /// wait on it with a `W`.
 pub struct SharedSocket<W> {
     pub listener: TcpListener,
-    /// `--multi-accept`.
-    pub drain: bool,
+    /// `--accepts-per-wakeup`.
+    pub per_wakeup: PerWakeup,
+    /// `--busy-delay` (event model).
+    pub busy_delay: Option<std::time::Duration>,
     wait: PhantomData<fn() -> W>,
 }
 
 impl<W> SharedSocket<W> {
-    pub fn new(cfg: &ListenConfig, drain: bool) -> io::Result<Self> {
+    pub fn new(cfg: &ListenConfig, opts: &super::StrategyOptions) -> io::Result<Self> {
         Ok(SharedSocket {
             listener: listen::bind(cfg, cfg.addr, false, true)?,
-            drain,
+            per_wakeup: opts.per_wakeup,
+            busy_delay: opts.busy_delay,
             wait: PhantomData,
         })
     }
@@ -128,12 +133,13 @@ impl<W: SocketWait> Prepared for SharedSocket<W> {
             W::readiness()?,
             &self.listener,
             Trigger::Level,
-            self.drain,
-        ))
+            self.per_wakeup,
+        )
+        .busy_delay(self.busy_delay))
     }
 
     fn acceptor(&self, _worker: usize) -> io::Result<ReadyAcceptor<'_, W>> {
         let wait = W::for_socket(self.listener.as_raw_fd())?;
-        Ok(ReadyAcceptor::new(&self.listener, wait, self.drain))
+        Ok(ReadyAcceptor::new(&self.listener, wait, self.per_wakeup))
     }
 }

@@ -24,7 +24,7 @@
 use super::blocking_accept;
 use super::event::{EpollSet, ListenerLoop};
 use super::listen::{self, ListenConfig};
-use super::{Acceptor, Prepared, Strategy, StrategyOptions};
+use super::{Acceptor, PerWakeup, Prepared, Strategy, StrategyOptions};
 use crate::metrics::Slot;
 use crate::sys::epoll::Trigger;
 use std::io;
@@ -134,7 +134,7 @@ impl Prepared for Shared {
             EpollSet::new()?,
             listener,
             Trigger::Level,
-            false,
+            PerWakeup::default(),
         ))
     }
 

@@ -40,13 +40,7 @@ impl Strategy for ReuseportCbpf {
 
     /// Whether the kernel takes the program (Linux 4.5): try it on a throwaway group.
     fn supported() -> Result<(), String> {
-        let cfg = ListenConfig {
-            addr: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-            backlog: 1,
-            io_timeout: std::time::Duration::from_secs(1),
-            mode: super::Mode::Process,
-        };
-        Self::prepare(&cfg, 1, &StrategyOptions::default())
+        Self::prepare(&ListenConfig::probe(), 1, &StrategyOptions::default())
             .map(drop)
             .map_err(|e| format!("SO_ATTACH_REUSEPORT_CBPF needs Linux 4.5 or later: {e}"))
     }

@@ -28,10 +28,11 @@ impl Strategy for Select {
     const EVENT_FORM: Result<&'static str, &'static str> =
         Ok("the loop waits in select() over its connections and the shared socket (Python's SelectSelector): as poll");
     const MULTI_ACCEPT: bool = true;
+    const BUSY_DELAY: bool = true;
     type Shared = SharedSocket<SelectWait>;
 
     fn prepare(cfg: &ListenConfig, _: usize, opts: &StrategyOptions) -> io::Result<Self::Shared> {
-        SharedSocket::new(cfg, opts.multi_accept)
+        SharedSocket::new(cfg, opts)
     }
 }
 

@@ -35,8 +35,19 @@ pub(super) fn apply_faults(
         let applied = match item.kind {
             FaultKind::Reload => reload_confirmed(master, workers),
             FaultKind::KillHolder => applicable && kill(master, Signal::SIGUSR2).is_ok(),
+            FaultKind::KillAcceptor => {
+                applicable
+                    && children(master.as_raw())
+                        .into_iter()
+                        .find(|&p| is_acceptor(p))
+                        .is_some_and(|p| kill(Pid::from_raw(p), Signal::SIGKILL).is_ok())
+            }
             FaultKind::Kill => {
-                let kids = children(master.as_raw());
+                // A worker: the hand-off acceptor has a fault of its own.
+                let kids: Vec<i32> = children(master.as_raw())
+                    .into_iter()
+                    .filter(|&p| !is_acceptor(p))
+                    .collect();
                 !kids.is_empty()
                     && kill(
                         Pid::from_raw(kids[fastrand::usize(..kids.len())]),
@@ -82,6 +93,12 @@ pub(super) fn children(pid: i32) -> Vec<i32> {
         .split_whitespace()
         .filter_map(|p| p.parse().ok())
         .collect()
+}
+
+/// Whether process `pid` is a hand-off acceptor (by its name).
+pub(super) fn is_acceptor(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|c| c.trim_end() == crate::protocol::ACCEPTOR_NAME)
 }
 
 /// Alive and not a zombie.

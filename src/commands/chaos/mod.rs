@@ -133,7 +133,11 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
     );
     cfg.requests_per_conn = args.requests_per_conn;
     let abort = server.gone().clone();
-    let applicable = item.kind != FaultKind::KillHolder || server.snapshot()?.lock_holder.is_some();
+    let applicable = match item.kind {
+        FaultKind::KillHolder => server.snapshot()?.lock_holder.is_some(),
+        FaultKind::KillAcceptor => server.snapshot()?.acceptor.is_some(),
+        FaultKind::Reload | FaultKind::Kill => true,
+    };
 
     let mut ignored = Stats::default();
     let base = phases_until(
@@ -187,7 +191,8 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
     // one phase (`--phase`), which the table prints it at.
     let ms = |ns: u64| (ns as f64 / 1e6).round();
 
-    let (final_workers, restarts, reloads) = final_state(&mut server, args.workers as usize);
+    let fin = final_state(&mut server, args.workers as usize);
+    let (final_workers, restarts, reloads) = (fin.workers, fin.restarts, fin.reloads);
     let probe_ok = !abort.load(Ordering::SeqCst) && probe(&server, args, &abort);
     let stopped = server
         .stop(args.graceful_timeout + Duration::from_secs(3))
@@ -226,7 +231,10 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         restarts,
         reloads,
         final_workers: final_workers as u64,
-        serving_after: final_workers == args.workers as usize && probe_ok && stopped,
+        serving_after: final_workers == args.workers as usize
+            && fin.acceptor_ok
+            && probe_ok
+            && stopped,
         reuseport_reload: args.reuseport_reload.to_string(),
         tcp_migrate_req: reuseport::migrate_req().map_or(-1, i64::from),
         phase_ms: args.phase.as_secs_f64() * 1e3,
@@ -235,6 +243,8 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         herd_version: host.herd_version,
         worker_model: args.worker_model.name().into(),
         requests_per_conn: args.requests_per_conn.into(),
+        acceptor_restarts: fin.acceptor.map(|a| a.0),
+        handoff_lost: fin.acceptor.map(|a| a.1),
     })
 }
 
@@ -248,11 +258,24 @@ fn fault_times(joined: std::thread::Result<Vec<u64>>, what: &str) -> Result<Vec<
     })
 }
 
-/// Wait (up to 3 s) until `workers` workers serve, all claimed and alive, and none drains;
-/// return how many serve, the restarts and the reloads the scoreboard shows.
-fn final_state(server: &mut ServerChild, workers: usize) -> (usize, u64, u64) {
+/// How the server was at the end of a segment.
+#[derive(Debug, Default)]
+struct FinalState {
+    /// Serving workers, all claimed and alive.
+    workers: usize,
+    restarts: u64,
+    reloads: u64,
+    /// A hand-off acceptor's restarts and the connections the dead ones held.
+    acceptor: Option<(u64, u64)>,
+    /// No hand-off acceptor, or one alive and claimed.
+    acceptor_ok: bool,
+}
+
+/// Wait (up to 3 s) until `workers` workers serve, all claimed and alive, none drains, and a
+/// hand-off acceptor (if any) is back; return what the scoreboard shows then.
+fn final_state(server: &mut ServerChild, workers: usize) -> FinalState {
     let deadline = monotonic_ns() + 3_000_000_000;
-    let mut last = (0, 0, 0);
+    let mut last = FinalState::default();
     while monotonic_ns() < deadline {
         let Ok(snap) = server.snapshot() else { break };
         let live = snap
@@ -260,12 +283,24 @@ fn final_state(server: &mut ServerChild, workers: usize) -> (usize, u64, u64) {
             .iter()
             .filter(|w| w.pid != 0 && alive(w.pid as i32))
             .count();
-        last = (
-            live,
-            snap.workers.iter().map(|w| w.restarts).sum(),
-            snap.reloads,
-        );
-        if live == workers && snap.workers.len() == workers && snap.draining == 0 {
+        last = FinalState {
+            workers: live,
+            restarts: snap.workers.iter().map(|w| w.restarts).sum(),
+            reloads: snap.reloads,
+            acceptor: snap
+                .acceptor
+                .as_ref()
+                .map(|a| (a.restarts, snap.handoff_lost)),
+            acceptor_ok: snap
+                .acceptor
+                .as_ref()
+                .map_or(true, |a| a.pid != 0 && alive(a.tid as i32)),
+        };
+        if live == workers
+            && snap.workers.len() == workers
+            && snap.draining == 0
+            && last.acceptor_ok
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));

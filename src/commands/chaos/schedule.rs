@@ -1,4 +1,5 @@
 //! What `herd chaos` applies and how often (`--schedule reload:1s,kill:2s,kill-holder:500ms`,
+//! `kill-acceptor:1s`,
 //! parsed by the command line). Each item is run as its own segment (a fresh server,
 //! `--duration` long) with its fault applied every INTERVAL, so what a segment loses is caused
 //! by that one kind of fault.
@@ -13,6 +14,9 @@ pub enum FaultKind {
     /// The worker holding the accept lock dies holding it (SIGUSR2 to the master arms it; the
     /// next worker to take the lock SIGKILLs itself). Lock strategies only.
     KillHolder,
+    /// SIGKILL to a hand-off strategy's acceptor (found by its process name). Hand-off
+    /// strategies only.
+    KillAcceptor,
 }
 
 impl FaultKind {
@@ -21,6 +25,7 @@ impl FaultKind {
             FaultKind::Reload => "reload",
             FaultKind::Kill => "kill",
             FaultKind::KillHolder => "kill-holder",
+            FaultKind::KillAcceptor => "kill-acceptor",
         }
     }
 }

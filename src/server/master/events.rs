@@ -2,9 +2,9 @@
 //! retirement of drained generations, and the graceful stop. See the module above for what
 //! each signal does.
 use super::pool::{backoff, Pool, Role, Seat, QUICK_DEATH};
-use super::{say, spawn, Ctx, ReuseportReload};
+use super::{say, spawn, spawn_acceptor, Ctx, ReuseportReload};
 use crate::fault;
-use crate::metrics::{Slot, Snapshot, MAX_WORKERS};
+use crate::metrics::{Slot, Snapshot, WorkerSample, MAX_WORKERS};
 use crate::protocol::{Line, WorkerExit};
 use crate::strategy::{reuseport, Shared};
 use crate::Error;
@@ -30,6 +30,22 @@ pub(super) struct Master<'a> {
     reloads: u64,
     /// `reuseport` sockets to shut down once their old workers have been told to stop.
     retiring: Vec<TcpListener>,
+    /// The hand-off acceptor's record.
+    acceptor: AcceptorRecord,
+}
+
+/// What the master keeps about a hand-off strategy's acceptor.
+#[derive(Debug, Default)]
+struct AcceptorRecord {
+    quick_deaths: u32,
+    /// Set while it waits (backoff) to restart the dead acceptor.
+    restart_at: Option<Instant>,
+    /// Unexpected deaths, each followed by a restart.
+    restarts: u64,
+    /// Connections the dead acceptors held (taken from the kernel, not handed over).
+    lost: u64,
+    /// Told to stop so that a successor holding every seat's channel replaces it.
+    replacing: bool,
 }
 
 impl<'a> Master<'a> {
@@ -41,6 +57,7 @@ impl<'a> Master<'a> {
             stop: None,
             reloads: 0,
             retiring: Vec::new(),
+            acceptor: AcceptorRecord::default(),
         }
     }
 
@@ -48,6 +65,7 @@ impl<'a> Master<'a> {
         loop {
             let busy = self.stop.is_some()
                 || self.pool.seats.iter().any(|s| s.restart_at.is_some())
+                || self.acceptor.restart_at.is_some()
                 || self.pool.draining() > 0;
             let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
             match poll(&mut fds, PollTimeout::from(if busy { 5u16 } else { 50 })) {
@@ -99,6 +117,13 @@ impl<'a> Master<'a> {
                 snap.draining = self.pool.draining() as u64;
                 snap.worker_model = self.ctx.cfg.worker_model.name().into();
                 snap.worker_connections = self.ctx.cfg.worker_connections as u64;
+                if let Some(h) = self.shared.acceptor_side() {
+                    snap.acceptor = Some(WorkerSample {
+                        restarts: self.acceptor.restarts,
+                        ..WorkerSample::read_at(usize::MAX, h.slot(), snap.t_ns, 0)
+                    });
+                    snap.handoff_lost = self.acceptor.lost;
+                }
                 say(&Line::Scoreboard(Box::new(snap)))?;
             }
             Signal::SIGUSR2 => fault::arm_die_next_holder(),
@@ -141,12 +166,16 @@ impl<'a> Master<'a> {
     /// SIGHUP: a new generation in free slots; the old one drains.
     fn reload(&mut self) -> Result<(), Error> {
         self.reloads += 1;
-        if self.ctx.cfg.reuseport_reload == ReuseportReload::Recreate {
+        if self.ctx.cfg.reuseport_reload != ReuseportReload::Keep {
             if let Some(r) = self.shared.reuseport_mut() {
                 let old = r
                     .recreate()
                     .map_err(|e| Error::io("re-creating the reuseport sockets", e))?;
                 self.retiring.extend(old);
+                let seats = self.pool.seats.len();
+                self.shared
+                    .seats_changed(seats)
+                    .map_err(|e| Error::io("placing the new reuseport sockets", e))?;
             }
         }
         for seat in 0..self.pool.seats.len() {
@@ -180,14 +209,30 @@ impl<'a> Master<'a> {
                 .map_err(|e| Error::io("binding a reuseport socket", e))?;
         }
         let slot = self.free_slot()?;
+        let replace = self
+            .shared
+            .seats_changed(seat + 1)
+            .map_err(|e| Error::io("adding a seat to the strategy", e))?;
         self.pool.seats.push(Seat {
             slot,
             quick_deaths: 0,
             restart_at: None,
         });
         spawn(self.ctx, self.shared, &mut self.pool, seat, slot)?;
+        if replace {
+            self.replace_acceptor();
+        }
         eprintln!("herd serve: SIGTTIN: {} workers", self.pool.seats.len());
         Ok(())
+    }
+
+    /// Tell the acceptor to stop; a successor starts when it has exited (and holds every
+    /// seat's channel). Nothing is lost: it stops between connections.
+    fn replace_acceptor(&mut self) {
+        if let Some(a) = self.pool.acceptor() {
+            let _ = kill(a.pid, Signal::SIGTERM);
+            self.acceptor.replacing = true;
+        }
     }
 
     /// SIGTTOU: one worker fewer (never below one).
@@ -203,10 +248,16 @@ impl<'a> Master<'a> {
             let gone = r.truncate(n - 1);
             self.retiring.extend(gone);
         }
+        if let Err(e) = self.shared.seats_changed(n - 1) {
+            eprintln!("herd serve: SIGTTOU: removing a seat from the strategy: {e}");
+        }
         eprintln!("herd serve: SIGTTOU: {} workers", n - 1);
     }
 
     fn on_exit(&mut self, w: super::pool::Worker, status: String) -> Result<(), Error> {
+        if w.role == Role::Acceptor {
+            return self.on_acceptor_exit(w, status);
+        }
         let board = self.ctx.board;
         match self.shared.on_worker_exit(w.pid.as_raw() as u64) {
             Ok(true) => eprintln!(
@@ -225,6 +276,7 @@ impl<'a> Master<'a> {
             _ if self.stop.is_some() => clean,
             Role::Draining { .. } => clean,
             Role::Serving => false,
+            Role::Acceptor => true,
         };
         if !expected {
             eprintln!(
@@ -235,10 +287,25 @@ impl<'a> Master<'a> {
                 worker: w.slot,
                 pid: w.pid.as_raw(),
                 status,
+                role: None,
             };
             say(&Line::WorkerExit(x))?;
         }
+        if matches!(w.role, Role::Draining { .. }) && w.seat >= self.pool.seats.len() {
+            let last = !self.pool.workers.iter().any(|o| o.seat == w.seat);
+            if last && self.stop.is_none() {
+                match self.shared.seat_removed(w.seat) {
+                    Ok(0) => {}
+                    Ok(n) => eprintln!(
+                        "herd serve: moved {n} connections from removed seat {} to the others",
+                        w.seat
+                    ),
+                    Err(e) => eprintln!("herd serve: emptying removed seat {}: {e}", w.seat),
+                }
+            }
+        }
         if self.stop.is_none() && w.role == Role::Serving {
+            self.shared.seat_down(w.seat);
             if let Some(seat) = self.pool.seats.get_mut(w.seat) {
                 if w.started.elapsed() < QUICK_DEATH {
                     seat.quick_deaths = seat.quick_deaths.saturating_add(1);
@@ -267,9 +334,51 @@ impl<'a> Master<'a> {
             if s.restart_at.is_some_and(|t| t <= now) {
                 s.restart_at = None;
                 let slot = s.slot;
+                self.shared.seat_up(seat);
                 spawn(self.ctx, self.shared, &mut self.pool, seat, slot)?;
             }
         }
+        if self.acceptor.restart_at.is_some_and(|t| t <= now) {
+            self.acceptor.restart_at = None;
+            spawn_acceptor(self.ctx, self.shared, &mut self.pool)?;
+        }
+        Ok(())
+    }
+
+    /// The hand-off acceptor exited: count what it held, then start its successor (at once
+    /// when it was replaced, after the backoff when it died).
+    fn on_acceptor_exit(&mut self, w: super::pool::Worker, status: String) -> Result<(), Error> {
+        let lost = self.shared.acceptor_side().map_or(0, |h| h.lost_in_hand());
+        self.acceptor.lost += lost;
+        if self.stop.is_some() {
+            return Ok(());
+        }
+        if std::mem::take(&mut self.acceptor.replacing) && status == "exit 0" {
+            return spawn_acceptor(self.ctx, self.shared, &mut self.pool);
+        }
+        eprintln!(
+            "herd serve: acceptor (pid {}) died: {status}; it held {lost} connections",
+            w.pid
+        );
+        say(&Line::WorkerExit(WorkerExit {
+            worker: 0,
+            pid: w.pid.as_raw(),
+            status,
+            role: Some("acceptor".into()),
+        }))?;
+        let a = &mut self.acceptor;
+        a.quick_deaths = match w.started.elapsed() < QUICK_DEATH {
+            true => a.quick_deaths.saturating_add(1),
+            false => 1,
+        };
+        a.restarts += 1;
+        let delay = backoff(a.quick_deaths);
+        a.restart_at = Some(Instant::now() + delay);
+        eprintln!(
+            "herd serve: restarting the acceptor in {} ms (restart {})",
+            delay.as_millis(),
+            a.restarts
+        );
         Ok(())
     }
 

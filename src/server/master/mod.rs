@@ -20,6 +20,11 @@
 //! - SIGUSR1: print the scoreboard (active workers, lock holder, reloads) as one
 //!   `scoreboard {json}` line on stdout.
 //! - SIGUSR2: fault injection: the next worker to take the accept lock dies holding it.
+//!
+//! A hand-off strategy (`handoff-*`) has an acceptor process beside the workers: forked after
+//! them, ready when it has claimed its own slot, restarted like a worker when it dies (the
+//! connections it held are counted as lost, `handoff_lost` in the scoreboard), and replaced
+//! when SIGTTIN adds a seat whose channel it does not hold yet.
 mod events;
 mod pool;
 
@@ -51,6 +56,10 @@ pub enum ReuseportReload {
     /// Bind new sockets and shut the old ones down: connections queued on them are reset
     /// (unless net.ipv4.tcp_migrate_req=1 migrates them). For measuring that loss.
     Recreate,
+    /// As recreate, with `reuseport-ebpf`'s program loaded as SELECT_OR_MIGRATE (Linux 5.14):
+    /// it places the connections queued on each closing socket on a new one, whatever
+    /// net.ipv4.tcp_migrate_req says.
+    Migrate,
 }
 
 impl std::fmt::Display for ReuseportReload {
@@ -58,6 +67,7 @@ impl std::fmt::Display for ReuseportReload {
         f.write_str(match self {
             ReuseportReload::Keep => "keep",
             ReuseportReload::Recreate => "recreate",
+            ReuseportReload::Migrate => "migrate",
         })
     }
 }
@@ -94,10 +104,13 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         });
         spawn(&ctx, &shared, &mut pool, i, i)?;
     }
+    if shared.acceptor_side().is_some() {
+        spawn_acceptor(&ctx, &shared, &mut pool)?;
+    }
     let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(|e| Error::io("signalfd", e.into()))?;
 
-    wait_ready(&board, &mut pool)?;
+    wait_ready(&board, &shared, &mut pool)?;
     eprintln!(
         "herd serve: strategy {}, {} workers, pid {}, on {addr}",
         cfg.strategy, cfg.workers, ctx.master_pid
@@ -130,20 +143,48 @@ pub(super) fn spawn(
     Ok(())
 }
 
-/// Wait until every worker has claimed its slot (its acceptor is built and it is about to
-/// wait), failing if one exits first.
-fn wait_ready(board: &Scoreboard, pool: &mut Pool) -> Result<(), Error> {
+/// Fork a hand-off strategy's acceptor and record it.
+pub(super) fn spawn_acceptor(ctx: &Ctx<'_>, shared: &Shared, pool: &mut Pool) -> Result<(), Error> {
+    match process::fork().map_err(|e| Error::io("fork", e))? {
+        Forked::Child => acceptor_main(ctx, shared),
+        Forked::Parent(pid) => pool.workers.push(Worker {
+            pid: Pid::from_raw(pid),
+            slot: usize::MAX,
+            seat: usize::MAX,
+            started: Instant::now(),
+            role: Role::Acceptor,
+        }),
+    }
+    Ok(())
+}
+
+/// Whether the acceptor, if any, has claimed its slot.
+fn acceptor_ready(shared: &Shared, pool: &Pool) -> bool {
+    match (shared.acceptor_side(), pool.acceptor()) {
+        (Some(h), Some(a)) => crate::metrics::Slot::read(&h.slot().pid) == a.pid.as_raw() as u64,
+        _ => true,
+    }
+}
+
+/// Wait until every worker (and the hand-off acceptor) has claimed its slot (its acceptor is
+/// built and it is about to wait), failing if one exits first.
+fn wait_ready(board: &Scoreboard, shared: &Shared, pool: &mut Pool) -> Result<(), Error> {
     let start = Instant::now();
     loop {
         if let Some((w, status)) = pool.reap().into_iter().next() {
+            let who = match w.role {
+                Role::Acceptor => "the hand-off acceptor".to_string(),
+                _ => format!("worker {}", w.slot),
+            };
             return Err(Error::Server(format!(
-                "worker {} (pid {}) exited during startup: {status}",
-                w.slot, w.pid
+                "{who} (pid {}) exited during startup: {status}",
+                w.pid
             )));
         }
         if pool
             .serving()
             .all(|w| crate::metrics::Slot::read(&board.slot(w.slot).pid) == w.pid.as_raw() as u64)
+            && acceptor_ready(shared, pool)
         {
             return Ok(());
         }
@@ -159,6 +200,30 @@ fn wait_ready(board: &Scoreboard, pool: &mut Pool) -> Result<(), Error> {
 /// One protocol line on stdout.
 pub(super) fn say(line: &Line) -> Result<(), Error> {
     protocol::say(line).map_err(|e| Error::io("stdout", e))
+}
+
+/// The body of the forked hand-off acceptor. Never returns.
+fn acceptor_main(ctx: &Ctx<'_>, shared: &Shared) -> ! {
+    let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
+        process::die_with_parent(libc::SIGTERM, ctx.master_pid)?;
+        signal::install_worker_handlers()?;
+        process::set_name(protocol::ACCEPTOR_NAME)?;
+        let Some(h) = shared.acceptor_side() else {
+            return Err(io::Error::other("no hand-off acceptor in this strategy"));
+        };
+        h.slot()
+            .claim(std::process::id(), crate::sys::process::gettid());
+        crate::strategy::handoff::acceptor::run(h)
+    }));
+    let code = match code {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            eprintln!("herd serve: acceptor (pid {}): {e}", std::process::id());
+            1
+        }
+        Err(_) => 101,
+    };
+    process::exit_now(code)
 }
 
 /// The body of a forked worker process. Never returns.

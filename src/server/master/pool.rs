@@ -36,6 +36,8 @@ pub enum Role {
         signalled: Option<Instant>,
         last_signal: Instant,
     },
+    /// A hand-off strategy's acceptor (no slot, no seat).
+    Acceptor,
 }
 
 #[derive(Debug, Clone)]
@@ -81,7 +83,15 @@ impl Pool {
     }
 
     pub fn draining(&self) -> usize {
-        self.workers.len() - self.serving().count()
+        self.workers
+            .iter()
+            .filter(|w| matches!(w.role, Role::Draining { .. }))
+            .count()
+    }
+
+    /// The hand-off acceptor, if one runs.
+    pub fn acceptor(&self) -> Option<&Worker> {
+        self.workers.iter().find(|w| w.role == Role::Acceptor)
     }
 
     /// The serving worker of `seat`, as a mutable reference.

@@ -24,11 +24,13 @@ pub(super) fn serve<A: Acceptor>(mut acceptor: A, ctx: &WorkerCtx<'_>) -> io::Re
     while !stop_requested() {
         if let Some(stream) = acceptor.next(slot)? {
             w.one(stream)?;
+            acceptor.done();
         }
     }
     // Connections the acceptor already took from the kernel are in flight too: serve them.
     for stream in acceptor.drain(slot)? {
         w.one(stream)?;
+        acceptor.done();
     }
     // Every path out of the loop (here, `?`, a panic) drops the writer, which writes its rows.
     match w.trace.as_mut() {

@@ -8,11 +8,19 @@
 //! not: at its `--worker-connections` limit (so that an exclusive wakeup goes to a worker with
 //! room, and an edge-triggered registration reports a queue left non-empty when it is added
 //! back), for [`NO_FDS_BACKOFF`] after accept() failed for lack of descriptors (nginx disables
-//! its accept events the same way), and for good once the worker stops.
+//! its accept events the same way), during a `--busy-delay`, and for good once the worker stops.
+//!
+//! `--busy-delay D` (Puma's `wait_for_less_busy_worker`, PR #2079, Puma 5): when the listener
+//! is reported ready to a worker that holds connections, the worker does not accept at once:
+//! it takes the listener out of its wait for D, or until one of its connections closes (Puma's
+//! `@not_full` signal, which a finished request raises), so that an idle worker, woken by the
+//! same connection, takes it first. Then it puts the listener back and accepts what is still
+//! queued without delaying again. Puma waits the whole D however busy the worker is (it only
+//! asks whether any thread is busy); herd does the same.
 use super::readiness::{Readiness, Watch};
 use super::{EventAcceptor, Interest, Load, LISTENER};
 use crate::metrics::Slot;
-use crate::strategy::{count_accept_error, NO_FDS_BACKOFF};
+use crate::strategy::{count_accept_error, PerWakeup, NO_FDS_BACKOFF};
 use crate::sys::clock::monotonic_ns;
 use crate::sys::epoll::Trigger;
 use crate::sys::net::accept_nonblocking;
@@ -24,8 +32,16 @@ pub struct ListenerLoop<'a, R> {
     set: R,
     listener: &'a TcpListener,
     trigger: Trigger,
-    /// Accept until EAGAIN after a wakeup (`--multi-accept`, forced for edge-triggered).
-    drain: bool,
+    /// Accepts per wakeup (`--accepts-per-wakeup`; until EAGAIN when edge-triggered).
+    per_wakeup: PerWakeup,
+    /// `--busy-delay`, ns (0: none).
+    busy_delay_ns: u64,
+    /// During a busy delay: the connections open when it began (one closing ends it).
+    delayed_at_open: Option<usize>,
+    /// The first wakeup after a busy delay accepts without delaying again.
+    delay_done: bool,
+    /// Connections open at the last wait.
+    open: usize,
     /// Re-register the listener every this many wakeups that accepted (nginx 1.21.6).
     rotate_every: Option<u64>,
     accepting_wakeups: u64,
@@ -40,12 +56,19 @@ pub struct ListenerLoop<'a, R> {
 
 impl<'a, R: Readiness> ListenerLoop<'a, R> {
     /// The listener must be non-blocking (the strategy's `event_acceptor` makes sure).
-    pub fn new(set: R, listener: &'a TcpListener, trigger: Trigger, drain: bool) -> Self {
+    pub fn new(set: R, listener: &'a TcpListener, trigger: Trigger, per_wakeup: PerWakeup) -> Self {
         ListenerLoop {
             set,
             listener,
             trigger,
-            drain: drain || trigger == Trigger::Edge,
+            per_wakeup: match trigger {
+                Trigger::Edge => PerWakeup::UntilEagain,
+                _ => per_wakeup,
+            },
+            busy_delay_ns: 0,
+            delayed_at_open: None,
+            delay_done: false,
+            open: 0,
             rotate_every: None,
             accepting_wakeups: 0,
             watching: false,
@@ -58,6 +81,12 @@ impl<'a, R: Readiness> ListenerLoop<'a, R> {
     /// Re-register every `n` accepting wakeups.
     pub fn rotate_every(mut self, n: Option<u64>) -> Self {
         self.rotate_every = n.map(|n| n.max(1));
+        self
+    }
+
+    /// `--busy-delay`.
+    pub fn busy_delay(mut self, d: Option<std::time::Duration>) -> Self {
+        self.busy_delay_ns = d.map_or(0, |d| d.as_nanos().max(1) as u64);
         self
     }
 
@@ -78,8 +107,17 @@ impl<'a, R: Readiness> ListenerLoop<'a, R> {
     /// Whether the listener may be in the wait: `load` allows it and no backoff runs. Ends an
     /// expired backoff; caps `timeout_ms` at the end of a running one.
     pub fn may_watch(&mut self, load: Load, timeout_ms: &mut i32) -> bool {
+        self.open = load.open;
         if !load.accepting || self.stopped {
             return false;
+        }
+        if let Some(at_open) = self.delayed_at_open {
+            // A connection closed: Puma's `@not_full` signal ends the delay early.
+            if load.open < at_open {
+                self.delayed_at_open = None;
+                self.paused_until = 0;
+                self.delay_done = true;
+            }
         }
         if self.paused_until != 0 {
             let now = monotonic_ns();
@@ -93,8 +131,23 @@ impl<'a, R: Readiness> ListenerLoop<'a, R> {
                 return false;
             }
             self.paused_until = 0;
+            if self.delayed_at_open.take().is_some() {
+                self.delay_done = true;
+            }
         }
         true
+    }
+
+    /// `--busy-delay`: a wakeup of a worker holding connections that has not just waited out a
+    /// delay starts one instead of accepting. True when it did.
+    fn start_busy_delay(&mut self) -> io::Result<bool> {
+        if self.busy_delay_ns == 0 || self.open == 0 || std::mem::take(&mut self.delay_done) {
+            return Ok(false);
+        }
+        self.delayed_at_open = Some(self.open);
+        self.paused_until = monotonic_ns() + self.busy_delay_ns;
+        self.set_watching(false)?;
+        Ok(true)
     }
 
     /// Sleep in the wait as it is now; true when the listener was reported ready.
@@ -156,6 +209,11 @@ impl<R: Readiness> EventAcceptor for ListenerLoop<'_, R> {
     }
 
     fn accept(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
+        if self.tries == 0 && self.start_busy_delay()? {
+            // Woken, and no connection taken: counted as spurious, as any such wakeup.
+            Slot::bump(&slot.spurious, 1);
+            return Ok(None);
+        }
         self.tries += 1;
         match accept_nonblocking(self.listener) {
             Ok(s) => Ok(Some(s)),
@@ -172,8 +230,8 @@ impl<R: Readiness> EventAcceptor for ListenerLoop<'_, R> {
         }
     }
 
-    fn drains(&self) -> bool {
-        self.drain
+    fn per_wakeup(&self) -> PerWakeup {
+        self.per_wakeup
     }
 
     fn turn_done(&mut self, _: &Slot, accepted: usize, _: Load) -> io::Result<()> {

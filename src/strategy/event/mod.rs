@@ -15,14 +15,15 @@
 //! Counting, so that the figures keep the sync model's meaning: `wakeups` counts the loop's
 //! returns from its wait in which the listener was reported ready (a return for connection
 //! data or a timer is not an accept wakeup), `spurious` those whose first accept() found the
-//! queue empty, `eagain` every accept() that failed with EAGAIN (with multi-accept, the one
-//! ending each drain too).
+//! queue empty, `eagain` every accept() that failed with EAGAIN (with `--accepts-per-wakeup`
+//! above 1, the one ending each drain too).
 pub(crate) mod listener;
 pub(crate) mod readiness;
 
 pub use listener::ListenerLoop;
 pub use readiness::{EpollSet, PollSet, Readiness, SelectSet, Watch};
 
+use super::PerWakeup;
 use crate::metrics::Slot;
 use std::io;
 use std::net::TcpStream;
@@ -77,8 +78,9 @@ pub trait EventAcceptor {
     /// After a wait that reported the listener: one non-blocking accept(). `None` when the
     /// queue is empty (or accept failed, counted): stop accepting for this turn.
     fn accept(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>>;
-    /// Whether one wakeup accepts until EAGAIN (multi-accept, edge-triggered) or once.
-    fn drains(&self) -> bool;
+    /// How many connections one wakeup accepts (`--accepts-per-wakeup`; until EAGAIN when
+    /// edge-triggered).
+    fn per_wakeup(&self) -> PerWakeup;
     /// The turn's accepts are done (`accepted` connections): `accept-mutex` releases its lock
     /// here, before the loop serves its connections; `epoll-exclusive-rotate` re-registers.
     fn turn_done(&mut self, slot: &Slot, accepted: usize, load: Load) -> io::Result<()>;
@@ -86,6 +88,10 @@ pub trait EventAcceptor {
     /// listener from the wait, release what the strategy holds, and hand back connections
     /// already taken from the kernel but not yet returned (none for a readiness wait).
     fn stop(&mut self, slot: &Slot) -> io::Result<Vec<TcpStream>>;
+    /// A connection this acceptor gave the loop has closed (a strategy that balances on open
+    /// connections counts it down here).
+    #[inline]
+    fn closed(&mut self) {}
 }
 
 /// The event acceptor of a strategy that cannot live in an event loop: it has no value, so no
@@ -121,7 +127,7 @@ impl EventAcceptor for Refused {
     fn accept(&mut self, _: &Slot) -> io::Result<Option<TcpStream>> {
         match *self {}
     }
-    fn drains(&self) -> bool {
+    fn per_wakeup(&self) -> PerWakeup {
         match *self {}
     }
     fn turn_done(&mut self, _: &Slot, _: usize, _: Load) -> io::Result<()> {

@@ -1,7 +1,7 @@
 //! The event worker (nginx, Node's cluster, uvicorn): one non-blocking loop over the listener,
 //! as the strategy registers it, and up to `--worker-connections` open connections. Each turn
 //! the loop fires its due timers, sleeps in the strategy's wait, accepts what the listener
-//! reports (once, or until EAGAIN with multi-accept), lets the strategy end its turn (the
+//! reports (up to `--accepts-per-wakeup`, once by default), lets the strategy end its turn (the
 //! accept mutex is released there, before any connection is served), then serves the
 //! connections that are ready: reads what arrived, answers each complete request, keeps the
 //! connection alive for the next one, closes it after `Connection: close`, at
@@ -122,19 +122,17 @@ impl<E: EventAcceptor> Loop<'_, E> {
             self.now = woke;
             let mut accepted = 0;
             if listen {
-                while self.open < limit && !self.stopping {
+                let per_wakeup = self.acc.per_wakeup();
+                while self.open < limit && !self.stopping && per_wakeup.more_after(accepted) {
                     let Some(s) = self.acc.accept(self.slot)? else {
                         break;
                     };
                     self.add(s)?;
                     accepted += 1;
-                    if !self.acc.drains() {
-                        break;
-                    }
                 }
             }
             let load = self.load(limit);
-            self.acc.turn_done(self.slot, accepted, load)?;
+            self.acc.turn_done(self.slot, accepted as usize, load)?;
             let ready = std::mem::take(&mut self.ready);
             for &t in &ready {
                 let flow = self.on_ready(t as usize)?;
@@ -222,6 +220,7 @@ impl<E: EventAcceptor> Loop<'_, E> {
             }
         }
         drop(c);
+        self.acc.closed();
         crate::fault::connection_done(Slot::read(&self.slot.accepted));
     }
 
