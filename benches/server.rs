@@ -65,7 +65,8 @@ pub fn strategies() -> Vec<StrategyKind> {
 /// The worker counts each strategy is measured with: one, and eight idle ones (the herd).
 pub const WORKERS: [usize; 2] = [1, 8];
 
-/// A running `herd serve --strategy S --workers N` on 127.0.0.1 and its worker pids.
+/// A running `herd serve --strategy S --workers N` on 127.0.0.1 and its worker pids (and its
+/// hand-off acceptor's).
 pub struct Herd {
     server: ServerChild,
     workers: Vec<u64>,
@@ -88,8 +89,10 @@ impl Herd {
         let mut server = ServerChild::start(herd_exe(), &args, true)
             .unwrap_or_else(|e| panic!("herd serve --strategy {strategy}: {e}"));
         let snap = server.snapshot().expect("scoreboard of herd serve");
-        let workers: Vec<u64> = snap.workers.iter().map(|w| w.pid).collect();
+        let mut workers: Vec<u64> = snap.workers.iter().map(|w| w.pid).collect();
         assert_eq!(workers.len(), n, "one scoreboard slot per worker");
+        // A hand-off strategy's acceptor must be asleep too before a connection.
+        workers.extend(snap.acceptor.iter().map(|a| a.pid));
         Herd {
             server,
             workers,

@@ -158,7 +158,10 @@ fn a_crashing_worker_is_restarted_in_its_slot() {
 
 #[test]
 fn ttin_and_ttou_change_the_worker_count() {
-    for strategy in ["blocking", "reuseport"] {
+    for strategy in ["blocking", "reuseport", "reuseport-ebpf"] {
+        if skip_unsupported(strategy) {
+            continue;
+        }
         let srv = Server::start(&["--workers", "2", "--strategy", strategy]);
         // One at a time: a second SIGTTIN sent while the first is pending would merge with it.
         srv.signal(libc::SIGTTIN);

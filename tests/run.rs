@@ -32,12 +32,24 @@ const MORE_STRATEGIES: &[(&str, &[&str])] = &[
     ("io-uring", &[]),
     ("poll", &[]),
     ("select", &["--multi-accept"]),
+    ("epoll-exclusive", &["--accepts-per-wakeup", "4"]),
+];
+
+/// The strategies of issue 14.
+const BALANCERS: &[(&str, &[&str])] = &[
+    ("handoff-rr", &[]),
+    ("handoff-least", &[]),
+    ("handoff-p2c", &[]),
+    ("reuseport-ebpf", &[]),
+    ("reuseport-ebpf", &["--ebpf-policy", "least"]),
 ];
 
 /// Strategies that accept until EAGAIN (or take connections the kernel already accepted), so
 /// one wakeup can bring several connections.
 fn drains(strategy: &str, flags: &[&str]) -> bool {
-    matches!(strategy, "epoll-et" | "io-uring") || flags.contains(&"--multi-accept")
+    matches!(strategy, "epoll-et" | "io-uring")
+        || flags.contains(&"--multi-accept")
+        || flags.contains(&"--accepts-per-wakeup")
 }
 
 fn run_once(strategy: &str, flags: &[&str], dir: &std::path::Path) {
@@ -161,6 +173,21 @@ fn every_new_strategy_serves_every_connection_and_counts_match() {
             "accept-mutex never took its lock"
         );
     }
+}
+
+#[test]
+fn every_balancer_serves_every_connection_and_counts_match() {
+    let runs = check_cases(BALANCERS);
+    for r in runs
+        .iter()
+        .filter(|r| r["strategy"].starts_with("handoff-"))
+    {
+        let s = &r["strategy"];
+        assert_eq!(num(r, "handoffs"), num(r, "accepted"), "{s}: {r:?}");
+        assert_eq!(num(r, "handoff_lost"), 0.0, "{s}");
+    }
+    let least = runs.iter().find(|r| r["strategy_options"] == "least");
+    assert!(least.is_some(), "the least run names its policy");
 }
 
 #[test]

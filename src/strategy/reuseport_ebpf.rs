@@ -107,7 +107,8 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Put every socket in the map and select among the first `seats`.
+    /// Put every socket in the map (those not there yet: the map refuses a socket twice) and
+    /// select among the first `seats`.
     fn place(&mut self, seats: usize) -> io::Result<()> {
         let seats = seats.clamp(1, MAX_SOCKETS as usize);
         for (i, l) in self
@@ -117,7 +118,10 @@ impl Shared {
             .enumerate()
             .take(MAX_SOCKETS as usize)
         {
-            self.selector.set_socket(i as u32, l)?;
+            let cookie = socket2::SockRef::from(l).cookie()?;
+            if self.selector.socket_cookie(i as u32).ok() != Some(cookie) {
+                self.selector.set_socket(i as u32, l)?;
+            }
         }
         if let Some(c) = self.selector.counts() {
             for i in seats..self.active {

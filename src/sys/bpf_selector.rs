@@ -220,6 +220,12 @@ impl Selector {
         bpf::map_update(self.maps.socks.as_fd(), index, fd)
     }
 
+    /// The socket cookie (SO_COOKIE) of the socket at `index`; an error (ENOENT) when the
+    /// index is empty.
+    pub fn socket_cookie(&self, index: u32) -> io::Result<u64> {
+        bpf::map_lookup(self.maps.socks.as_fd(), index)
+    }
+
     /// Make the program the selector of `sock`'s reuseport group (any one member will do).
     pub fn attach(&self, sock: &impl AsFd) -> io::Result<()> {
         bpf::attach_reuseport(sock.as_fd(), self.prog.as_fd())

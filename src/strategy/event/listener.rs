@@ -38,8 +38,10 @@ pub struct ListenerLoop<'a, R> {
     busy_delay_ns: u64,
     /// During a busy delay: the connections open when it began (one closing ends it).
     delayed_at_open: Option<usize>,
-    /// The first wakeup after a busy delay accepts without delaying again.
+    /// A busy delay ended: the next wakeup accepts without delaying again.
     delay_done: bool,
+    /// This wakeup is the first after a busy delay.
+    after_delay: bool,
     /// Connections open at the last wait.
     open: usize,
     /// Re-register the listener every this many wakeups that accepted (nginx 1.21.6).
@@ -68,6 +70,7 @@ impl<'a, R: Readiness> ListenerLoop<'a, R> {
             busy_delay_ns: 0,
             delayed_at_open: None,
             delay_done: false,
+            after_delay: false,
             open: 0,
             rotate_every: None,
             accepting_wakeups: 0,
@@ -141,7 +144,7 @@ impl<'a, R: Readiness> ListenerLoop<'a, R> {
     /// `--busy-delay`: a wakeup of a worker holding connections that has not just waited out a
     /// delay starts one instead of accepting. True when it did.
     fn start_busy_delay(&mut self) -> io::Result<bool> {
-        if self.busy_delay_ns == 0 || self.open == 0 || std::mem::take(&mut self.delay_done) {
+        if self.busy_delay_ns == 0 || self.open == 0 || self.after_delay {
             return Ok(false);
         }
         self.delayed_at_open = Some(self.open);
@@ -175,6 +178,7 @@ impl<'a, R: Readiness> ListenerLoop<'a, R> {
         }
         Slot::bump(&slot.wakeups, 1);
         self.tries = 0;
+        self.after_delay = std::mem::take(&mut self.delay_done);
         Ok(true)
     }
 }

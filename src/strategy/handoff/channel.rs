@@ -20,7 +20,7 @@ pub enum Channel {
     },
 }
 
-/// What a receive got.
+/// What a sync worker's wait got.
 pub struct Received {
     pub conn: Option<TcpStream>,
     /// The call waited (a blocking receive returned): a wakeup.
@@ -56,51 +56,93 @@ impl Channel {
         }
     }
 
-    /// The worker's receive. `wait`: block until a connection comes (a signal ends the wait
-    /// with `Interrupted`); else take one if one is there.
-    pub fn recv(&self, wait: bool) -> io::Result<Received> {
-        match self {
-            Channel::Unix(_, w) => Ok(Received {
-                conn: recv_fd(w.as_fd(), wait)?.map(TcpStream::from),
-                woke: wait,
-            }),
-            Channel::Queue { queue, wake } => {
-                if let Some(c) = lock(queue).pop_front() {
-                    return Ok(Received {
-                        conn: Some(c),
-                        woke: false,
-                    });
-                }
-                if !wait {
-                    return Ok(Received {
-                        conn: None,
-                        woke: false,
-                    });
-                }
-                wake.take()?;
-                Ok(Received {
-                    conn: lock(queue).pop_front(),
-                    woke: true,
-                })
-            }
-        }
-    }
-
-    /// The event loop found the queue empty after it was told the eventfd is readable: reset
-    /// the eventfd (it does not block then: the count is above 0 and the loop is its only
-    /// reader).
-    pub fn reset_wake(&self) -> io::Result<()> {
-        if let Channel::Queue { wake, .. } = self {
-            wake.take()?;
-        }
-        Ok(())
-    }
-
     /// What the worker's event loop watches for readability.
     pub fn wait_fd(&self) -> RawFd {
         match self {
             Channel::Unix(_, w) => w.as_raw_fd(),
             Channel::Queue { wake, .. } => wake.fd().as_raw_fd(),
+        }
+    }
+
+    /// Take a connection already there, not waiting and not counting a wakeup (a worker
+    /// that stops serves what was sent to it; the master moves a removed seat's).
+    pub fn take_now(&self) -> io::Result<Option<TcpStream>> {
+        match self {
+            Channel::Unix(_, w) => Ok(recv_fd(w.as_fd(), false)?.map(TcpStream::from)),
+            Channel::Queue { queue, .. } => Ok(lock(queue).pop_front()),
+        }
+    }
+}
+
+/// One worker's receiving side of its seat's channel. In thread mode the queue's eventfd
+/// counts the connections pushed; a read takes the whole count, which the receiver keeps as
+/// credits and spends one per connection it pops, so that every connection costs exactly one
+/// eventfd read among the worker's, as every connection costs one recvmsg(2) between
+/// processes.
+pub struct Receiver<'a> {
+    ch: &'a Channel,
+    credits: u64,
+    /// The event loop was told the eventfd is readable (a read does not block).
+    armed: bool,
+}
+
+impl<'a> Receiver<'a> {
+    pub fn new(ch: &'a Channel) -> Self {
+        Receiver {
+            ch,
+            credits: 0,
+            armed: false,
+        }
+    }
+
+    /// A sync worker's wait: block until a connection comes (a signal ends the wait with
+    /// `Interrupted`). `woke`: the call waited in the kernel (recvmsg, or an eventfd read).
+    pub fn wait(&mut self) -> io::Result<Received> {
+        match self.ch {
+            Channel::Unix(_, w) => Ok(Received {
+                conn: recv_fd(w.as_fd(), true)?.map(TcpStream::from),
+                woke: true,
+            }),
+            Channel::Queue { queue, wake } => {
+                let woke = self.credits == 0;
+                if woke {
+                    self.credits = wake.take()?;
+                }
+                self.credits = self.credits.saturating_sub(1);
+                Ok(Received {
+                    conn: lock(queue).pop_front(),
+                    woke,
+                })
+            }
+        }
+    }
+
+    /// The event loop was told the channel is readable.
+    pub fn arm(&mut self) {
+        self.armed = true;
+    }
+
+    /// Thread mode: connections counted and not taken yet (the loop stopped at its limit):
+    /// the loop takes them without waiting for the eventfd, which has been read.
+    pub fn has_credits(&self) -> bool {
+        self.credits > 0
+    }
+
+    /// An event loop's take, after the channel was reported readable: `None` when nothing
+    /// is left.
+    pub fn ready(&mut self) -> io::Result<Option<TcpStream>> {
+        match self.ch {
+            Channel::Unix(_, w) => Ok(recv_fd(w.as_fd(), false)?.map(TcpStream::from)),
+            Channel::Queue { queue, wake } => {
+                if self.credits == 0 {
+                    if !std::mem::take(&mut self.armed) {
+                        return Ok(None);
+                    }
+                    self.credits = wake.take()?;
+                }
+                self.credits -= 1;
+                Ok(lock(queue).pop_front())
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! queue's eventfd in thread mode) sits in the loop's epoll where a listener would, while the
 //! worker takes connections; when it is reported readable the loop takes every connection
 //! waiting there (they are accepted already: leaving one queued would only delay it).
+use super::channel::Receiver;
 use super::Shared;
 use crate::metrics::Slot;
 use crate::strategy::event::{EpollSet, EventAcceptor, Interest, Load, Readiness, Watch, LISTENER};
@@ -14,31 +15,28 @@ use std::os::fd::RawFd;
 pub struct HandoffLoop<'a> {
     shared: &'a Shared,
     seat: usize,
+    rx: Receiver<'a>,
     set: EpollSet,
     watching: bool,
     stopped: bool,
     /// Receives since the wakeup (the first finding nothing makes it spurious).
     tries: u64,
-    /// Thread mode: the queue's eventfd was reported readable and not read since, so reading
-    /// it does not block.
-    armed: bool,
 }
 
 impl<'a> HandoffLoop<'a> {
     pub fn new(shared: &'a Shared, seat: usize) -> io::Result<Self> {
-        if seat >= shared.channels.len() {
-            return Err(io::Error::other(format!(
-                "no hand-off channel for seat {seat}"
-            )));
-        }
+        let ch = shared
+            .channels
+            .get(seat)
+            .ok_or_else(|| io::Error::other(format!("no hand-off channel for seat {seat}")))?;
         Ok(HandoffLoop {
             shared,
             seat,
+            rx: Receiver::new(ch),
             set: EpollSet::new()?,
             watching: false,
             stopped: false,
             tries: 0,
-            armed: false,
         })
     }
 
@@ -56,15 +54,7 @@ impl<'a> HandoffLoop<'a> {
     }
 
     fn take(&mut self) -> io::Result<Option<TcpStream>> {
-        let ch = &self.shared.channels[self.seat];
-        let mut got = ch.recv(false)?.conn;
-        if got.is_none() && std::mem::take(&mut self.armed) {
-            // Thread mode, the queue is empty: reset the eventfd, then look once more (a
-            // connection pushed just before the reset would have no wakeup left). A loop at its
-            // limit leaves the eventfd set, so the queue is reported again when it has room.
-            ch.reset_wake()?;
-            got = ch.recv(false)?.conn;
-        }
+        let got = self.rx.ready()?;
         if got.is_some() {
             self.shared.took(self.seat)?;
         }
@@ -100,10 +90,17 @@ impl EventAcceptor for HandoffLoop<'_> {
         &mut self,
         slot: &Slot,
         load: Load,
-        timeout_ms: i32,
+        mut timeout_ms: i32,
         ready: &mut Vec<u64>,
     ) -> io::Result<bool> {
-        self.set_watching(load.accepting && !self.stopped)?;
+        let accepting = load.accepting && !self.stopped;
+        self.set_watching(accepting)?;
+        // Thread mode: connections counted at an earlier wakeup and left at the limit are
+        // taken now, without waiting for an eventfd that has been read.
+        let left = accepting && self.rx.has_credits();
+        if left {
+            timeout_ms = 0;
+        }
         ready.clear();
         match self.set.wait(timeout_ms, ready) {
             Ok(()) => {}
@@ -114,7 +111,8 @@ impl EventAcceptor for HandoffLoop<'_> {
             Err(e) => return Err(e),
         }
         let Some(i) = ready.iter().position(|&t| t == LISTENER) else {
-            return Ok(false);
+            self.tries = 0;
+            return Ok(left);
         };
         ready.swap_remove(i);
         if !self.watching {
@@ -122,7 +120,7 @@ impl EventAcceptor for HandoffLoop<'_> {
         }
         Slot::bump(&slot.wakeups, 1);
         self.tries = 0;
-        self.armed = true;
+        self.rx.arm();
         Ok(true)
     }
 
@@ -148,7 +146,8 @@ impl EventAcceptor for HandoffLoop<'_> {
         self.stopped = true;
         self.set_watching(false)?;
         let mut out = Vec::new();
-        while let Some(c) = self.take()? {
+        while let Some(c) = self.shared.channels[self.seat].take_now()? {
+            self.shared.took(self.seat)?;
             out.push(c);
         }
         Ok(out)

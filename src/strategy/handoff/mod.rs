@@ -32,7 +32,7 @@
 //! a kill loses only what the acceptor held between accept() and the send; the master counts
 //! that from its slot (taken minus handed) when it reaps it (`handoff_lost`).
 pub mod acceptor;
-mod channel;
+pub(crate) mod channel;
 pub(crate) mod events;
 pub mod pick;
 pub(crate) mod worker;
@@ -223,7 +223,7 @@ impl Prepared for Shared {
         };
         let n = self.in_service();
         let mut moved = 0u64;
-        while let Some(conn) = ch.recv(false)?.conn {
+        while let Some(conn) = ch.take_now()? {
             if n == 0 {
                 break;
             }
