@@ -108,16 +108,23 @@ fn least_follows_the_counts_and_rotates_ties() {
     let (ls, addr) = group(4);
     let sel = attach(Selector::new(Policy::Least, 4, false).unwrap(), &ls);
     let counts = sel.counts().unwrap();
-    for (v, want) in [
-        ([5, 0, 3, 9], [0, 40, 0, 0]),
-        ([2, 7, 1, 4], [0, 0, 40, 0]),
-        ([3, 3, 3, 3], [10, 10, 10, 10]),
+    let read = || -> Vec<u32> {
+        (0..4)
+            .map(|i| counts.slot(i).unwrap().load(Ordering::Relaxed))
+            .collect()
+    };
+    // The program counts what it places: the least loaded fills up to the next, and so on.
+    for (v, n, want, after) in [
+        ([5, 0, 3, 9], 3, [0, 3, 0, 0], [5, 3, 3, 9]),
+        ([2, 7, 1, 4], 4, [1, 0, 3, 0], [3, 7, 4, 4]),
+        ([3, 3, 3, 3], 40, [10, 10, 10, 10], [13, 13, 13, 13]),
     ] {
         for (i, c) in v.iter().enumerate() {
             counts.slot(i as u32).unwrap().store(*c, Ordering::Relaxed);
         }
-        let clients = connect(addr, 40);
-        assert_eq!(queued_and_accepted(&ls, 40), want, "counts {v:?}");
+        let clients = connect(addr, n);
+        assert_eq!(queued_and_accepted(&ls, n), want, "counts {v:?}");
+        assert_eq!(read(), after, "counts {v:?}");
         drop(clients);
     }
 }

@@ -11,9 +11,13 @@
 //! - `rr`: an atomic ticket counter in an array map, modulo the sockets: a strict rotation
 //!   (Linux 4.19; exact under concurrent SYNs from 5.12's atomic fetch-add);
 //! - `least`: the socket whose worker holds the fewest open connections, from counts the
-//!   workers keep in a BPF_F_MMAPABLE array mapped into every worker before fork (Linux 5.5):
-//!   a worker's update is an atomic add to shared memory, no system call. Among equal counts
-//!   the first at or after the ticket wins, so ties rotate as `rr` does.
+//!   program and the workers keep in a BPF_F_MMAPABLE array mapped into every worker before
+//!   fork (Linux 5.5): the program counts a connection up when it picks its socket (so a
+//!   connection queued and not yet accepted counts, as Envoy counts a connection when it
+//!   assigns it), the worker down when it closes it, an atomic add to shared memory, no system
+//!   call. Among equal counts the first at or after the ticket wins, so ties rotate as `rr`
+//!   does. A connection the kernel resets before any worker accepts it (a socket shut down
+//!   without migration) stays counted.
 //!
 //! The master keeps the sockets, the maps and the program for the server's life: a replaced
 //! worker takes over its socket, SIGTTIN/SIGTTOU bind or shut one and load a program for the
@@ -28,8 +32,8 @@
 //!
 //! Expected behaviour: no herd (one waiter per queue), one wakeup per connection; `rr` spreads
 //! connections exactly evenly whatever their 4-tuples; `least` keeps the open connections per
-//! worker even with long-lived connections (the count is read at SYN time: a burst of SYNs
-//! before the first accept sees the same counts and rotates). The same busy-worker queueing as
+//! worker even with long-lived connections (a burst of SYNs before the first accept is counted
+//! as it is placed, so it spreads too). The same busy-worker queueing as
 //! `reuseport`: a connection placed on a socket waits for that worker. Users: servers that steer
 //! their own SO_REUSEPORT groups (the program type came from Facebook in 4.19, the migration
 //! from Amazon in 5.14, both for their servers' restarts and balance); nginx, Envoy and
@@ -44,6 +48,7 @@ use super::{Acceptor, EbpfPolicy, PerWakeup, Prepared, Strategy, StrategyOptions
 use crate::metrics::Slot;
 use crate::sys::bpf_prog::MAX_SOCKETS;
 use crate::sys::bpf_selector::{self, Counts, Policy, Selector};
+use crate::sys::net::accept_queue_len;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::RawFd;
@@ -55,7 +60,7 @@ impl Strategy for ReuseportEbpf {
     const SUMMARY: &'static str =
         "reuseport with an eBPF program choosing the socket: --ebpf-policy rr or least open (Linux 4.19 / 5.5)";
     const EVENT_FORM: Result<&'static str, &'static str> =
-        Ok("as reuseport, each worker's own socket in its epoll; the program picks the socket, least counts the loop's open connections");
+        Ok("as reuseport, each worker's own socket in its epoll; the program picks the socket; least counts what it placed and the loop has not closed");
     type Shared = Shared;
 
     fn supported() -> Result<(), String> {
@@ -199,31 +204,37 @@ impl Prepared for Shared {
         }
     }
 
+    /// A new worker in `seat`: its predecessor's connections died with it; what is queued on
+    /// the socket (counted when the program chose it) is the new worker's.
     fn seat_up(&self, seat: usize) {
+        let queued = self
+            .sockets
+            .listeners
+            .get(seat)
+            .and_then(|l| accept_queue_len(l).ok())
+            .unwrap_or(0);
         if let Some(c) = self.count(seat) {
-            c.store(0, Ordering::Relaxed);
+            c.store(queued, Ordering::Relaxed);
         }
     }
 }
 
-/// A worker's acceptor that keeps its seat's open-connection count for `least` (`count` is
-/// `None` for `rr`): one up for each connection taken, one down for each closed. Saturating, so
-/// that a retired seat (u32::MAX) stays out of the choice and a stale count never wraps.
+/// A worker's acceptor that keeps its seat's count for `least` (`count` is `None` for `rr`):
+/// the program counted each connection up when it chose the socket; the worker counts it down
+/// when it closes it. Saturating, so that a retired seat (u32::MAX) stays out of the choice
+/// and a stale count never wraps.
 pub struct Counted<'a, A> {
     inner: A,
     count: Option<&'a AtomicU32>,
 }
 
 impl<A> Counted<'_, A> {
+    /// A connection of this seat closed.
     #[inline]
-    fn add(&self, up: bool) {
+    fn count_down(&self) {
         if let Some(c) = self.count {
             let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(if up {
-                    n.saturating_add(1)
-                } else {
-                    n.saturating_sub(1)
-                })
+                Some(n.saturating_sub(1))
             });
         }
     }
@@ -231,15 +242,11 @@ impl<A> Counted<'_, A> {
 
 impl<A: Acceptor> Acceptor for Counted<'_, A> {
     fn next(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
-        let got = self.inner.next(slot)?;
-        if got.is_some() {
-            self.add(true);
-        }
-        Ok(got)
+        self.inner.next(slot)
     }
 
     fn done(&mut self) {
-        self.add(false);
+        self.count_down();
     }
 }
 
@@ -260,11 +267,7 @@ impl<E: EventAcceptor> EventAcceptor for Counted<'_, E> {
         self.inner.wait(slot, load, t, ready)
     }
     fn accept(&mut self, slot: &Slot) -> io::Result<Option<TcpStream>> {
-        let got = self.inner.accept(slot)?;
-        if got.is_some() {
-            self.add(true);
-        }
-        Ok(got)
+        self.inner.accept(slot)
     }
     fn per_wakeup(&self) -> PerWakeup {
         self.inner.per_wakeup()
@@ -276,7 +279,7 @@ impl<E: EventAcceptor> EventAcceptor for Counted<'_, E> {
         self.inner.stop(slot)
     }
     fn closed(&mut self) {
-        self.add(false);
+        self.count_down();
         self.inner.closed();
     }
 }

@@ -125,6 +125,11 @@ pub fn stx_w(dst: Reg, off: i16, src: Reg) -> Insn {
     insn(STX | MEM | W, dst, src, off, 0)
 }
 
+/// `lock *(u32 *)(dst + off) += (u32) src` (BPF_XADD, Linux 3.18; no result).
+pub fn atomic_add_w(dst: Reg, off: i16, src: Reg) -> Insn {
+    insn(STX | ATOMIC | W, dst, src, off, ATOMIC_ADD)
+}
+
 /// `lock *(u64 *)(dst + off) += src` (BPF_XADD, Linux 3.18; no result).
 pub fn atomic_add_dw(dst: Reg, off: i16, src: Reg) -> Insn {
     insn(STX | ATOMIC | DW, dst, src, off, ATOMIC_ADD)

@@ -10,13 +10,18 @@
 //!     u64 start = __sync_fetch_and_add(tickets, 1) % n;       // rr: the index itself
 //!     if (MIGRATE && ctx->migrating_sk) counter[1] += 1;      // count migrations
 //!     u32 index = LEAST ? least_loaded(start) : start;
-//!     bpf_sk_select_reuseport(ctx, &socks, &index, 0);        // fails: kernel hash instead
+//!     if (bpf_sk_select_reuseport(ctx, &socks, &index, 0) == 0 && LEAST) // fails: kernel hash
+//!         __sync_fetch_and_add(&count[index], 1);              // the worker counts it down
 //!     return SK_PASS;
 //! }
 //! ```
 //!
 //! `least_loaded` is unrolled over the `n` slots of the counts map (no loop, so any kernel's
-//! verifier takes it): slot k holds worker k's open connections (u32, SLOT_STRIDE bytes apart).
+//! verifier takes it): slot k holds the connections socket k was given and its worker has not
+//! closed yet, queued or open (u32, SLOT_STRIDE bytes apart): the program counts each one up
+//! when it selects the socket, the worker down when it closes the connection. Counting at
+//! accept instead would let a burst of SYNs pile onto a worker that has not woken up yet: its
+//! count stays 0 while its queue fills.
 //! Each slot becomes the 64-bit key `count << 32 | rank`, where `rank = (k - start) mod n` is
 //! its distance after `start`; the smallest key is the least-loaded socket, and among equal
 //! counts the first one at or after `start`: ties rotate round-robin, so equal counts (e.g. all
@@ -36,8 +41,8 @@ const CTX_MIGRATING_SK: i16 = 48;
 /// worker's store does not invalidate its neighbours' counts.
 pub const SLOT_STRIDE: usize = 64;
 /// Most sockets a group may have: slot offsets must fit the 16-bit load offset
-/// (256 * 64 = 16 KiB), and the unrolled scan (8 instructions a slot, ~2.1k) stays under the
-/// 4096-instruction limit of kernels before 5.2.
+/// (256 * 64 = 16 KiB), and the unrolled scan and count (10 instructions a slot, ~2.6k) stay
+/// under the 4096-instruction limit of kernels before 5.2.
 pub const MAX_SOCKETS: u32 = 256;
 
 /// The map file descriptors baked into the program.
@@ -174,6 +179,20 @@ pub fn build(n: u32, maps: &Maps, ticket: Ticket, migrate: bool) -> Vec<Insn> {
         alu64_imm(Alu::Mov, R4, 0),
         call(HELPER_SK_SELECT_REUSEPORT),
     ]);
+    if maps.counts.is_some() {
+        // The selection took: count the connection on its socket now (count[r8] += 1), so
+        // that the counts include what is queued and not yet accepted, as Envoy's exact
+        // balance counts a connection when it assigns it; the worker counts it down when it
+        // closes it. Unrolled (`if r8 == k`), so that every access has a constant offset.
+        a.jump(Jmp::Ne, R0, 0, pass);
+        a.emit([alu64_imm(Alu::Mov, R1, 1)]);
+        for k in 0..n {
+            a.emit([
+                jmp_imm(Jmp::Ne, R8, k, 1),
+                atomic_add_w(R7, (k as usize * SLOT_STRIDE) as i16, R1),
+            ]);
+        }
+    }
     // pass: return SK_PASS
     a.bind(pass);
     a.emit([alu64_imm(Alu::Mov, R0, SK_PASS), exit()]);

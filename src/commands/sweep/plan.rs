@@ -50,6 +50,9 @@ impl Cell {
             Some(r) => k.push(("rate", r.clone())),
             None => k.push(("concurrency", self.run.load.concurrency.to_string())),
         }
+        // `--ebpf-policy least` and the like make another cell of the same strategy.
+        let options = s.strategy_options.label(s.strategy).unwrap_or_default();
+        k.push(("strategy_options", options));
         k
     }
 }
@@ -69,12 +72,18 @@ pub fn done_counts(dir: &Path, cells: &[Cell]) -> Result<Vec<u32>, Error> {
         let key = cell.key();
         let mut idx = Vec::new();
         for (name, v) in &key {
-            let c = col(name).ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}: no `{name}` column, so the cells already done cannot be told apart",
-                    path.display()
-                ))
-            })?;
+            let c = match col(name) {
+                Some(c) => c,
+                // A file older than the strategy flags' column: its runs had none.
+                None if *name == "strategy_options" && v.is_empty() => continue,
+                None if *name == "strategy_options" => usize::MAX,
+                None => {
+                    return Err(Error::Usage(format!(
+                        "{}: no `{name}` column, so the cells already done cannot be told apart",
+                        path.display()
+                    )))
+                }
+            };
             idx.push((c, v));
         }
         counts[i] = records
