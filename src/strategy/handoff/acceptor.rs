@@ -167,10 +167,12 @@ impl Acceptor<'_> {
             let Some(seat) = self.picker.pick(n, |i| state(shared, blocked, i)) else {
                 break;
             };
+            // Counted before the send, and taken back if it fails: a SIGKILL is delivered as
+            // the system call returns, and a message sent is then counted as handed over.
+            Slot::bump(&self.slot.handoffs, 1);
             match self.shared.channels[seat].send(conn) {
                 Ok(()) => {
                     self.shared.seat(seat).sent.fetch_add(1, Ordering::SeqCst);
-                    Slot::bump(&self.slot.handoffs, 1);
                     return Ok(());
                 }
                 Err((e, back)) => {
@@ -179,11 +181,14 @@ impl Acceptor<'_> {
                     }
                     self.blocked[seat] = true;
                     match back {
-                        Some(c) => conn = c,
+                        Some(c) => {
+                            let h = &self.slot.handoffs;
+                            h.store(Slot::read(h).saturating_sub(1), Ordering::Relaxed);
+                            conn = c;
+                        }
                         // A worker took it before the failed wakeup: handed all the same.
                         None => {
                             self.shared.seat(seat).sent.fetch_add(1, Ordering::SeqCst);
-                            Slot::bump(&self.slot.handoffs, 1);
                             return Ok(());
                         }
                     }

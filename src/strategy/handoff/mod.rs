@@ -30,7 +30,11 @@
 //! The acceptor is a single point of failure. Connections queued in the kernel stay there
 //! while it is down (the socket is the master's), messages in flight stay in their channels, so
 //! a kill loses only what the acceptor held between accept() and the send; the master counts
-//! that from its slot (taken minus handed) when it reaps it (`handoff_lost`).
+//! that from its slot (taken minus handed) when it reaps it (`handoff_lost`). A hand-off is
+//! counted just before its sendmsg (and taken back if the send fails), so a kill delivered as
+//! sendmsg returns is not counted as a loss; one delivered as accept4 returns loses a
+//! connection the slot never counted: the count is a lower bound, the client's errors the
+//! truth.
 pub mod acceptor;
 pub(crate) mod channel;
 pub(crate) mod events;
