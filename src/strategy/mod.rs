@@ -356,24 +356,6 @@ pub trait RunEventWorker<R> {
 }
 
 impl StrategyKind {
-    /// Options of the strategy that this kernel (or user) may lack beyond the strategy itself,
-    /// each with its support here: `reuseport-ebpf`'s `least` policy and migrating reload.
-    pub fn option_support(self) -> Vec<(&'static str, Result<(), String>)> {
-        match self {
-            StrategyKind::ReuseportEbpf => vec![
-                (
-                    "--ebpf-policy least",
-                    reuseport_ebpf::policy_supported(EbpfPolicy::Least),
-                ),
-                (
-                    "--reuseport-reload migrate",
-                    reuseport_ebpf::migrate_supported(),
-                ),
-            ],
-            _ => Vec::new(),
-        }
-    }
-
     /// Whether the strategy can run in worker model `model`; the reason when it cannot.
     pub fn supports_model(self, model: WorkerModel) -> Result<(), &'static str> {
         match model {

@@ -231,6 +231,26 @@ impl StrategyOptions {
     }
 }
 
+impl StrategyKind {
+    /// Options of the strategy that this kernel (or user) may lack beyond the strategy itself,
+    /// each with its support here: `reuseport-ebpf`'s `least` policy and migrating reload.
+    pub fn option_support(self) -> Vec<(&'static str, Result<(), String>)> {
+        match self {
+            StrategyKind::ReuseportEbpf => vec![
+                (
+                    "--ebpf-policy least",
+                    super::reuseport_ebpf::policy_supported(EbpfPolicy::Least),
+                ),
+                (
+                    "--reuseport-reload migrate",
+                    super::reuseport_ebpf::migrate_supported(),
+                ),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

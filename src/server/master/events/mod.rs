@@ -1,6 +1,7 @@
 //! The master's event loop: signals from the signalfd, reaped workers, due restarts, the
 //! retirement of drained generations, and the graceful stop. See the module above for what
-//! each signal does.
+//! each signal does; a hand-off strategy's acceptor: [`acceptor`].
+mod acceptor;
 use super::pool::{backoff, Pool, Role, Seat, QUICK_DEATH};
 use super::{say, spawn, spawn_acceptor, Ctx, ReuseportReload};
 use crate::fault;
@@ -8,6 +9,7 @@ use crate::metrics::{Slot, Snapshot, WorkerSample, MAX_WORKERS};
 use crate::protocol::{Line, WorkerExit};
 use crate::strategy::{reuseport, Shared};
 use crate::Error;
+use acceptor::AcceptorRecord;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::SignalFd;
@@ -32,20 +34,6 @@ pub(super) struct Master<'a> {
     retiring: Vec<TcpListener>,
     /// The hand-off acceptor's record.
     acceptor: AcceptorRecord,
-}
-
-/// What the master keeps about a hand-off strategy's acceptor.
-#[derive(Debug, Default)]
-struct AcceptorRecord {
-    quick_deaths: u32,
-    /// Set while it waits (backoff) to restart the dead acceptor.
-    restart_at: Option<Instant>,
-    /// Unexpected deaths, each followed by a restart.
-    restarts: u64,
-    /// Connections the dead acceptors held (taken from the kernel, not handed over).
-    lost: u64,
-    /// Told to stop so that a successor holding every seat's channel replaces it.
-    replacing: bool,
 }
 
 impl<'a> Master<'a> {
@@ -226,15 +214,6 @@ impl<'a> Master<'a> {
         Ok(())
     }
 
-    /// Tell the acceptor to stop; a successor starts when it has exited (and holds every
-    /// seat's channel). Nothing is lost: it stops between connections.
-    fn replace_acceptor(&mut self) {
-        if let Some(a) = self.pool.acceptor() {
-            let _ = kill(a.pid, Signal::SIGTERM);
-            self.acceptor.replacing = true;
-        }
-    }
-
     /// SIGTTOU: one worker fewer (never below one).
     fn remove_seat(&mut self) {
         let n = self.pool.seats.len();
@@ -342,43 +321,6 @@ impl<'a> Master<'a> {
             self.acceptor.restart_at = None;
             spawn_acceptor(self.ctx, self.shared, &mut self.pool)?;
         }
-        Ok(())
-    }
-
-    /// The hand-off acceptor exited: count what it held, then start its successor (at once
-    /// when it was replaced, after the backoff when it died).
-    fn on_acceptor_exit(&mut self, w: super::pool::Worker, status: String) -> Result<(), Error> {
-        let lost = self.shared.acceptor_side().map_or(0, |h| h.lost_in_hand());
-        self.acceptor.lost += lost;
-        if self.stop.is_some() {
-            return Ok(());
-        }
-        if std::mem::take(&mut self.acceptor.replacing) && status == "exit 0" {
-            return spawn_acceptor(self.ctx, self.shared, &mut self.pool);
-        }
-        eprintln!(
-            "herd serve: acceptor (pid {}) died: {status}; it held {lost} connections",
-            w.pid
-        );
-        say(&Line::WorkerExit(WorkerExit {
-            worker: 0,
-            pid: w.pid.as_raw(),
-            status,
-            role: Some("acceptor".into()),
-        }))?;
-        let a = &mut self.acceptor;
-        a.quick_deaths = match w.started.elapsed() < QUICK_DEATH {
-            true => a.quick_deaths.saturating_add(1),
-            false => 1,
-        };
-        a.restarts += 1;
-        let delay = backoff(a.quick_deaths);
-        a.restart_at = Some(Instant::now() + delay);
-        eprintln!(
-            "herd serve: restarting the acceptor in {} ms (restart {})",
-            delay.as_millis(),
-            a.restarts
-        );
         Ok(())
     }
 
