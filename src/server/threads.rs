@@ -48,6 +48,7 @@ const STOP_REPEAT: Duration = Duration::from_millis(100);
 /// Run the server with thread workers until it is told to stop.
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
     let (board, shared, addr) = super::prepare(cfg)?;
+    let cfg = &super::open_trace(cfg)?;
     signal::ignore_sigpipe().map_err(|e| Error::io("ignoring SIGPIPE", e))?;
     let mask = signal::master_signals();
     signal::block(&mask).map_err(|e| Error::io("blocking signals", e))?;

@@ -26,6 +26,7 @@ pub mod clock;
 pub(crate) mod epoll;
 pub(crate) mod fds;
 pub mod filelock;
+pub mod files;
 pub mod net;
 pub mod pmutex;
 pub(crate) mod poll;

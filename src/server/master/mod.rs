@@ -72,6 +72,7 @@ pub(super) struct Ctx<'a> {
 /// Run the server until it is told to stop.
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
     let (board, mut shared, addr) = super::prepare(cfg)?;
+    let cfg = &super::open_trace(cfg)?;
     fault::install_shared().map_err(|e| Error::io("mapping the fault word", e))?;
 
     // Block the master's signals before forking: the workers inherit the mask and unblock what
