@@ -131,6 +131,7 @@ impl ServerArgs {
             tracer: None,
             worker_model: self.worker_model,
             worker_connections,
+            stop_on_stdin_eof: false,
         })
     }
 
@@ -215,10 +216,17 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 lets the kernel choose.
     #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
+    /// Stop gracefully (as on SIGTERM) when standard input reaches end of file: a driver that
+    /// holds the other end of a pipe takes the server with it however it dies (herd's own
+    /// drivers use it).
+    #[arg(long)]
+    pub stop_on_stdin_eof: bool,
 }
 
 impl ServeArgs {
     pub fn config(&self) -> Result<ServerConfig, Error> {
-        self.server.config(self.addr)
+        let mut cfg = self.server.config(self.addr)?;
+        cfg.stop_on_stdin_eof = self.stop_on_stdin_eof;
+        Ok(cfg)
     }
 }

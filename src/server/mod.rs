@@ -4,6 +4,7 @@
 //! over many ([`worker`]), and serve minimal HTTP/1.1 ([`http`]); and the per-connection trace
 //! ([`trace`]). What it says on stdout is [`crate::protocol`].
 pub(crate) mod http;
+mod lifeline;
 mod master;
 mod threads;
 mod trace;
@@ -46,6 +47,9 @@ pub struct ServerConfig {
     pub worker_model: WorkerModel,
     /// Event model: the most connections one worker holds open (`--worker-connections`).
     pub worker_connections: usize,
+    /// Stop gracefully when standard input reaches end of file (`--stop-on-stdin-eof`: the
+    /// driver holds the pipe, see [`lifeline`]).
+    pub stop_on_stdin_eof: bool,
 }
 
 /// `herd serve`: run the workers as processes ([`master`]) or as threads ([`threads`]) until

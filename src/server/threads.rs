@@ -23,6 +23,7 @@
 //! - A worker thread that panics or fails is caught (catch_unwind), reported on stderr and as a
 //!   `worker-exit {json}` line whose `pid` is the thread's tid; an accept lock it held is
 //!   released as for a dead process. It is not restarted.
+use super::lifeline::Lifeline;
 use super::worker::{self, WorkerCtx};
 use super::ServerConfig;
 use crate::metrics::{Scoreboard, Slot, Snapshot};
@@ -221,14 +222,25 @@ fn run_master(
     let mut stop_deadline: Option<Instant> = None;
     let mut overdue_said = false;
     let mut last_kick = Instant::now();
+    let mut lifeline = Lifeline::new(cfg.stop_on_stdin_eof);
     loop {
-        let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        fds.extend(lifeline.poll_fd());
         match poll(&mut fds, PollTimeout::from(50u16)) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(Error::io("poll on signalfd", e.into())),
         }
+        let life = fds.get(1).and_then(|f| f.revents());
+        drop(fds);
+        let mut signals: Vec<Option<Signal>> = Vec::new();
+        if lifeline.driver_gone(life) {
+            signals.push(Some(Signal::SIGTERM));
+        }
         while let Ok(Some(info)) = sfd.read_signal() {
-            match Signal::try_from(info.ssi_signo as i32) {
+            signals.push(Signal::try_from(info.ssi_signo as i32).ok());
+        }
+        for sig in signals {
+            match sig.ok_or(()) {
                 Ok(Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT)
                     if stop_deadline.is_none() =>
                 {

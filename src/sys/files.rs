@@ -59,6 +59,11 @@ pub fn open_user_output(path: &Path, truncate: bool) -> io::Result<File> {
             _ => e,
         })?;
     let meta = file.metadata()?;
+    if !meta.is_file() {
+        // A device or a pipe the user may write (`--trace /dev/null`): nothing to truncate,
+        // and nobody's data to expose.
+        return Ok(file);
+    }
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if meta.uid() != me {
@@ -69,12 +74,6 @@ pub fn open_user_output(path: &Path, truncate: bool) -> io::Result<File> {
                 path.display(),
                 meta.uid()
             ),
-        ));
-    }
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is not a regular file", path.display()),
         ));
     }
     if truncate {

@@ -21,6 +21,45 @@ pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// The signal that interrupted a driver (`herd run`, `sweep`, `load`), 0 if none.
+static INTERRUPTED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    if INTERRUPTED.swap(sig, Ordering::SeqCst) != 0 {
+        // A second signal: the user insists. Leave at once (the server child stops by itself
+        // when its stdin pipe closes).
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + sig) };
+    }
+}
+
+/// In a driver (a multi-threaded command that runs load or a server child): SIGINT, SIGTERM
+/// and SIGHUP raise a flag ([`interrupted`]) instead of ending the process, so that it can stop
+/// its server, say what it measured so far and leave its files whole; a second one ends the
+/// process at once. SA_RESTART, so that the driver's threads see no EINTR where they do not
+/// expect one (epoll_wait still returns it, and the client loop retries).
+pub fn install_interrupt_flag() -> io::Result<()> {
+    let act = SigAction::new(
+        SigHandler::Handler(on_interrupt),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: `on_interrupt` only swaps an atomic and may call _exit, both
+        // async-signal-safe.
+        unsafe { signal::sigaction(sig, &act) }.map_err(io::Error::from)?;
+    }
+    Ok(())
+}
+
+/// The signal that interrupted this driver, if one did.
+pub fn interrupted() -> Option<i32> {
+    match INTERRUPTED.load(Ordering::Relaxed) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
 /// The signals the master handles through its signalfd.
 pub fn master_signals() -> SigSet {
     let mut set = SigSet::empty();

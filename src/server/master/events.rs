@@ -6,6 +6,7 @@ use super::{say, spawn, Ctx, ReuseportReload};
 use crate::fault;
 use crate::metrics::{Slot, Snapshot, MAX_WORKERS};
 use crate::protocol::{Line, WorkerExit};
+use crate::server::lifeline::Lifeline;
 use crate::strategy::{reuseport, Shared};
 use crate::Error;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -30,6 +31,8 @@ pub(super) struct Master<'a> {
     reloads: u64,
     /// `reuseport` sockets to shut down once their old workers have been told to stop.
     retiring: Vec<TcpListener>,
+    /// `--stop-on-stdin-eof`: the driver's pipe.
+    lifeline: Lifeline,
 }
 
 impl<'a> Master<'a> {
@@ -41,6 +44,7 @@ impl<'a> Master<'a> {
             stop: None,
             reloads: 0,
             retiring: Vec::new(),
+            lifeline: Lifeline::new(ctx.cfg.stop_on_stdin_eof),
         }
     }
 
@@ -49,10 +53,16 @@ impl<'a> Master<'a> {
             let busy = self.stop.is_some()
                 || self.pool.seats.iter().any(|s| s.restart_at.is_some())
                 || self.pool.draining() > 0;
-            let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+            let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+            fds.extend(self.lifeline.poll_fd());
             match poll(&mut fds, PollTimeout::from(if busy { 5u16 } else { 50 })) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(Error::io("poll on signalfd", e.into())),
+            }
+            let life = fds.get(1).and_then(|f| f.revents());
+            drop(fds);
+            if self.lifeline.driver_gone(life) {
+                self.on_signal(Signal::SIGTERM)?;
             }
             while let Ok(Some(info)) = sfd.read_signal() {
                 if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
