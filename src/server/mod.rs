@@ -4,6 +4,8 @@
 //! over many ([`worker`]), and serve minimal HTTP/1.1 ([`http`]); and the per-connection trace
 //! ([`trace`]). What it says on stdout is [`crate::protocol`].
 pub(crate) mod http;
+#[cfg(test)]
+pub(crate) mod http_props;
 mod lifeline;
 mod master;
 mod threads;
