@@ -84,26 +84,27 @@ pub(crate) fn read_all(data: &[u8], sizes: &[usize]) -> (Vec<Outcome>, usize) {
     let mut buf = Vec::new();
     let mut r = RequestReader::new(&mut buf);
     let mut out = Vec::new();
-    // Each request consumes at least one byte, so this bounds the loop.
-    for _ in 0..=data.len() + 1 {
-        match r.next(&mut src) {
-            Ok(Next::Request(h)) => out.push(Outcome::Request(h)),
-            Ok(Next::Bad) => {
-                out.push(Outcome::Bad);
-                break;
-            }
-            Ok(Next::Closed) => {
-                out.push(Outcome::Closed);
-                break;
-            }
-            Err(e) => {
-                assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
-                out.push(Outcome::Cut);
-                break;
+    {
+        // Each request consumes at least one byte, so this bounds the loop.
+        for _ in 0..=data.len() + 1 {
+            match r.next(&mut src) {
+                Ok(Next::Request(h)) => out.push(Outcome::Request(h)),
+                Ok(Next::Bad) => {
+                    out.push(Outcome::Bad);
+                    break;
+                }
+                Ok(Next::Closed) => {
+                    out.push(Outcome::Closed);
+                    break;
+                }
+                Err(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
+                    out.push(Outcome::Cut);
+                    break;
+                }
             }
         }
     }
-    drop(r);
     assert_eq!(buf.len(), MAX_HEAD, "the reader's buffer grew");
     (out, src.asked)
 }
