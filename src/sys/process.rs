@@ -76,3 +76,19 @@ pub fn kill_self() -> ! {
     unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
     exit_now(137)
 }
+
+/// Wait for child `pid` to end (wait4(2)); its wait status and its peak resident set size in
+/// KiB (`ru_maxrss`). For tests and scripts that bound a child's memory.
+pub fn wait_with_maxrss(pid: libc::pid_t) -> io::Result<(libc::c_int, u64)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `status` and `usage` are valid for writes for the duration of the call.
+        match syscall!(wait4(pid, &mut status, 0, &mut usage)) {
+            Ok(_) => return Ok((status, usage.ru_maxrss.max(0) as u64)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
