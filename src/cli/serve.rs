@@ -85,6 +85,11 @@ pub struct ServerArgs {
     /// default 512). A worker at its limit stops accepting until one of them closes.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub worker_connections: Option<u32>,
+    /// TCP_DEFER_ACCEPT: hand a connection to accept() only once its client has sent data (or
+    /// after this long, whole seconds), so idle connections cannot occupy sync workers
+    /// (Apache's AcceptFilter, nginx's `deferred`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub defer_accept: Option<Duration>,
 }
 
 impl ServerArgs {
@@ -116,6 +121,7 @@ impl ServerArgs {
                 backlog: self.backlog as i32,
                 io_timeout: self.read_timeout,
                 mode: self.mode,
+                defer_accept: self.defer_accept,
             },
             work: Duration::from_micros(self.work_us),
             sleep: Duration::from_micros(self.sleep_us),
@@ -205,6 +211,10 @@ impl ServerArgs {
         if let Some(t) = &self.trace {
             args.push(format!("--trace={}", t.display()));
         }
+        args.extend(
+            self.defer_accept
+                .map(|w| format!("--defer-accept={}", d(w))),
+        );
         args
     }
 }

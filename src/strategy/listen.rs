@@ -17,6 +17,9 @@ pub struct ListenConfig {
     /// Whether the workers will be processes or threads: a strategy whose process form does
     /// not exclude threads of one process (fcntl record locks) picks its thread form from it.
     pub mode: super::Mode,
+    /// TCP_DEFER_ACCEPT (`--defer-accept`): a connection reaches accept() only once its first
+    /// data arrives (or this long has passed), so idle connections do not take sync workers.
+    pub defer_accept: Option<Duration>,
 }
 
 /// Bind and listen. `reuseport` sets SO_REUSEPORT before bind; `nonblocking` sets O_NONBLOCK on
@@ -33,6 +36,9 @@ pub fn bind(
         sock.set_reuse_port(true)?;
     }
     sock.bind(&addr.into())?;
+    if let Some(d) = cfg.defer_accept {
+        crate::sys::net::set_defer_accept(&sock, d)?;
+    }
     sock.listen(cfg.backlog)?;
     sock.set_nonblocking(nonblocking)?;
     Ok(sock.into())

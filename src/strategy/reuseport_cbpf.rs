@@ -44,6 +44,7 @@ impl Strategy for ReuseportCbpf {
             addr: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
             backlog: 1,
             io_timeout: std::time::Duration::from_secs(1),
+            defer_accept: None,
             mode: super::Mode::Process,
         };
         Self::prepare(&cfg, 1, &StrategyOptions::default())
