@@ -90,6 +90,11 @@ pub struct ServerArgs {
     /// (Apache's AcceptFilter, nginx's `deferred`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub defer_accept: Option<Duration>,
+    /// Lock strategies, process mode: the master kills (SIGKILL) a worker that has held the
+    /// accept lock this long while connections wait (a frozen holder), so that the dead-holder
+    /// recovery takes over.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_watchdog: Option<Duration>,
 }
 
 impl ServerArgs {
@@ -108,6 +113,11 @@ impl ServerArgs {
     /// kernel supports, and each strategy flag must apply to it.
     pub fn config(&self, addr: SocketAddr) -> Result<ServerConfig, Error> {
         supported(self.strategy)?;
+        if self.lock_watchdog.is_some() && self.mode == Mode::Thread {
+            return Err(Error::Usage(
+                "--lock-watchdog needs --mode process: a thread cannot be killed on its own".into(),
+            ));
+        }
         let worker_connections = self.check_model()?;
         let strategy_options = self.strategy_options();
         strategy_options
@@ -138,6 +148,7 @@ impl ServerArgs {
             worker_model: self.worker_model,
             worker_connections,
             stop_on_stdin_eof: false,
+            lock_watchdog: self.lock_watchdog,
         })
     }
 

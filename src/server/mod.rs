@@ -52,6 +52,9 @@ pub struct ServerConfig {
     /// Stop gracefully when standard input reaches end of file (`--stop-on-stdin-eof`: the
     /// driver holds the pipe, see [`lifeline`]).
     pub stop_on_stdin_eof: bool,
+    /// Process mode, lock strategies: kill a worker that holds the accept lock this long while
+    /// connections wait (`--lock-watchdog`).
+    pub lock_watchdog: Option<Duration>,
 }
 
 /// `herd serve`: run the workers as processes ([`master`]) or as threads ([`threads`]) until

@@ -70,6 +70,13 @@ pub fn die_with_parent(sig: libc::c_int, expected_parent: libc::pid_t) -> io::Re
     Ok(())
 }
 
+/// SIGSTOP the calling process: it freezes, holding whatever it holds, until SIGCONT (fault
+/// injection).
+pub fn stop_self() {
+    // SAFETY: raise(3) has no memory-safety preconditions.
+    unsafe { libc::raise(libc::SIGSTOP) };
+}
+
 /// SIGKILL the calling process: die at once, holding whatever it holds (fault injection).
 pub fn kill_self() -> ! {
     // SAFETY: kill(2) on our own pid has no memory-safety preconditions.

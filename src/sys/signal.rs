@@ -73,6 +73,7 @@ pub fn master_signals() -> SigSet {
         Signal::SIGUSR2,
         Signal::SIGTTIN,
         Signal::SIGTTOU,
+        Signal::SIGWINCH,
     ] {
         set.add(s);
     }

@@ -44,12 +44,40 @@ pub(super) fn apply_faults(
                     )
                     .is_ok()
             }
+            FaultKind::Freeze => {
+                thaw(master);
+                let kids = children(master.as_raw());
+                !kids.is_empty()
+                    && kill(
+                        Pid::from_raw(kids[fastrand::usize(..kids.len())]),
+                        Signal::SIGSTOP,
+                    )
+                    .is_ok()
+            }
+            FaultKind::FreezeHolder => {
+                thaw(master);
+                applicable && kill(master, Signal::SIGWINCH).is_ok()
+            }
         };
         if applied {
             times.push(monotonic_ns());
         }
     }
+    if item.kind.freezes() {
+        // The last frozen worker stays frozen to the end of the faulted part, then thaws.
+        while monotonic_ns() < end && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        thaw(master);
+    }
     times
+}
+
+/// SIGCONT to every worker: whatever was frozen goes on.
+fn thaw(master: Pid) {
+    for k in children(master.as_raw()) {
+        let _ = kill(Pid::from_raw(k), Signal::SIGCONT);
+    }
 }
 
 /// SIGHUP, then wait (up to 1 s) until the master has forked `workers` new workers:

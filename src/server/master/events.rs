@@ -2,6 +2,7 @@
 //! retirement of drained generations, and the graceful stop. See the module above for what
 //! each signal does.
 use super::pool::{backoff, Pool, Role, Seat, QUICK_DEATH};
+use super::watchdog::Watchdog;
 use super::{say, spawn, Ctx, ReuseportReload};
 use crate::fault;
 use crate::metrics::{Slot, Snapshot, MAX_WORKERS};
@@ -33,6 +34,8 @@ pub(super) struct Master<'a> {
     retiring: Vec<TcpListener>,
     /// `--stop-on-stdin-eof`: the driver's pipe.
     lifeline: Lifeline,
+    /// `--lock-watchdog`.
+    watchdog: Option<Watchdog>,
 }
 
 impl<'a> Master<'a> {
@@ -45,6 +48,10 @@ impl<'a> Master<'a> {
             reloads: 0,
             retiring: Vec::new(),
             lifeline: Lifeline::new(ctx.cfg.stop_on_stdin_eof),
+            watchdog: ctx
+                .cfg
+                .lock_watchdog
+                .map(|limit| Watchdog::new(limit, ctx.addr.port())),
         }
     }
 
@@ -86,6 +93,11 @@ impl<'a> Master<'a> {
             }
             self.restart_due()?;
             self.retire_old();
+            if let Some(w) = self.watchdog.as_mut() {
+                if let Some(pid) = w.check(self.shared.lock_holder(), self.ctx.board) {
+                    let _ = kill(nix::unistd::Pid::from_raw(pid as i32), Signal::SIGKILL);
+                }
+            }
         }
     }
 
@@ -112,6 +124,7 @@ impl<'a> Master<'a> {
                 say(&Line::Scoreboard(Box::new(snap)))?;
             }
             Signal::SIGUSR2 => fault::arm_die_next_holder(),
+            Signal::SIGWINCH => fault::arm_freeze_next_holder(),
             Signal::SIGHUP if !stopping => self.reload()?,
             Signal::SIGTTIN if !stopping => self.add_seat()?,
             Signal::SIGTTOU if !stopping => self.remove_seat(),

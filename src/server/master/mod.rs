@@ -20,8 +20,12 @@
 //! - SIGUSR1: print the scoreboard (active workers, lock holder, reloads) as one
 //!   `scoreboard {json}` line on stdout.
 //! - SIGUSR2: fault injection: the next worker to take the accept lock dies holding it.
+//! - SIGWINCH: fault injection: the next worker to take the accept lock stops itself
+//!   (SIGSTOP) holding it. With `--lock-watchdog`, the master kills a holder stuck like that
+//!   ([`watchdog`]).
 mod events;
 mod pool;
+mod watchdog;
 
 use super::worker::{self, WorkerCtx};
 use super::ServerConfig;
@@ -67,11 +71,19 @@ pub(super) struct Ctx<'a> {
     pub cfg: &'a ServerConfig,
     pub board: &'a Scoreboard,
     pub master_pid: libc::pid_t,
+    /// Where the server listens (the watchdog reads its accept queue).
+    pub addr: std::net::SocketAddr,
 }
 
 /// Run the server until it is told to stop.
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
     let (board, mut shared, addr) = super::prepare(cfg)?;
+    if cfg.lock_watchdog.is_some() && shared.lock_holder().is_none() {
+        eprintln!(
+            "herd serve: --lock-watchdog: strategy {} has no accept lock; nothing to watch",
+            cfg.strategy
+        );
+    }
     let cfg = &super::open_trace(cfg)?;
     fault::install_shared().map_err(|e| Error::io("mapping the fault word", e))?;
 
@@ -85,6 +97,7 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         cfg,
         board: &board,
         master_pid: std::process::id() as libc::pid_t,
+        addr,
     };
     let mut pool = Pool::default();
     for i in 0..cfg.workers {
