@@ -152,11 +152,28 @@ fn lock_taken_slow(p: f64) {
     }
 }
 
+/// Thread mode: `crash-after` panics the worker thread (a thread cannot exit alone).
+static CRASH_PANICS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// In a worker thread (thread mode): enable `crash-after`, as a panic of the thread. The other
+/// faults end the whole process and are left off.
+pub fn install_in_thread_worker(cfg: &FaultConfig) {
+    for f in &cfg.faults {
+        if let Fault::CrashAfter(n) = *f {
+            CRASH_AFTER.store(n, Ordering::Relaxed);
+            CRASH_PANICS.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Called by a worker after each connection, with its count of accepted connections.
 #[inline]
 pub fn connection_done(accepted: u64) {
     let n = CRASH_AFTER.load(Ordering::Relaxed);
     if n != 0 && accepted >= n {
+        if CRASH_PANICS.load(Ordering::Relaxed) {
+            panic!("crash-after:{n}: this worker thread crashes on purpose");
+        }
         process::exit_now(CRASH_EXIT_CODE);
     }
 }

@@ -124,9 +124,11 @@ pub fn parse(s: &str) -> Result<Vec<Item>, String> {
             "kill-holder" => FaultKind::KillHolder,
             "freeze" => FaultKind::Freeze,
             "freeze-holder" => FaultKind::FreezeHolder,
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "{part}: unknown fault {kind} (reload, kill, kill-holder, freeze, freeze-holder)"
-            )),
+            ))
+            }
         };
         let every = parse_duration(every).map_err(|e| format!("{part}: {e}"))?;
         if every < Duration::from_millis(10) {

@@ -27,6 +27,8 @@ mod events;
 mod pool;
 mod watchdog;
 
+pub(super) use pool::{backoff, QUICK_DEATH};
+
 use super::worker::{self, WorkerCtx};
 use super::ServerConfig;
 use crate::fault;
