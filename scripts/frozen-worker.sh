@@ -18,7 +18,7 @@ for model in sync event; do
   "$herd" chaos --strategy all --worker-model "$model" "${common[@]}" --out "$out/$model" \
     | tee "$out/$model.txt"
 done
-for s in sysv-sem pthread-mutex fcntl flock posix-sem; do
+for s in sysv-sem pthread-mutex fcntl flock posix-sem accept-mutex; do
   "$herd" chaos --strategy "$s" "${common[@]}" --lock-watchdog 200ms --out "$out/watchdog"
 done | tee "$out/watchdog.log"
 "$herd" chaos --strategy accept-mutex --worker-model event "${common[@]}" --lock-watchdog 200ms \
