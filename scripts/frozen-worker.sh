@@ -18,9 +18,12 @@ for model in sync event; do
   "$herd" chaos --strategy all --worker-model "$model" "${common[@]}" --out "$out/$model" \
     | tee "$out/$model.txt"
 done
+log=$(mktemp)
+at_exit "rm -f $log"
 for s in sysv-sem pthread-mutex fcntl flock posix-sem accept-mutex; do
   "$herd" chaos --strategy "$s" "${common[@]}" --lock-watchdog 200ms --out "$out/watchdog"
-done | tee "$out/watchdog.log"
+done | tee "$log"
 "$herd" chaos --strategy accept-mutex --worker-model event "${common[@]}" --lock-watchdog 200ms \
-  --out "$out/watchdog" | tee -a "$out/watchdog.log"
-grep -v '^herd chaos' "$out/watchdog.log" > "$out/watchdog.txt" || true
+  --out "$out/watchdog" | tee -a "$log"
+# One table: the first header, then the rows of every run.
+{ grep -m1 '^strategy' "$log"; grep -v '^strategy' "$log"; } > "$out/watchdog.txt"
