@@ -102,7 +102,17 @@ impl Appender {
     /// the file's length before the write (to take it back with [`Appender::take_back`]), or
     /// `None` when there was nothing to write.
     pub fn flush(&mut self) -> Result<Option<u64>, Error> {
-        if self.pending.is_empty() {
+        self.write_pending(false)
+    }
+
+    /// [`Appender::flush`], also creating the file (its header alone) when there is no row to
+    /// write and it does not exist yet: a recorded run has every file of its directory.
+    pub fn flush_creating(&mut self) -> Result<Option<u64>, Error> {
+        self.write_pending(true)
+    }
+
+    fn write_pending(&mut self, create: bool) -> Result<Option<u64>, Error> {
+        if self.pending.is_empty() && !(create && !self.path.exists()) {
             return Ok(None);
         }
         let rows = std::mem::take(&mut self.pending);
@@ -143,9 +153,12 @@ impl Appender {
         Ok(Some(before))
     }
 
-    /// Cut the file back to `len` (a flush of this run's rows elsewhere failed).
+    /// Cut the file back to `len` (a flush of this run's rows elsewhere failed); a file this
+    /// flush created (`len` 0) is removed.
     pub fn take_back(&self, len: u64) {
-        if let Ok(f) = OpenOptions::new().write(true).open(&self.path) {
+        if len == 0 {
+            let _ = std::fs::remove_file(&self.path);
+        } else if let Ok(f) = OpenOptions::new().write(true).open(&self.path) {
             let _ = f.set_len(len);
         }
     }
@@ -262,6 +275,10 @@ impl ResultFiles {
     /// in runs.csv has all its rows (`--resume` counts runs.csv). If one file cannot be
     /// written, what this flush wrote to the others is taken back too: the run is in no file.
     pub fn flush(&mut self) -> Result<(), Error> {
+        let all = [&self.workers, &self.latency, &self.listeners, &self.runs];
+        if all.iter().all(|a| a.pending.is_empty()) {
+            return Ok(());
+        }
         let mut written: Vec<(&Appender, u64)> = Vec::new();
         for a in [
             &mut self.workers,
@@ -269,7 +286,8 @@ impl ResultFiles {
             &mut self.listeners,
             &mut self.runs,
         ] {
-            match a.flush() {
+            // A recorded run has every file, a kind without rows its header alone.
+            match a.flush_creating() {
                 Ok(Some(before)) => written.push((a, before)),
                 Ok(None) => {}
                 Err(e) => {
@@ -323,10 +341,8 @@ mod tests {
         files.runs.append(&row).unwrap();
         files.flush().unwrap();
         let p = out.join("runs.csv");
-        assert!(
-            !out.join("workers.csv").exists(),
-            "an empty file was created"
-        );
+        let header = std::fs::read_to_string(out.join("workers.csv")).unwrap();
+        assert_eq!(header.lines().count(), 1, "a kind without rows: its header");
         // A write cut short by a kill: the next writer removes the partial line first.
         let whole = std::fs::read_to_string(&p).unwrap();
         let mut f = OpenOptions::new().append(true).open(&p).unwrap();
