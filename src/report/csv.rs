@@ -112,7 +112,7 @@ impl Appender {
     }
 
     fn write_pending(&mut self, create: bool) -> Result<Option<u64>, Error> {
-        if self.pending.is_empty() && !(create && !self.path.exists()) {
+        if self.pending.is_empty() && (!create || self.path.exists()) {
             return Ok(None);
         }
         let rows = std::mem::take(&mut self.pending);
