@@ -155,14 +155,17 @@ pub fn run(a: &SweepConfig) -> Result<(), Error> {
                 );
                 say(&bar, line);
             }
-            // Bad input is the same for every cell: stop at once.
-            Err(e @ Error::Usage(_)) => {
+            // Bad input is the same for every cell: stop at once. (An --out that turned
+            // unwritable after the first runs is not bad input: see below.)
+            Err(e @ Error::Usage(_)) if !(i > 0 && writes_out(&e, &a.out)) => {
                 bar.abandon();
                 return Err(e);
             }
             // So is an --out that cannot be written (full, read-only): the runs done are
             // whole in it, the one that failed was taken back.
-            Err(e @ (Error::File { .. } | Error::Csv { .. })) if writes_out(&e, &a.out) => {
+            Err(e @ (Error::File { .. } | Error::Csv { .. } | Error::Usage(_)))
+                if writes_out(&e, &a.out) =>
+            {
                 bar.abandon();
                 say(
                     &bar,
@@ -218,6 +221,8 @@ pub fn run(a: &SweepConfig) -> Result<(), Error> {
 fn writes_out(e: &Error, out: &std::path::Path) -> bool {
     match e {
         Error::File { path, .. } | Error::Csv { path, .. } => path.starts_with(out),
+        // ResultFiles::open's check, made again by each run.
+        Error::Usage(m) => m.starts_with(&format!("--out {}:", out.display())),
         _ => false,
     }
 }
