@@ -23,6 +23,14 @@ pub enum Error {
     /// `herd series`: a worker failed or sent something that is not its term.
     #[error("series: {0}")]
     Series(String),
+    /// A driver was stopped by a signal (SIGINT, SIGTERM, SIGHUP) after it had cleaned up;
+    /// the text says what was kept.
+    #[error("interrupted by {name}: {what}")]
+    Interrupted {
+        signal: i32,
+        name: String,
+        what: String,
+    },
 }
 
 impl Error {
@@ -40,13 +48,30 @@ impl Error {
         }
     }
 
+    /// The driver was interrupted by `signal`; `what` says what was kept.
+    pub fn interrupted(signal: i32, what: impl Into<String>) -> Self {
+        Error::Interrupted {
+            signal,
+            name: signal_name(signal),
+            what: what.into(),
+        }
+    }
+
     /// The process exit status this error maps to.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => 2,
+            // As a shell reports a process ended by that signal.
+            Error::Interrupted { signal, .. } => 128 + signal,
             _ => 1,
         }
     }
+}
+
+/// The name of signal `sig` (`SIGINT`), or its number.
+pub fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig)
+        .map_or_else(|_| format!("signal {sig}"), |s| s.as_str().to_string())
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -83,10 +83,22 @@ pub fn install_shared() -> io::Result<()> {
     Ok(())
 }
 
+/// What the one-shot word asks of the next lock holder.
+const ARMED_DIE: u64 = 1;
+const ARMED_FREEZE: u64 = 2;
+
 /// In the master: the next worker to take an accept lock dies holding it.
 pub fn arm_die_next_holder() {
     if let Some(a) = ARMED.get() {
-        a[0].0.store(1, Ordering::Release);
+        a[0].0.store(ARMED_DIE, Ordering::Release);
+    }
+}
+
+/// In the master (SIGWINCH): the next worker to take an accept lock stops itself (SIGSTOP)
+/// holding it, frozen rather than dead, until someone sends it SIGCONT (or kills it).
+pub fn arm_freeze_next_holder() {
+    if let Some(a) = ARMED.get() {
+        a[0].0.store(ARMED_FREEZE, Ordering::Release);
     }
 }
 
@@ -132,13 +144,25 @@ fn lock_taken_slow(p: f64) {
     if !is_ready() {
         return;
     }
-    let armed = ARMED.get().is_some_and(|a| {
-        a[0].0
-            .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok()
-    });
-    if armed || (p > 0.0 && fastrand::f64() < p) {
+    let armed = ARMED.get().map_or(0, |a| a[0].0.swap(0, Ordering::AcqRel));
+    if armed == ARMED_FREEZE {
+        process::stop_self();
+    } else if armed == ARMED_DIE || (p > 0.0 && fastrand::f64() < p) {
         process::kill_self();
+    }
+}
+
+/// Thread mode: `crash-after` panics the worker thread (a thread cannot exit alone).
+static CRASH_PANICS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// In a worker thread (thread mode): enable `crash-after`, as a panic of the thread. The other
+/// faults end the whole process and are left off.
+pub fn install_in_thread_worker(cfg: &FaultConfig) {
+    for f in &cfg.faults {
+        if let Fault::CrashAfter(n) = *f {
+            CRASH_AFTER.store(n, Ordering::Relaxed);
+            CRASH_PANICS.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -147,6 +171,9 @@ fn lock_taken_slow(p: f64) {
 pub fn connection_done(accepted: u64) {
     let n = CRASH_AFTER.load(Ordering::Relaxed);
     if n != 0 && accepted >= n {
+        if CRASH_PANICS.load(Ordering::Relaxed) {
+            panic!("crash-after:{n}: this worker thread crashes on purpose");
+        }
         process::exit_now(CRASH_EXIT_CODE);
     }
 }

@@ -24,7 +24,10 @@ pub struct ChaosArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=512))]
     pub workers: u32,
     /// Faults, `KIND:INTERVAL,...` with KIND `reload` (SIGHUP), `kill` (SIGKILL a random
-    /// worker) or `kill-holder` (the accept-lock holder dies holding it). Each item is its own
+    /// worker), `kill-holder` (the accept-lock holder dies holding it), `kill-acceptor` (SIGKILL
+    /// a hand-off strategy's acceptor), `freeze` (SIGSTOP a random worker) or `freeze-holder`
+    /// (the lock holder stops holding it); a frozen worker
+    /// is thawed when the next is frozen and at the end of the faulted part. Each item is its own
     /// segment with a fresh server, the fault applied every INTERVAL for --duration.
     #[arg(long, default_value = "reload:1s,kill:1s,kill-holder:1s", value_parser = parse_schedule)]
     pub schedule: Schedule,
@@ -66,6 +69,10 @@ pub struct ChaosArgs {
     /// Append one row per strategy and fault kind to DIR/chaos.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The server's --lock-watchdog: kill a worker that holds the accept lock this long while
+    /// connections wait (lock strategies; the others run without it).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_watchdog: Option<Duration>,
 }
 
 impl ChaosArgs {
@@ -96,6 +103,7 @@ impl ChaosArgs {
             reuseport_reload: self.reuseport_reload,
             addr: self.addr,
             out: self.out.clone(),
+            lock_watchdog: self.lock_watchdog,
         })
     }
 }
@@ -116,9 +124,12 @@ pub fn parse(s: &str) -> Result<Vec<Item>, String> {
             "kill" => FaultKind::Kill,
             "kill-holder" => FaultKind::KillHolder,
             "kill-acceptor" => FaultKind::KillAcceptor,
+            "freeze" => FaultKind::Freeze,
+            "freeze-holder" => FaultKind::FreezeHolder,
             _ => {
                 return Err(format!(
-                    "{part}: unknown fault {kind} (reload, kill, kill-holder, kill-acceptor)"
+                    "{part}: unknown fault {kind} (reload, kill, kill-holder, kill-acceptor, \
+                     freeze, freeze-holder)"
                 ))
             }
         };

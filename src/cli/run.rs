@@ -31,8 +31,9 @@ impl RunArgs {
     /// Every check on input, before the server starts.
     pub fn config(&self) -> Result<RunConfig, Error> {
         if let Some(t) = &self.server.trace {
-            // The server truncates it again; this only checks that it can be written.
-            std::fs::File::create(t)
+            // Only a check: the server creates (or truncates) it, so a run that fails before
+            // the server starts leaves no empty file behind.
+            crate::sys::files::check_user_output(t)
                 .map_err(|e| Error::Usage(format!("--trace {}: {e}", t.display())))?;
         }
         if self.load.requests_per_conn > self.server.max_requests_per_conn {

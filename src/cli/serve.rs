@@ -101,6 +101,16 @@ pub struct ServerArgs {
     /// default 512). A worker at its limit stops accepting until one of them closes.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub worker_connections: Option<u32>,
+    /// TCP_DEFER_ACCEPT: hand a connection to accept() only once its client has sent data (or
+    /// after this long, whole seconds), so idle connections cannot occupy sync workers
+    /// (Apache's AcceptFilter, nginx's `deferred`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub defer_accept: Option<Duration>,
+    /// Lock strategies, process mode: the master kills (SIGKILL) a worker that has held the
+    /// accept lock this long while connections wait (a frozen holder), so that the dead-holder
+    /// recovery takes over.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_watchdog: Option<Duration>,
 }
 
 impl ServerArgs {
@@ -125,6 +135,11 @@ impl ServerArgs {
     /// kernel supports, and each strategy flag must apply to it.
     pub fn config(&self, addr: SocketAddr) -> Result<ServerConfig, Error> {
         supported(self.strategy)?;
+        if self.lock_watchdog.is_some() && self.mode == Mode::Thread {
+            return Err(Error::Usage(
+                "--lock-watchdog needs --mode process: a thread cannot be killed on its own".into(),
+            ));
+        }
         let worker_connections = self.check_model()?;
         let strategy_options = self.strategy_options();
         strategy_options.check(self.strategy).map_err(|e| {
@@ -168,6 +183,7 @@ impl ServerArgs {
                 io_timeout: self.read_timeout,
                 mode: self.mode,
                 model: self.worker_model,
+                defer_accept: self.defer_accept,
             },
             work: Duration::from_micros(self.work_us),
             sleep: Duration::from_micros(self.sleep_us),
@@ -183,6 +199,8 @@ impl ServerArgs {
             tracer: None,
             worker_model: self.worker_model,
             worker_connections,
+            stop_on_stdin_eof: false,
+            lock_watchdog: self.lock_watchdog,
         })
     }
 
@@ -262,6 +280,10 @@ impl ServerArgs {
         if let Some(t) = &self.trace {
             args.push(format!("--trace={}", t.display()));
         }
+        args.extend(
+            self.defer_accept
+                .map(|w| format!("--defer-accept={}", d(w))),
+        );
         args
     }
 }
@@ -273,10 +295,17 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 lets the kernel choose.
     #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
+    /// Stop gracefully (as on SIGTERM) when standard input reaches end of file: a driver that
+    /// holds the other end of a pipe takes the server with it however it dies (herd's own
+    /// drivers use it).
+    #[arg(long)]
+    pub stop_on_stdin_eof: bool,
 }
 
 impl ServeArgs {
     pub fn config(&self) -> Result<ServerConfig, Error> {
-        self.server.config(self.addr)
+        let mut cfg = self.server.config(self.addr)?;
+        cfg.stop_on_stdin_eof = self.stop_on_stdin_eof;
+        Ok(cfg)
     }
 }

@@ -32,6 +32,8 @@ pub struct LoadCommand {
 }
 
 pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
+    crate::sys::signal::install_interrupt_flag()
+        .map_err(|e| Error::io("installing signal handlers", e))?;
     let mut files = cfg.out.as_deref().map(ResultFiles::open).transpose()?;
     let t = url::resolve(&cfg.url)?;
     let port = t.addr.port();
@@ -42,6 +44,12 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
     let abort = AtomicBool::new(false);
     if !cfg.warmup.is_zero() {
         load::run_phase(&load, cfg.warmup, None, &abort)?;
+    }
+    if let Some(sig) = crate::sys::signal::interrupted() {
+        return Err(Error::interrupted(
+            sig,
+            "during the warmup: nothing measured or written",
+        ));
     }
     let probe = Probe::start(&ProbeConfig {
         port,
@@ -71,8 +79,20 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
         probe: Some(&measured),
         strategy_options: None,
     };
-    let outcome = report.record(&load, &phase, started, files.as_mut())?;
+    let sig = crate::sys::signal::interrupted();
+    // An interrupted measurement is reported, not written: its figures cover less than asked.
+    let files = if sig.is_some() { None } else { files.as_mut() };
+    let outcome = report.record(&load, &phase, started, files)?;
     print!("{}", summary::summary(&outcome.row));
+    if let Some(sig) = sig {
+        return Err(Error::interrupted(
+            sig,
+            format!(
+                "the figures above cover the {:.1} s measured before the signal; nothing was written",
+                outcome.row.duration_s
+            ),
+        ));
+    }
     print!(
         "{}",
         summary::saved(cfg.out.as_deref(), &outcome.row.run_id)

@@ -10,6 +10,7 @@ use crate::report::kernel::probe_notes;
 use crate::report::record::{Report, RunOutcome};
 use crate::report::summary;
 use crate::server::ServerConfig;
+use crate::sys::signal::interrupted;
 use crate::Error;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -35,13 +36,38 @@ pub struct RunConfig {
 }
 
 pub fn run(cfg: &RunConfig) -> Result<(), Error> {
+    crate::sys::signal::install_interrupt_flag()
+        .map_err(|e| Error::io("installing signal handlers", e))?;
     let outcome = measure(cfg)?;
     print!("{}", summary::summary(&outcome.row));
+    if let Some(sig) = outcome.interrupted {
+        return Err(interrupted_run(sig, &outcome));
+    }
     print!(
         "{}",
         summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
     );
     Ok(())
+}
+
+/// What an interrupted run says after its partial summary.
+pub fn interrupted_run(sig: i32, outcome: &RunOutcome) -> Error {
+    Error::interrupted(
+        sig,
+        format!(
+            "the figures above are the client's over the {:.1} s measured before the signal; \
+             the server was stopped and nothing was written",
+            outcome.row.duration_s
+        ),
+    )
+}
+
+/// Nothing was measured yet when the signal came.
+fn interrupted_early(sig: i32, when: &str) -> Error {
+    Error::interrupted(
+        sig,
+        format!("{when}: nothing measured; the server was stopped and nothing was written"),
+    )
 }
 
 /// Do the run and append its rows; the summary is the caller's to print.
@@ -55,8 +81,14 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
     load.send_connect_ns = cfg.server.trace.is_some();
     let abort = server.gone().clone();
 
+    if let Some(sig) = interrupted() {
+        return Err(interrupted_early(sig, "while the server started"));
+    }
     if !cfg.warmup.is_zero() {
         load::run_phase(&load, cfg.warmup, None, &abort)?;
+        if let Some(sig) = interrupted() {
+            return Err(interrupted_early(sig, "during the warmup"));
+        }
         check_server(&mut server, "during the warmup")?;
     }
     let before = server.snapshot()?;
@@ -70,6 +102,26 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
     let started = SystemTime::now();
     let phase = load::run_phase(&load, cfg.duration, cfg.max_conns, &abort)?;
     let measured = probe.finish();
+    if let Some(sig) = interrupted() {
+        // What the client measured so far; the server's counters are not read (it may be
+        // stopping: a terminal's Ctrl-C reaches it too) and nothing is written.
+        drop(server);
+        let s = &cfg.server;
+        let report = Report {
+            strategy: s.strategy.name(),
+            mode: s.listen.mode.name(),
+            workers: s.workers,
+            work_us: s.work.as_micros() as u64,
+            sleep_us: s.sleep.as_micros() as u64,
+            target: "herd serve".into(),
+            server: None,
+            probe: Some(&measured),
+            strategy_options: s.strategy_options.label(s.strategy),
+        };
+        let mut outcome = report.record(&load, &phase, started, None)?;
+        outcome.interrupted = Some(sig);
+        return Ok(outcome);
+    }
     check_server(&mut server, "during the measurement")?;
     let after = server.snapshot()?;
     for n in probe_notes(&measured) {

@@ -35,11 +35,15 @@ impl ServerChild {
     /// Start `exe serve ARGS` and wait until it is listening. A server that exits first is an
     /// error carrying its stderr; exit status 2 (bad input) stays a usage error.
     /// Once it is listening, what it says on stderr is passed on to ours when `forward_stderr`.
+    ///
+    /// The server's standard input is a pipe this process holds (`--stop-on-stdin-eof`):
+    /// however this process ends, even by SIGKILL, the pipe closes and the server stops.
     pub fn start(exe: &Path, args: &[String], forward_stderr: bool) -> Result<Self, Error> {
         let mut child = Command::new(exe)
             .arg("serve")
             .args(args)
-            .stdin(Stdio::null())
+            .arg("--stop-on-stdin-eof")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -55,7 +55,9 @@ pub struct PhaseCtx<'a> {
 
 impl PhaseCtx<'_> {
     fn over(&self, now: u64) -> bool {
-        now >= self.end_ns || self.abort.load(Ordering::Relaxed)
+        now >= self.end_ns
+            || self.abort.load(Ordering::Relaxed)
+            || crate::sys::signal::interrupted().is_some()
     }
 
     /// Take one connection from the budget; false once it is spent.

@@ -41,7 +41,11 @@ pub fn write(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
     }
-    std::fs::write(path, buf).map_err(|e| Error::file(path, e))
+    // A log that cannot be written whole (a full disk) is not left cut short.
+    std::fs::write(path, buf).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        Error::file(path, e)
+    })
 }
 
 /// Read every interval of a log: (tag, histogram); untagged intervals get the tag `""`.

@@ -51,6 +51,10 @@ pub fn parse_response(buf: &[u8], eof: bool) -> Parsed {
 
 /// [`parse_response`], also reading the header `worker_header` (when given) into `worker_id`.
 pub fn parse_response_naming(buf: &[u8], eof: bool, worker_header: Option<&str>) -> Parsed {
+    // Bytes that cannot begin a response are bad at once, not a short response at EOF.
+    if !b"HTTP/".starts_with(&buf[..buf.len().min(5)]) {
+        return Parsed::Bad;
+    }
     let Some(head_len) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) else {
         return Parsed::Incomplete;
     };
@@ -152,6 +156,9 @@ mod tests {
             Parsed::Bad
         );
         assert_eq!(parse_response(b"SSH-2.0\r\n\r\n", true), Parsed::Bad);
+        // Not HTTP: bad as soon as it shows, without waiting for a head's end or EOF.
+        assert_eq!(parse_response(b"\x16\x03", false), Parsed::Bad);
+        assert_eq!(parse_response(b"HTT", false), Parsed::Incomplete);
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub struct RunOutcome {
     pub row: RunRow,
     pub workers: Vec<WorkerRow>,
     pub listeners: Vec<ListenerRow>,
+    /// The signal that cut the measurement short (the figures are partial and were not
+    /// written), if one did.
+    pub interrupted: Option<i32>,
 }
 
 /// What a run reports besides the client's figures: the server's, when it was measured.
@@ -133,7 +136,8 @@ impl Report<'_> {
                     f.latency.append(&r)?;
                 }
             }
-            f.flush()?;
+            // The histogram log first, the rows last (runs.csv the very last): a run in
+            // runs.csv has everything else written.
             let path = f.dir.join("hist").join(format!("{run_id}.hlog"));
             let comment = hlog_comment(&row);
             hlog::write(
@@ -143,11 +147,13 @@ impl Report<'_> {
                 phase.elapsed,
                 &phase.stats.histograms(),
             )?;
+            f.flush()?;
         }
         Ok(RunOutcome {
             row,
             workers,
             listeners,
+            interrupted: None,
         })
     }
 }

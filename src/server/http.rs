@@ -81,6 +81,10 @@ fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// parses one head per request), with the same result as splitting the UTF-8 text.
 pub fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
     std::str::from_utf8(buf).map_err(|_| ParseError::Malformed)?;
+    // NUL is never valid in a request head (RFC 9110 5.5: reject or replace; herd rejects).
+    if memchr::memchr(0, buf).is_some() {
+        return Err(ParseError::Malformed);
+    }
     let mut lines = lines(buf);
     let mut parts = lines.next().unwrap_or(b"").split(|&b| b == b' ');
     let (method, target, version) = (parts.next(), parts.next(), parts.next());
@@ -202,9 +206,17 @@ pub const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nbad request\n";
 
 /// Reads requests from a stream into a reusable buffer, with leftovers kept for pipelining.
+///
+/// A request must arrive whole (head and body) within `limit` of its first byte, checked after
+/// every read: a client that trickles a byte at a time (slowloris) cannot hold a worker for
+/// more than `limit` plus one read timeout. The buffer never grows past [`MAX_HEAD`] and no
+/// read asks for more than the room left in it, or the body bytes still due.
 pub struct RequestReader<'b> {
     buf: &'b mut Vec<u8>,
     filled: usize,
+    limit: Option<std::time::Duration>,
+    /// When the first byte of the request being read arrived.
+    started: Option<std::time::Instant>,
 }
 
 pub enum Next {
@@ -217,11 +229,23 @@ pub enum Next {
 impl<'b> RequestReader<'b> {
     pub fn new(buf: &'b mut Vec<u8>) -> Self {
         buf.resize(MAX_HEAD, 0);
-        RequestReader { buf, filled: 0 }
+        RequestReader {
+            buf,
+            filled: 0,
+            limit: None,
+            started: None,
+        }
+    }
+
+    /// Give each request at most `limit` from its first byte to its last.
+    pub fn with_limit(mut self, limit: std::time::Duration) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     /// Read the next request head, and discard its body.
     pub fn next<S: Read>(&mut self, s: &mut S) -> io::Result<Next> {
+        self.started = (self.filled > 0).then(std::time::Instant::now);
         loop {
             if let Some(end) = head_end(&self.buf[..self.filled]) {
                 let head = match parse_head(&self.buf[..end]) {
@@ -238,11 +262,29 @@ impl<'b> RequestReader<'b> {
             match s.read(&mut self.buf[self.filled..]) {
                 Ok(0) if self.filled == 0 => return Ok(Next::Closed),
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => self.filled += n,
+                Ok(n) => {
+                    self.filled += n;
+                    self.check_limit()?;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// After a read: start the request's clock at its first byte; fail once it is over.
+    fn check_limit(&mut self) -> io::Result<()> {
+        let Some(limit) = self.limit else {
+            return Ok(());
+        };
+        let started = *self.started.get_or_insert_with(std::time::Instant::now);
+        if started.elapsed() > limit {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the request did not arrive whole within --read-timeout",
+            ));
+        }
+        Ok(())
     }
 
     fn consume(&mut self, n: usize) {
@@ -259,7 +301,10 @@ impl<'b> RequestReader<'b> {
             let want = (left as usize).min(sink.len());
             match s.read(&mut sink[..want]) {
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => left -= n as u64,
+                Ok(n) => {
+                    left -= n as u64;
+                    self.check_limit()?;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }

@@ -4,6 +4,9 @@
 //! over many ([`worker`]), and serve minimal HTTP/1.1 ([`http`]); and the per-connection trace
 //! ([`trace`]). What it says on stdout is [`crate::protocol`].
 pub(crate) mod http;
+#[cfg(test)]
+pub(crate) mod http_props;
+mod lifeline;
 mod master;
 mod threads;
 mod trace;
@@ -46,25 +49,39 @@ pub struct ServerConfig {
     pub worker_model: WorkerModel,
     /// Event model: the most connections one worker holds open (`--worker-connections`).
     pub worker_connections: usize,
+    /// Stop gracefully when standard input reaches end of file (`--stop-on-stdin-eof`: the
+    /// driver holds the pipe, see [`lifeline`]).
+    pub stop_on_stdin_eof: bool,
+    /// Process mode, lock strategies: kill a worker that holds the accept lock this long while
+    /// connections wait (`--lock-watchdog`).
+    pub lock_watchdog: Option<Duration>,
 }
 
-/// `herd serve`: open the trace, if any, then run the workers as processes ([`master`]) or as
-/// threads ([`threads`]) until told to stop.
+/// `herd serve`: run the workers as processes ([`master`]) or as threads ([`threads`]) until
+/// told to stop. Each opens the trace, if any, once its socket is bound ([`open_trace`]).
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
+    match cfg.listen.mode {
+        Mode::Process => master::serve(cfg),
+        Mode::Thread => threads::serve(cfg),
+    }
+}
+
+/// `cfg` with its trace open, if it asks for one: called after the socket is bound, so that a
+/// server that cannot start leaves no trace file behind.
+pub(crate) fn open_trace(cfg: &ServerConfig) -> Result<ServerConfig, Error> {
     let mut cfg = cfg.clone();
     if let Some(path) = &cfg.trace {
         let t = trace::Tracer::create(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+            std::io::ErrorKind::NotFound
+            | std::io::ErrorKind::PermissionDenied
+            | std::io::ErrorKind::InvalidInput => {
                 Error::Usage(format!("--trace {}: {e}", path.display()))
             }
             _ => Error::file(path, e),
         })?;
         cfg.tracer = Some(Arc::new(t));
     }
-    match cfg.listen.mode {
-        Mode::Process => master::serve(&cfg),
-        Mode::Thread => threads::serve(&cfg),
-    }
+    Ok(cfg)
 }
 
 /// Check the strategy and its options, map the scoreboard and set up what the strategy

@@ -30,7 +30,7 @@
 use crate::metrics::Slot;
 use crate::sys::atomic_lock::LockWord;
 use crate::sys::shm::SharedArray;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -56,12 +56,11 @@ impl std::fmt::Debug for Tracer {
 
 impl Tracer {
     /// Create (truncate) `path`, write the header, and map the sequence counter. Call before
-    /// fork, so that every worker shares both.
+    /// fork, so that every worker shares both. The path is the user's: a symlink there, or a
+    /// file of another user, is refused ([`crate::sys::files::open_user_output`]).
     pub fn create(path: &Path) -> io::Result<Self> {
-        let mut f = File::create(path)?;
-        f.write_all(HEADER.as_bytes())?;
-        drop(f);
-        let file = OpenOptions::new().append(true).open(path)?;
+        let mut file = crate::sys::files::open_user_output(path, true)?;
+        file.write_all(HEADER.as_bytes())?;
         Ok(Tracer {
             file,
             seq: SharedArray::new(1)?,

@@ -214,6 +214,8 @@ impl Acceptor for MutexAcceptor<'_> {
             return self.wait_without_lock(slot, now);
         }
         Slot::bump(&slot.lock_acquires, 1);
+        // Fault injection (die or freeze holding the lock), as in the event form.
+        crate::fault::lock_taken();
         if let Some(t0) = self.want_since.take() {
             Slot::bump(&slot.lock_wait_ns, now.saturating_sub(t0));
         }

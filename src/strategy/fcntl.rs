@@ -3,8 +3,9 @@
 //! (`fcntl`, APR's `APR_LOCK_FCNTL`), also used by older Apache 1.3 builds.
 //!
 //! Mechanism: the master creates a lock file in the temporary directory (`$TMPDIR`, else
-//! /tmp), named after its pid, opens it once and removes it when it exits; every worker
-//! inherits the descriptor. An fcntl lock belongs to the process (pid, inode), so the shared
+//! /tmp), named after its pid, exclusively and mode 0600 (a file or symlink planted at the
+//! name is refused, see [`LockFile`]), and removes it when it exits; every worker inherits
+//! its descriptor. An fcntl lock belongs to the process (pid, inode), so the shared
 //! descriptor is enough: each worker is its own owner. The kernel drops the lock when its
 //! holder exits, so a killed holder needs no help. Blocked waiters sleep in the kernel's file
 //! lock code and are woken when the lock is released. Any Linux.
@@ -21,7 +22,6 @@ use super::listen::ListenConfig;
 use super::lock::{AcceptLock, Acquired, Shared};
 use super::{Mode, Strategy, StrategyOptions};
 use crate::sys::filelock::{fcntl_lock, fcntl_unlock, ofd_lock, ofd_unlock, LockFile};
-use std::fs::File;
 use std::io;
 
 pub struct Fcntl;
@@ -38,14 +38,13 @@ impl Strategy for Fcntl {
 
     fn prepare(cfg: &ListenConfig, _: usize, _: &StrategyOptions) -> io::Result<Self::Shared> {
         let path = LockFile::create(&std::env::temp_dir())?;
-        let file = path.open()?;
         if cfg.mode == Mode::Thread {
-            crate::sys::filelock::ofd_supported(&file).map_err(io::Error::other)?;
+            let probe = path.open()?;
+            crate::sys::filelock::ofd_supported(&probe).map_err(io::Error::other)?;
         }
         Shared::new(
             cfg,
             FcntlLock {
-                file,
                 path,
                 mode: cfg.mode,
             },
@@ -54,8 +53,8 @@ impl Strategy for Fcntl {
 }
 
 pub struct FcntlLock {
-    /// Opened by the master before fork; fcntl locks are per process, so one is enough.
-    file: File,
+    /// Its descriptor is opened by the master before fork; fcntl locks are per process, so
+    /// that one is enough.
     path: LockFile,
     /// In thread mode, record locks cannot exclude threads of one process: the thread form
     /// takes OFD locks (F_OFD_SETLKW) on one open file description per thread.
@@ -65,7 +64,7 @@ pub struct FcntlLock {
 impl AcceptLock for FcntlLock {
     fn acquire(&self) -> io::Result<Acquired> {
         match self.mode {
-            Mode::Process => fcntl_lock(&self.file)?,
+            Mode::Process => fcntl_lock(self.path.file())?,
             Mode::Thread => self.path.with_own(ofd_lock)?,
         }
         Ok(Acquired::Clean)
@@ -73,7 +72,7 @@ impl AcceptLock for FcntlLock {
 
     fn release(&self) -> io::Result<()> {
         match self.mode {
-            Mode::Process => fcntl_unlock(&self.file),
+            Mode::Process => fcntl_unlock(self.path.file()),
             Mode::Thread => self.path.with_own(ofd_unlock),
         }
     }

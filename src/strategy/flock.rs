@@ -2,7 +2,8 @@
 //! the scheme). Apache httpd's `AcceptMutex flock`.
 //!
 //! Mechanism: the master creates the lock file in the temporary directory (`$TMPDIR`, else
-//! /tmp) and removes it when it exits. A flock lock belongs to the open file description, which
+//! /tmp), exclusively and mode 0600 (a planted file or symlink is refused, see
+//! [`LockFile`]), and removes it when it exits. A flock lock belongs to the open file description, which
 //! fork shares, so a descriptor opened by the master would be one lock shared by every worker
 //! and exclude nothing. Each worker therefore opens the file itself, on its first acquisition,
 //! after fork (Apache's child_init does the same). The kernel drops the lock when the last

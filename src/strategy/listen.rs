@@ -20,6 +20,9 @@ pub struct ListenConfig {
     /// The workers' model: a strategy that accepts on the workers' behalf (hand-off) makes the
     /// sockets it passes non-blocking for event loops, blocking for sync workers.
     pub model: super::WorkerModel,
+    /// TCP_DEFER_ACCEPT (`--defer-accept`): a connection reaches accept() only once its first
+    /// data arrives (or this long has passed), so idle connections do not take sync workers.
+    pub defer_accept: Option<Duration>,
 }
 
 impl ListenConfig {
@@ -31,6 +34,7 @@ impl ListenConfig {
             io_timeout: Duration::from_secs(1),
             mode: super::Mode::Process,
             model: super::WorkerModel::Sync,
+            defer_accept: None,
         }
     }
 }
@@ -49,6 +53,9 @@ pub fn bind(
         sock.set_reuse_port(true)?;
     }
     sock.bind(&addr.into())?;
+    if let Some(d) = cfg.defer_accept {
+        crate::sys::net::set_defer_accept(&sock, d)?;
+    }
     sock.listen(cfg.backlog)?;
     sock.set_nonblocking(nonblocking)?;
     Ok(sock.into())

@@ -10,36 +10,69 @@
 //! fcntl's byte-range semantics, owned by the open file description like flock. Either needs
 //! one open file description per worker thread: [`LockFile::with_own`] gives each calling
 //! thread its own, opened on first use (so, in process mode, after fork in the worker).
+//!
+//! The lock file is created in a directory every user can write to (`$TMPDIR`, else /tmp), so
+//! it is created exclusively (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600, [`super::files`]): a file
+//! or symlink planted at its name is refused, never followed or truncated. After that its path
+//! is never looked up again: every further open file description is opened through
+//! `/proc/self/fd/N` of the creator's descriptor (inherited by forked workers), which names
+//! the inode itself, so a file swapped in at the path later is never opened either.
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// A lock file created by the master, removed when the creator drops it.
 pub struct LockFile {
     path: PathBuf,
+    /// The creator's open file description (inherited by forked workers).
+    file: File,
+    /// The file's (device, inode): only this file is removed at the end.
+    id: (u64, u64),
     creator: u32,
 }
 
 impl LockFile {
-    /// Create a fresh lock file in `dir` (its name carries the pid).
+    /// Create a fresh lock file in `dir` (its name carries the pid). Anything already at that
+    /// name is refused with an error that says so.
     pub fn create(dir: &Path) -> io::Result<Self> {
         let path = dir.join(format!("herd-accept-{}.lock", std::process::id()));
-        OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&path)?;
+        let file = super::files::create_exclusive(&path)?;
+        let meta = file.metadata()?;
         Ok(LockFile {
             path,
+            file,
+            id: (meta.dev(), meta.ino()),
             creator: std::process::id(),
         })
     }
 
-    /// Open the file: each opener gets its own open file description.
+    /// The creator's open file description (fcntl record locks belong to the process, so one
+    /// shared description is enough for them).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new open file description of the same file: each opener gets its own. Opened through
+    /// `/proc/self/fd`, not the path, so it is this inode whatever the path holds now.
     pub fn open(&self) -> io::Result<File> {
-        OpenOptions::new().read(true).write(true).open(&self.path)
+        let fd = format!("/proc/self/fd/{}", self.file.as_raw_fd());
+        let f = OpenOptions::new().read(true).write(true).open(fd)?;
+        let meta = f.metadata()?;
+        if (meta.dev(), meta.ino()) != self.id {
+            return Err(io::Error::other(format!(
+                "{}: reopening the lock file found another file",
+                self.path.display()
+            )));
+        }
+        Ok(f)
     }
 
     /// Run `f` on the calling thread's own open file description of this file, opened on the
@@ -67,7 +100,10 @@ thread_local! {
 
 impl Drop for LockFile {
     fn drop(&mut self) {
-        if std::process::id() == self.creator {
+        // Only the creator removes it, and only if the name still holds its file.
+        let ours =
+            std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
+        if std::process::id() == self.creator && ours {
             let _ = std::fs::remove_file(&self.path);
         }
     }
@@ -146,6 +182,32 @@ pub fn ofd_supported(file: &File) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_planted_link_is_refused_and_a_swapped_path_is_never_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep me").unwrap();
+        let name = dir
+            .path()
+            .join(format!("herd-accept-{}.lock", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &name).unwrap();
+        let e = LockFile::create(dir.path())
+            .err()
+            .expect("a planted link was used");
+        assert!(e.to_string().contains("refusing"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        std::fs::remove_file(&name).unwrap();
+        let lf = LockFile::create(dir.path()).unwrap();
+        // Swap another file in at the name: reopening still reaches the lock file, and the
+        // swapped-in file is not removed at the end.
+        std::fs::rename(&name, dir.path().join("moved")).unwrap();
+        std::fs::write(&name, "not herd's").unwrap();
+        let f = lf.open().unwrap();
+        assert_eq!(f.metadata().unwrap().len(), 0);
+        drop(lf);
+        assert_eq!(std::fs::read_to_string(&name).unwrap(), "not herd's");
+    }
 
     #[test]
     fn fcntl_locks_do_not_exclude_threads_but_ofd_locks_do() {

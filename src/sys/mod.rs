@@ -32,6 +32,7 @@ pub(crate) mod epoll;
 pub mod fdpass;
 pub(crate) mod fds;
 pub mod filelock;
+pub mod files;
 pub mod net;
 pub mod pmutex;
 pub(crate) mod poll;

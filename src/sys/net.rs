@@ -130,3 +130,19 @@ pub fn set_fd_limit(soft: u64) -> io::Result<()> {
     let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
     setrlimit(Resource::RLIMIT_NOFILE, soft.min(hard), hard).map_err(io::Error::from)
 }
+
+/// TCP_DEFER_ACCEPT on a listening socket: the kernel completes a connection into the accept
+/// queue only when its first data arrives, or after about `wait` (rounded to whole seconds;
+/// Apache's `AcceptFilter http data`, nginx's `listen ... deferred`).
+pub fn set_defer_accept(sock: &impl AsRawFd, wait: std::time::Duration) -> io::Result<()> {
+    let secs: libc::c_int = wait.as_secs().clamp(1, i32::MAX as u64) as libc::c_int;
+    // SAFETY: a valid socket descriptor and a pointer to an int of the size passed.
+    syscall!(setsockopt(
+        sock.as_raw_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_DEFER_ACCEPT,
+        &secs as *const libc::c_int as *const libc::c_void,
+        std::mem::size_of::<libc::c_int>() as libc::socklen_t
+    ))?;
+    Ok(())
+}

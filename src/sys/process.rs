@@ -94,9 +94,32 @@ pub fn set_name(name: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// SIGSTOP the calling process: it freezes, holding whatever it holds, until SIGCONT (fault
+/// injection).
+pub fn stop_self() {
+    // SAFETY: raise(3) has no memory-safety preconditions.
+    unsafe { libc::raise(libc::SIGSTOP) };
+}
+
 /// SIGKILL the calling process: die at once, holding whatever it holds (fault injection).
 pub fn kill_self() -> ! {
     // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
     unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
     exit_now(137)
+}
+
+/// Wait for child `pid` to end (wait4(2)); its wait status and its peak resident set size in
+/// KiB (`ru_maxrss`). For tests and scripts that bound a child's memory.
+pub fn wait_with_maxrss(pid: libc::pid_t) -> io::Result<(libc::c_int, u64)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `status` and `usage` are valid for writes for the duration of the call.
+        match syscall!(wait4(pid, &mut status, 0, &mut usage)) {
+            Ok(_) => return Ok((status, usage.ru_maxrss.max(0) as u64)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }

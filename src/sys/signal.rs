@@ -11,14 +11,65 @@ extern "C" fn on_stop(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// Whether this process was asked to stop (SIGTERM or SIGINT since `install_stop_flag`).
+thread_local! {
+    /// Thread mode: this worker thread alone was asked to stop (a reload's old generation, a
+    /// SIGTTOU), by [`thread_drain_signal`]. Const-initialised and without a destructor, so
+    /// the handler's access is a plain thread-local store.
+    static DRAIN: AtomicBool = const { AtomicBool::new(false) };
+}
+
+extern "C" fn on_drain(_: libc::c_int) {
+    DRAIN.with(|d| d.store(true, Ordering::SeqCst));
+}
+
+/// Whether this process was asked to stop (SIGTERM or SIGINT since `install_stop_flag`), or,
+/// in thread mode, this worker thread alone.
 pub fn stop_requested() -> bool {
-    STOP.load(Ordering::Relaxed)
+    STOP.load(Ordering::Relaxed) || DRAIN.with(|d| d.load(Ordering::Relaxed))
 }
 
 /// Raise the stop flag from inside the process (thread mode, fault injection).
 pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
+}
+
+/// The signal that interrupted a driver (`herd run`, `sweep`, `load`), 0 if none.
+static INTERRUPTED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    if INTERRUPTED.swap(sig, Ordering::SeqCst) != 0 {
+        // A second signal: the user insists. Leave at once (the server child stops by itself
+        // when its stdin pipe closes).
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + sig) };
+    }
+}
+
+/// In a driver (a multi-threaded command that runs load or a server child): SIGINT, SIGTERM
+/// and SIGHUP raise a flag ([`interrupted`]) instead of ending the process, so that it can stop
+/// its server, say what it measured so far and leave its files whole; a second one ends the
+/// process at once. SA_RESTART, so that the driver's threads see no EINTR where they do not
+/// expect one (epoll_wait still returns it, and the client loop retries).
+pub fn install_interrupt_flag() -> io::Result<()> {
+    let act = SigAction::new(
+        SigHandler::Handler(on_interrupt),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: `on_interrupt` only swaps an atomic and may call _exit, both
+        // async-signal-safe.
+        unsafe { signal::sigaction(sig, &act) }.map_err(io::Error::from)?;
+    }
+    Ok(())
+}
+
+/// The signal that interrupted this driver, if one did.
+pub fn interrupted() -> Option<i32> {
+    match INTERRUPTED.load(Ordering::Relaxed) {
+        0 => None,
+        s => Some(s),
+    }
 }
 
 /// The signals the master handles through its signalfd.
@@ -34,6 +85,7 @@ pub fn master_signals() -> SigSet {
         Signal::SIGUSR2,
         Signal::SIGTTIN,
         Signal::SIGTTOU,
+        Signal::SIGWINCH,
     ] {
         set.add(s);
     }
@@ -118,27 +170,38 @@ fn thread_mask(how: libc::c_int, sig: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// In the main thread of thread mode, before any worker thread exists: make the thread stop
-/// signal raise the stop flag (no SA_RESTART, so accept(), epoll_wait() and semop() return
-/// EINTR), and block it here; threads inherit the mask and each worker unblocks it with
-/// [`unblock_thread_stop`].
-pub fn install_thread_stop() -> io::Result<()> {
-    let sig = thread_stop_signal();
+/// Thread mode's drain signal: the next real-time signal, sent with tgkill(2) to one worker
+/// thread that must finish its connections and end while the others go on.
+pub fn thread_drain_signal() -> libc::c_int {
+    libc::SIGRTMIN() + 1
+}
+
+fn install_handler(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) -> io::Result<()> {
     // SAFETY: an all-zero sigaction is a valid value; the fields we use are set below.
     let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
-    sa.sa_sigaction = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    sa.sa_sigaction = handler as libc::sighandler_t;
     sa.sa_flags = 0;
     // SAFETY: `sa.sa_mask` is a valid sigset to initialise.
     syscall!(sigemptyset(&mut sa.sa_mask))?;
-    // SAFETY: `on_stop` only stores to an atomic, which is async-signal-safe; `sa` is fully
-    // initialised and the old action is not wanted.
+    // SAFETY: both handlers only store to an atomic (one thread-local, const-initialised),
+    // which is async-signal-safe; `sa` is fully initialised and the old action is not wanted.
     syscall!(sigaction(sig, &sa, std::ptr::null_mut()))?;
     thread_mask(libc::SIG_BLOCK, sig)
 }
 
-/// In a worker thread of thread mode: let the thread stop signal interrupt this thread.
+/// In the main thread of thread mode, before any worker thread exists: make the thread stop
+/// signal raise the stop flag and the drain signal the receiving thread's own flag (no
+/// SA_RESTART, so accept(), epoll_wait() and semop() return EINTR), and block both here;
+/// threads inherit the mask and each worker unblocks them with [`unblock_thread_stop`].
+pub fn install_thread_stop() -> io::Result<()> {
+    install_handler(thread_stop_signal(), on_stop)?;
+    install_handler(thread_drain_signal(), on_drain)
+}
+
+/// In a worker thread of thread mode: let the stop and drain signals interrupt this thread.
 pub fn unblock_thread_stop() -> io::Result<()> {
-    thread_mask(libc::SIG_UNBLOCK, thread_stop_signal())
+    thread_mask(libc::SIG_UNBLOCK, thread_stop_signal())?;
+    thread_mask(libc::SIG_UNBLOCK, thread_drain_signal())
 }
 
 /// Send `sig` to thread `tid` of this process (tgkill(2)).

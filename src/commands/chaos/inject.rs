@@ -42,25 +42,44 @@ pub(super) fn apply_faults(
                         .find(|&p| is_acceptor(p))
                         .is_some_and(|p| kill(Pid::from_raw(p), Signal::SIGKILL).is_ok())
             }
-            FaultKind::Kill => {
-                // A worker: the hand-off acceptor has a fault of its own.
-                let kids: Vec<i32> = children(master.as_raw())
-                    .into_iter()
-                    .filter(|&p| !is_acceptor(p))
-                    .collect();
-                !kids.is_empty()
-                    && kill(
-                        Pid::from_raw(kids[fastrand::usize(..kids.len())]),
-                        Signal::SIGKILL,
-                    )
-                    .is_ok()
+            FaultKind::Kill => signal_a_worker(master, Signal::SIGKILL),
+            FaultKind::Freeze => {
+                thaw(master);
+                signal_a_worker(master, Signal::SIGSTOP)
+            }
+            FaultKind::FreezeHolder => {
+                thaw(master);
+                applicable && kill(master, Signal::SIGWINCH).is_ok()
             }
         };
         if applied {
             times.push(monotonic_ns());
         }
     }
+    if item.kind.freezes() {
+        // The last frozen worker stays frozen to the end of the faulted part, then thaws.
+        while monotonic_ns() < end && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        thaw(master);
+    }
     times
+}
+
+/// `sig` to a random worker (the hand-off acceptor has a fault of its own); whether it was sent.
+fn signal_a_worker(master: Pid, sig: Signal) -> bool {
+    let kids: Vec<i32> = children(master.as_raw())
+        .into_iter()
+        .filter(|&p| !is_acceptor(p))
+        .collect();
+    !kids.is_empty() && kill(Pid::from_raw(kids[fastrand::usize(..kids.len())]), sig).is_ok()
+}
+
+/// SIGCONT to every worker: whatever was frozen goes on.
+fn thaw(master: Pid) {
+    for k in children(master.as_raw()) {
+        let _ = kill(Pid::from_raw(k), Signal::SIGCONT);
+    }
 }
 
 /// SIGHUP, then wait (up to 1 s) until the master has forked `workers` new workers:

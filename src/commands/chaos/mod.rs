@@ -57,6 +57,8 @@ pub struct ChaosConfig {
     pub addr: SocketAddr,
     /// Append one row per segment to DIR/chaos.csv.
     pub out: Option<PathBuf>,
+    /// The server's --lock-watchdog (lock strategies).
+    pub lock_watchdog: Option<Duration>,
 }
 
 /// Load after the last fault, so that it can be seen to recover.
@@ -112,7 +114,7 @@ fn phases_until(
 
 fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<ChaosRow, Error> {
     let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
-    let serve_args = vec![
+    let mut serve_args = vec![
         format!("--strategy={strategy}"),
         format!("--workers={}", args.workers),
         format!("--graceful-timeout={}ms", args.graceful_timeout.as_millis()),
@@ -124,6 +126,9 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         ),
         format!("--addr={}", args.addr),
     ];
+    if let Some(w) = args.lock_watchdog {
+        serve_args.push(format!("--lock-watchdog={}us", w.as_micros()));
+    }
     let mut server = ServerChild::start(&exe, &serve_args, false)?;
     let mut cfg = LoadConfig::new(
         server.addr,
@@ -134,9 +139,9 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
     cfg.requests_per_conn = args.requests_per_conn;
     let abort = server.gone().clone();
     let applicable = match item.kind {
-        FaultKind::KillHolder => server.snapshot()?.lock_holder.is_some(),
+        k if k.needs_lock() => server.snapshot()?.lock_holder.is_some(),
         FaultKind::KillAcceptor => server.snapshot()?.acceptor.is_some(),
-        FaultKind::Reload | FaultKind::Kill => true,
+        _ => true,
     };
 
     let mut ignored = Stats::default();

@@ -17,6 +17,12 @@ pub enum FaultKind {
     /// SIGKILL to a hand-off strategy's acceptor (found by its process name). Hand-off
     /// strategies only.
     KillAcceptor,
+    /// SIGSTOP a random worker (the one frozen before is thawed first): frozen, not dead.
+    Freeze,
+    /// The accept-lock holder freezes holding it (SIGWINCH to the master arms it; the next
+    /// worker to take the lock SIGSTOPs itself; the one frozen before is thawed first). Lock
+    /// strategies only.
+    FreezeHolder,
 }
 
 impl FaultKind {
@@ -26,7 +32,19 @@ impl FaultKind {
             FaultKind::Kill => "kill",
             FaultKind::KillHolder => "kill-holder",
             FaultKind::KillAcceptor => "kill-acceptor",
+            FaultKind::Freeze => "freeze",
+            FaultKind::FreezeHolder => "freeze-holder",
         }
+    }
+
+    /// Whether the fault needs an accept lock.
+    pub fn needs_lock(self) -> bool {
+        matches!(self, FaultKind::KillHolder | FaultKind::FreezeHolder)
+    }
+
+    /// Whether the fault freezes workers (they are thawed when the faulted part ends).
+    pub fn freezes(self) -> bool {
+        matches!(self, FaultKind::Freeze | FaultKind::FreezeHolder)
     }
 }
 

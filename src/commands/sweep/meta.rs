@@ -148,7 +148,15 @@ pub fn finish(dir: &Path, mut meta: Value, done: usize, failures: &[String]) -> 
     write(&dir.join("meta.json"), &meta)
 }
 
+/// Write `v` to `path` whole or not at all: into a file beside it, then renamed over it, so a
+/// sweep killed meanwhile leaves the previous meta.json, never a cut one.
 fn write(path: &Path, v: &Value) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(v).map_err(|e| Error::Run(e.to_string()))?;
-    std::fs::write(path, text + "\n").map_err(|e| Error::file(path, e))
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text + "\n")
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::file(path, e)
+        })
 }

@@ -10,6 +10,7 @@ mod plan;
 pub use plan::Cell;
 
 use crate::report::client::fmt;
+use crate::sys::signal::interrupted;
 use crate::Error;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -45,8 +46,14 @@ pub struct Matrix {
 
 /// Run the sweep.
 pub fn run(a: &SweepConfig) -> Result<(), Error> {
+    crate::sys::signal::install_interrupt_flag()
+        .map_err(|e| Error::io("installing signal handlers", e))?;
     let cells = &a.cells;
     let runs_csv = a.out.join("runs.csv");
+    // A sweep killed in the middle of a write may have left a last line cut short.
+    for f in ["runs.csv", "workers.csv", "latency.csv", "listeners.csv"] {
+        crate::report::csv::repair_torn_tail(&a.out.join(f))?;
+    }
     let done = plan::done_counts(&a.out, cells)?;
     if !a.resume && done.iter().any(|&d| d > 0) {
         return Err(Error::Usage(format!(
@@ -99,10 +106,42 @@ pub fn run(a: &SweepConfig) -> Result<(), Error> {
         .progress_chars("=> "),
     );
     let mut failures = Vec::new();
+    let mut stopped: Option<(i32, usize)> = None;
     for (i, (r, cell)) in plan.iter().enumerate() {
+        if let Some(sig) = interrupted() {
+            stopped = Some((sig, i));
+            break;
+        }
         let label = format!("repeat {} {}", r + 1, cell.label());
         bar.set_message(label.clone());
         match crate::commands::run::measure(&cell.run) {
+            Ok(out) if out.interrupted.is_some() => {
+                let row = &out.row;
+                say(
+                    &bar,
+                    format!(
+                        "[{}/{}] {label}: INTERRUPTED after {:.1} s ({:.0} conn/s so far, not recorded)",
+                        i + 1,
+                        plan.len(),
+                        row.duration_s,
+                        row.conn_per_s
+                    ),
+                );
+                stopped = out.interrupted.map(|sig| (sig, i));
+                break;
+            }
+            Err(Error::Interrupted { signal, .. }) => {
+                say(
+                    &bar,
+                    format!(
+                        "[{}/{}] {label}: INTERRUPTED before it was measured",
+                        i + 1,
+                        plan.len()
+                    ),
+                );
+                stopped = Some((signal, i));
+                break;
+            }
             Ok(out) => {
                 let row = &out.row;
                 let line = format!(
@@ -116,10 +155,28 @@ pub fn run(a: &SweepConfig) -> Result<(), Error> {
                 );
                 say(&bar, line);
             }
-            // Bad input is the same for every cell: stop at once.
-            Err(e @ Error::Usage(_)) => {
+            // Bad input is the same for every cell: stop at once. (An --out that turned
+            // unwritable after the first runs is not bad input: see below.)
+            Err(e @ Error::Usage(_)) if !(i > 0 && writes_out(&e, &a.out)) => {
                 bar.abandon();
                 return Err(e);
+            }
+            // So is an --out that cannot be written (full, read-only): the runs done are
+            // whole in it, the one that failed was taken back.
+            Err(e @ (Error::File { .. } | Error::Csv { .. } | Error::Usage(_)))
+                if writes_out(&e, &a.out) =>
+            {
+                bar.abandon();
+                say(
+                    &bar,
+                    format!("[{}/{}] {label}: not recorded: {e}", i + 1, plan.len()),
+                );
+                let _ = meta::finish(&a.out, meta, i - failures.len(), &[e.to_string()]);
+                return Err(Error::Run(format!(
+                    "stopped after {i} of {} runs: --out {} cannot be written ({e}); the rows of the runs before are intact and this run's were not kept; `herd sweep --resume` with the same flags runs the rest once it can",
+                    plan.len(),
+                    a.out.display()
+                )));
             }
             Err(e) => {
                 let line = format!("[{}/{}] {label}: FAILED: {e}", i + 1, plan.len());
@@ -128,6 +185,24 @@ pub fn run(a: &SweepConfig) -> Result<(), Error> {
             }
         }
         bar.inc(1);
+    }
+    if let Some((sig, done)) = stopped {
+        bar.abandon();
+        let name = crate::error::signal_name(sig);
+        let ok = done.saturating_sub(failures.len());
+        failures.push(format!(
+            "interrupted by {name} after {done} of {} runs",
+            plan.len()
+        ));
+        meta::finish(&a.out, meta, ok, &failures)?;
+        return Err(Error::interrupted(
+            sig,
+            format!(
+                "{done} of {} runs done, each whole in {} (the run in progress was stopped and not recorded); `herd sweep --resume` with the same flags runs the rest",
+                plan.len(),
+                a.out.display()
+            ),
+        ));
     }
     bar.finish_with_message("done");
     meta::finish(&a.out, meta, plan.len() - failures.len(), &failures)?;
@@ -140,6 +215,16 @@ pub fn run(a: &SweepConfig) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// Whether `e` is a failure to write a file under `out`.
+fn writes_out(e: &Error, out: &std::path::Path) -> bool {
+    match e {
+        Error::File { path, .. } | Error::Csv { path, .. } => path.starts_with(out),
+        // ResultFiles::open's check, made again by each run.
+        Error::Usage(m) => m.starts_with(&format!("--out {}:", out.display())),
+        _ => false,
+    }
 }
 
 /// A line above the progress bar, or on stderr when there is no bar (not a terminal).

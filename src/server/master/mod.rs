@@ -20,6 +20,9 @@
 //! - SIGUSR1: print the scoreboard (active workers, lock holder, reloads) as one
 //!   `scoreboard {json}` line on stdout.
 //! - SIGUSR2: fault injection: the next worker to take the accept lock dies holding it.
+//! - SIGWINCH: fault injection: the next worker to take the accept lock stops itself
+//!   (SIGSTOP) holding it. With `--lock-watchdog`, the master kills a holder stuck like that
+//!   ([`watchdog`]).
 //!
 //! A hand-off strategy (`handoff-*`) has an acceptor process beside the workers: forked after
 //! them, ready when it has claimed its own slot, restarted like a worker when it dies (the
@@ -27,6 +30,9 @@
 //! when SIGTTIN adds a seat whose channel it does not hold yet.
 mod events;
 mod pool;
+mod watchdog;
+
+pub(super) use pool::{backoff, QUICK_DEATH};
 
 use super::worker::{self, WorkerCtx};
 use super::ServerConfig;
@@ -77,11 +83,20 @@ pub(super) struct Ctx<'a> {
     pub cfg: &'a ServerConfig,
     pub board: &'a Scoreboard,
     pub master_pid: libc::pid_t,
+    /// Where the server listens (the watchdog reads its accept queue).
+    pub addr: std::net::SocketAddr,
 }
 
 /// Run the server until it is told to stop.
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
     let (board, mut shared, addr) = super::prepare(cfg)?;
+    if cfg.lock_watchdog.is_some() && shared.lock_holder().is_none() {
+        eprintln!(
+            "herd serve: --lock-watchdog: strategy {} has no accept lock; nothing to watch",
+            cfg.strategy
+        );
+    }
+    let cfg = &super::open_trace(cfg)?;
     fault::install_shared().map_err(|e| Error::io("mapping the fault word", e))?;
 
     // Block the master's signals before forking: the workers inherit the mask and unblock what
@@ -94,6 +109,7 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         cfg,
         board: &board,
         master_pid: std::process::id() as libc::pid_t,
+        addr,
     };
     let mut pool = Pool::default();
     for i in 0..cfg.workers {

@@ -89,10 +89,13 @@ fn serve_connection(
     connect_ns: &mut Option<u64>,
 ) -> io::Result<bool> {
     let cfg = ctx.cfg;
-    // Responses are small and never fill the send buffer, so a read timeout is enough to stop
-    // an idle or stalled client from holding this worker.
+    // A client that sends nothing, trickles its request, or never reads its responses (a
+    // pipeline of requests whose answers fill the send buffer) holds this worker for at most
+    // about --read-timeout: each read and each write is bounded, and a request must arrive
+    // whole within the timeout of its first byte.
     stream.set_read_timeout(Some(cfg.listen.io_timeout))?;
-    let mut reader = RequestReader::new(req_buf);
+    stream.set_write_timeout(Some(cfg.listen.io_timeout))?;
+    let mut reader = RequestReader::new(req_buf).with_limit(cfg.listen.io_timeout);
     let mut served = 0u32;
     loop {
         let head = match reader.next(&mut stream)? {

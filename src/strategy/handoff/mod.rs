@@ -139,6 +139,19 @@ impl Shared {
         &self.seats[i]
     }
 
+    /// Seats with a channel (made at start or by [`Prepared::seats_changed`]).
+    pub fn channels(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Set the seats in service (at most those with a channel); a parked acceptor looks again.
+    /// Thread mode's SIGTTIN and SIGTTOU, which cannot add a queue under a running acceptor.
+    pub fn set_in_service(&self, seats: usize) -> io::Result<()> {
+        let seats = seats.min(self.channels.len());
+        self.control[0].seats.store(seats as u64, Ordering::SeqCst);
+        self.credit.signal()
+    }
+
     fn in_service(&self) -> usize {
         (self.control[0].seats.load(Ordering::Relaxed) as usize).min(self.channels.len())
     }
@@ -196,9 +209,7 @@ impl Prepared for Shared {
             });
             self.seat_up(i);
         }
-        self.control[0].seats.store(seats as u64, Ordering::SeqCst);
-        // A parked acceptor looks again.
-        self.credit.signal()?;
+        self.set_in_service(seats)?;
         Ok(grew && self.mode == Mode::Process)
     }
 

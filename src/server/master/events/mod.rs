@@ -3,10 +3,12 @@
 //! each signal does; a hand-off strategy's acceptor: [`acceptor`].
 mod acceptor;
 use super::pool::{backoff, Pool, Role, Seat, QUICK_DEATH};
+use super::watchdog::Watchdog;
 use super::{say, spawn, spawn_acceptor, Ctx, ReuseportReload};
 use crate::fault;
 use crate::metrics::{Slot, Snapshot, WorkerSample, MAX_WORKERS};
 use crate::protocol::{Line, WorkerExit};
+use crate::server::lifeline::Lifeline;
 use crate::strategy::{reuseport, Shared};
 use crate::Error;
 use acceptor::AcceptorRecord;
@@ -34,6 +36,10 @@ pub(super) struct Master<'a> {
     retiring: Vec<TcpListener>,
     /// The hand-off acceptor's record.
     acceptor: AcceptorRecord,
+    /// `--stop-on-stdin-eof`: the driver's pipe.
+    lifeline: Lifeline,
+    /// `--lock-watchdog`.
+    watchdog: Option<Watchdog>,
 }
 
 impl<'a> Master<'a> {
@@ -46,6 +52,11 @@ impl<'a> Master<'a> {
             reloads: 0,
             retiring: Vec::new(),
             acceptor: AcceptorRecord::default(),
+            lifeline: Lifeline::new(ctx.cfg.stop_on_stdin_eof),
+            watchdog: ctx
+                .cfg
+                .lock_watchdog
+                .map(|limit| Watchdog::new(limit, ctx.addr.port())),
         }
     }
 
@@ -55,10 +66,16 @@ impl<'a> Master<'a> {
                 || self.pool.seats.iter().any(|s| s.restart_at.is_some())
                 || self.acceptor.restart_at.is_some()
                 || self.pool.draining() > 0;
-            let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+            let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+            fds.extend(self.lifeline.poll_fd());
             match poll(&mut fds, PollTimeout::from(if busy { 5u16 } else { 50 })) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(Error::io("poll on signalfd", e.into())),
+            }
+            let life = fds.get(1).and_then(|f| f.revents());
+            drop(fds);
+            if self.lifeline.driver_gone(life) {
+                self.on_signal(Signal::SIGTERM)?;
             }
             while let Ok(Some(info)) = sfd.read_signal() {
                 if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
@@ -82,6 +99,11 @@ impl<'a> Master<'a> {
             }
             self.restart_due()?;
             self.retire_old();
+            if let Some(w) = self.watchdog.as_mut() {
+                if let Some(pid) = w.check(self.shared.lock_holder(), self.ctx.board) {
+                    let _ = kill(nix::unistd::Pid::from_raw(pid as i32), Signal::SIGKILL);
+                }
+            }
         }
     }
 
@@ -115,6 +137,7 @@ impl<'a> Master<'a> {
                 say(&Line::Scoreboard(Box::new(snap)))?;
             }
             Signal::SIGUSR2 => fault::arm_die_next_holder(),
+            Signal::SIGWINCH => fault::arm_freeze_next_holder(),
             Signal::SIGHUP if !stopping => self.reload()?,
             Signal::SIGTTIN if !stopping => self.add_seat()?,
             Signal::SIGTTOU if !stopping => self.remove_seat(),

@@ -221,6 +221,60 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// The event loop's parser, fed arbitrary bytes in arbitrary chunks through a real
+        /// socket, answers as the sync reader does (same requests, a 400 at the same place).
+        #[test]
+        fn the_event_parser_agrees_with_the_sync_one(
+            (data, sizes) in crate::server::http_props::input()
+        ) {
+            use crate::server::http_props::{reference, Outcome};
+            let (mut client, server) = pair();
+            let mut c = Conn::new(server, 1, 0, 0);
+            let mut scratch = vec![0u8; SCRATCH];
+            let mut got = Vec::new();
+            let (mut off, mut i) = (0, 0);
+            let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            'feed: loop {
+                proptest::prop_assert!(std::time::Instant::now() < end, "no end");
+                if off < data.len() {
+                    let n = sizes[i % sizes.len()].min(data.len() - off);
+                    client.write_all(&data[off..off + n]).unwrap();
+                    off += n;
+                    i += 1;
+                } else if off == data.len() {
+                    client.shutdown(std::net::Shutdown::Write).unwrap();
+                    off += 1;
+                }
+                loop {
+                    let input = c.read(&mut scratch).unwrap();
+                    loop {
+                        match c.next_request() {
+                            Ok(Some(h)) => got.push(Outcome::Request(h)),
+                            Ok(None) => break,
+                            Err(()) => {
+                                got.push(Outcome::Bad);
+                                break 'feed;
+                            }
+                        }
+                    }
+                    match input {
+                        Input::Bytes { .. } => {}
+                        Input::Nothing => break,
+                        Input::Eof => {
+                            got.push(if c.mid_request() { Outcome::Cut } else { Outcome::Closed });
+                            break 'feed;
+                        }
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(got, reference(&data));
+            proptest::prop_assert!(c.buf.len() <= MAX_HEAD, "buffer {} bytes", c.buf.len());
+        }
+    }
+
     #[test]
     fn garbage_and_oversized_heads_are_bad() {
         let (mut client, server) = pair();

@@ -41,6 +41,9 @@ impl<E: EventAcceptor> Loop<'_, E> {
             if c.state != State::Reading {
                 return Ok(Flow::Open);
             }
+            // A request has --read-timeout from its first byte to arrive whole: a client that
+            // trickles it (slowloris) does not push the deadline on with every byte.
+            let was_mid = c.mid_request();
             let more = match c.read(&mut self.scratch) {
                 Err(_) => return Ok(Flow::Failed),
                 Ok(Input::Nothing) => return Ok(Flow::Open),
@@ -48,7 +51,9 @@ impl<E: EventAcceptor> Loop<'_, E> {
                 Ok(Input::Eof) => return Ok(Flow::Done),
                 Ok(Input::Bytes { more }) => more,
             };
-            c.deadline = self.now + self.timeout_ns;
+            if !was_mid {
+                c.deadline = self.now + self.timeout_ns;
+            }
             let flow = self.serve_buffered(t)?;
             if flow != Flow::Open || !more {
                 return Ok(flow);
