@@ -214,7 +214,7 @@ pub fn markdown(results: &Results, only: Option<u64>) -> Result<String, Error> {
         for w in g
             .workers()
             .into_iter()
-            .filter(|w| only.map_or(true, |o| o == *w))
+            .filter(|w| only.is_none_or(|o| o == *w))
         {
             out.push_str(&table(g, w));
             out.push('\n');

@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn oversized_head_is_bad() {
         let mut data = b"GET / HTTP/1.1\r\nX: ".to_vec();
-        data.extend(std::iter::repeat(b'a').take(MAX_HEAD));
+        data.extend(std::iter::repeat_n(b'a', MAX_HEAD));
         let mut src: &[u8] = &data;
         let mut buf = Vec::new();
         let mut r = RequestReader::new(&mut buf);
