@@ -24,15 +24,17 @@ pub struct SweepArgs {
     pub workers: Vec<String>,
     /// Closed-loop connections in flight, comma-separated (default: `herd run`'s).
     #[arg(
-        long,
+        short = 'c',
+        long = "connections",
+        visible_alias = "concurrency",
         value_delimiter = ',',
         value_name = "LIST",
         conflicts_with = "rate"
     )]
     pub concurrency: Vec<String>,
-    /// Open-loop arrival rates in connections/s, comma-separated; each is passed to `herd run
-    /// --rate`, so this needs a herd whose `run` has `--rate`.
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    /// Open-loop arrival rates in connections/s, comma-separated (`10k` works); each is passed
+    /// to `herd run --rate`.
+    #[arg(short = 'R', long, value_delimiter = ',', value_name = "LIST")]
     pub rate: Vec<String>,
     /// CPU time each request burns, in microseconds, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -71,6 +73,8 @@ const OWN: &[&str] = &[
     "work_us",
     "sleep_us",
     "out",
+    // A sweep writes CSV; each run's JSON would go nowhere.
+    "json",
 ];
 
 /// `herd run`'s arguments that a sweep passes through.
@@ -212,7 +216,7 @@ fn cells(cli: &SweepCli, strategies: &[StrategyKind]) -> Result<Vec<Cell>, Error
         return Err(Error::Usage("--workers: empty matrix".into()));
     }
     let (load_flag, loads) = if a.rate.is_empty() {
-        ("concurrency", values("concurrency", &a.concurrency)?)
+        ("connections", values("connections", &a.concurrency)?)
     } else {
         ("rate", values("rate", &a.rate)?)
     };
@@ -298,10 +302,84 @@ mod tests {
         assert_eq!(s.sweep.repeat, 2);
         let mut flags = s.run_flags.clone();
         flags.sort();
-        assert_eq!(
-            flags,
-            ["--client-threads=1", "--duration=300ms", "--warmup=0s"]
-        );
+        assert_eq!(flags, ["--duration=300ms", "--threads=1", "--warmup=0s"]);
+    }
+
+    #[test]
+    fn short_flags_and_aliases_pass_through_by_their_long_names() {
+        let cli = Cli::try_parse_from([
+            "herd",
+            "sweep",
+            "--workers",
+            "2",
+            "--out",
+            "x",
+            "-d",
+            "300ms",
+            "-t",
+            "1",
+            "-n",
+            "2k",
+            "-c",
+            "4,8",
+        ])
+        .unwrap();
+        let Command::Sweep(s) = cli.command else {
+            panic!("not sweep")
+        };
+        let mut flags = s.run_flags.clone();
+        flags.sort();
+        assert_eq!(flags, ["--duration=300ms", "--requests=2k", "--threads=1"]);
+        assert_eq!(s.sweep.concurrency, ["4", "8"]);
+        let cfg = s.config().unwrap();
+        let conns: Vec<_> = cfg.cells.iter().map(|c| c.run.load.concurrency).collect();
+        assert!(conns.contains(&4) && conns.contains(&8), "{conns:?}");
+        for c in &cfg.cells {
+            assert_eq!(c.run.load.threads, 1);
+            assert_eq!(c.run.max_conns, Some(2000));
+            assert_eq!(c.run.duration, std::time::Duration::from_millis(300));
+        }
+        // The old long names are aliases, passed on under the new ones.
+        let cli = Cli::try_parse_from([
+            "herd",
+            "sweep",
+            "--workers",
+            "2",
+            "--out",
+            "x",
+            "--client-threads",
+            "1",
+            "--concurrency",
+            "3",
+            "-R",
+            "1k",
+        ]);
+        assert!(cli.is_err(), "--concurrency and --rate exclude each other");
+        let cli = Cli::try_parse_from([
+            "herd",
+            "sweep",
+            "--workers",
+            "2",
+            "--out",
+            "x",
+            "--client-threads",
+            "1",
+            "-R",
+            "1k,2.5k",
+        ])
+        .unwrap();
+        let Command::Sweep(s) = cli.command else {
+            panic!("not sweep")
+        };
+        assert_eq!(s.run_flags, ["--threads=1"]);
+        let rates: Vec<_> = s
+            .config()
+            .unwrap()
+            .cells
+            .iter()
+            .map(|c| c.rate.clone())
+            .collect();
+        assert!(rates.contains(&Some("2.5k".into())), "{rates:?}");
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub fn summary(r: &RunRow) -> String {
         line("connections", format!("{} ok, {errors}", r.requests_ok));
         line("throughput", format!("{:.0} conn/s", r.conn_per_s));
     }
+    if let Some(st) = status_line(r) {
+        line("responses by status", st);
+    }
     let per = if r.requests_per_conn > 1 || long_lived {
         "latency per request (us)"
     } else {
@@ -248,6 +251,26 @@ fn foreign_lines(r: &RunRow) -> String {
     s
 }
 
+/// Complete responses by status class, `2xx 100  3xx 0  4xx 2  5xx 0`, with a warning when
+/// any is 4xx or 5xx (they count as completed requests, as in wrk); `None` for rows from
+/// before the columns.
+fn status_line(r: &RunRow) -> Option<String> {
+    let classes = [
+        ("2xx", r.status_2xx?),
+        ("3xx", r.status_3xx?),
+        ("4xx", r.status_4xx?),
+        ("5xx", r.status_5xx?),
+    ];
+    let mut text: Vec<String> = classes.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let failed = classes[2].1 + classes[3].1;
+    if failed > 0 {
+        text.push(format!(
+            "WARNING: {failed} answered with an error status (counted as completed requests)"
+        ));
+    }
+    Some(text.join("  "))
+}
+
 /// Where a run's rows went: the files under `out`, or that none were written.
 pub fn saved(out: Option<&Path>, run_id: &str) -> String {
     match out {
@@ -289,6 +312,25 @@ mod tests {
         );
         assert!(s.contains("latency (us)               n/a"), "{s}");
         assert!(!s.contains("wakeups") && !s.contains("Jain"), "{s}");
+    }
+
+    #[test]
+    fn status_classes_show_and_error_statuses_warn() {
+        assert!(!summary(&load_row()).contains("responses by status"));
+        let r = RunRow {
+            status_2xx: Some(8),
+            status_3xx: Some(0),
+            status_4xx: Some(2),
+            status_5xx: Some(0),
+            ..load_row()
+        };
+        let s = summary(&r);
+        assert!(
+            s.contains(
+                "responses by status        2xx 8  3xx 0  4xx 2  5xx 0  WARNING: 2 answered"
+            ),
+            "{s}"
+        );
     }
 
     #[test]

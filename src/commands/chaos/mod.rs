@@ -8,6 +8,7 @@ mod inject;
 pub mod schedule;
 mod timeline;
 
+use super::output::Output;
 use crate::harness::ServerChild;
 use crate::load::stats::{ErrorKind, Stats};
 use crate::load::{run_phase, LoadConfig};
@@ -57,6 +58,8 @@ pub struct ChaosConfig {
     pub addr: SocketAddr,
     /// Append one row per segment to DIR/chaos.csv.
     pub out: Option<PathBuf>,
+    /// `--json`: one object per segment on stdout, the table on stderr.
+    pub json: bool,
 }
 
 /// Load after the last fault, so that it can be seen to recover.
@@ -74,6 +77,7 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
         None => None,
     };
     let mut rows = Vec::new();
+    let json = Output::new(args.json);
     for &s in &args.strategies {
         for item in &args.schedule {
             let row = segment(args, s, item)?;
@@ -81,14 +85,16 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
                 "herd chaos: {s} {}: {} faults, {} lost, serving after: {}",
                 row.fault, row.faults_applied, row.errors, row.serving_after
             );
+            let rounded = row.clone().rounded();
             if let Some(f) = out.as_mut() {
-                f.append(&row.clone().rounded())?;
+                f.append(&rounded)?;
                 f.flush()?;
             }
+            json.object(&rounded)?;
             rows.push(row);
         }
     }
-    print!("{}", table(&rows));
+    json.text(&table(&rows));
     Ok(())
 }
 

@@ -1,0 +1,41 @@
+//! `herd report --format json`: `{"dir": DIR, "results": [cell, ...]}`, each cell its
+//! condition's fields in order, then each figure as `{"median", "min", "max", "n"}` or null.
+use super::Cell;
+use crate::report::results::Results;
+use crate::Error;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Value};
+
+/// A cell as a JSON object with its fields in their order.
+struct Ordered<'a>(&'a Cell);
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = s.serialize_map(Some(c.info.len() + c.figures.len()))?;
+        for (k, v) in &c.info {
+            m.serialize_entry(k, v)?;
+        }
+        for (k, stat) in &c.figures {
+            let v: Value = match stat {
+                Some(s) => json!({"median": s.median, "min": s.min, "max": s.max, "n": s.n}),
+                None => Value::Null,
+            };
+            m.serialize_entry(k, &v)?;
+        }
+        m.end()
+    }
+}
+
+pub fn json(results: &Results, cells: &[Cell]) -> Result<String, Error> {
+    let cells: Vec<Ordered<'_>> = cells.iter().map(Ordered).collect();
+    let doc = json!({
+        "dir": results.dir.display().to_string(),
+        "results": serde_json::to_value(&cells)
+            .map_err(|e| Error::Run(format!("--format json: {e}")))?,
+    });
+    let mut text = serde_json::to_string_pretty(&doc)
+        .map_err(|e| Error::Run(format!("--format json: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
