@@ -34,6 +34,27 @@ pub struct Condition {
     pub worker_model: String,
     /// Long-lived connections' request interval, ms.
     pub long_lived_ms: Option<f64>,
+    /// `herd load --server-pid`: the server's processes were measured from /proc (kernel
+    /// columns and per-worker shares, no scoreboard).
+    pub outside: bool,
+}
+
+/// The URL that tells `herd load` runs apart: as given, or without its port when the run has a
+/// `--label`. The label names the server, and a script that starts each server on a free port
+/// of the moment must not split one comparison into one group per port.
+fn target_key(row: &RunRow) -> String {
+    if row.strategy.is_empty() {
+        return row.target.clone();
+    }
+    let Some(rest) = row.target.strip_prefix("http://") else {
+        return row.target.clone();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => h,
+        _ => authority,
+    };
+    format!("http://{host}{path}")
 }
 
 impl Condition {
@@ -44,7 +65,7 @@ impl Condition {
             a => a.to_string(),
         };
         Condition {
-            target: (!row.server_metrics).then(|| row.target.clone()),
+            target: (!row.server_metrics).then(|| target_key(row)),
             mode: row.mode.clone(),
             concurrency: row.concurrency,
             rate: r.rate,
@@ -62,6 +83,10 @@ impl Condition {
                 _ => String::new(),
             },
             long_lived_ms: row.long_lived_interval_ms,
+            outside: row
+                .server_source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("procfs")),
         }
     }
 
@@ -81,9 +106,10 @@ impl Condition {
         (label, slug)
     }
 
-    /// Whether the server's side was measured (`herd run`), so that its columns exist.
+    /// Whether the server's side was measured (`herd run`, or `herd load --server-pid` from
+    /// /proc), so that its columns exist and runs have a worker count.
     pub fn server_measured(&self) -> bool {
-        self.target.is_none()
+        self.target.is_none() || self.outside
     }
 
     /// The load, for titles: `closed loop 32 conn, 100 requests/conn`.
@@ -112,6 +138,9 @@ impl Condition {
     /// load`: `closed loop 32 conn against http://... (server not measured)`.
     pub fn label(&self) -> String {
         match &self.target {
+            Some(url) if self.outside => {
+                format!("{} against {url} (server measured from /proc)", self.load())
+            }
             Some(url) => format!("{} against {url} (server not measured)", self.load()),
             None => format!(
                 "{}, work {} µs, sleep {} µs, {} mode{}",
@@ -358,5 +387,45 @@ mod tests {
         assert!(slugs.len() >= 5, "{slugs:?}");
         let load = g.iter().find(|g| !g.condition.server_measured()).unwrap();
         assert!(load.condition.label().contains("server not measured"));
+    }
+
+    #[test]
+    fn labelled_servers_on_ports_of_the_moment_are_one_comparison() {
+        let row = |label: &str, port: u16| RunRow {
+            strategy: label.into(),
+            workers: 4,
+            concurrency: 8,
+            requests_per_conn: 1,
+            target: format!("http://127.0.0.1:{port}/"),
+            server_source: Some("procfs+header".into()),
+            ..Default::default()
+        };
+        assert_eq!(target_key(&row("nginx", 8080)), "http://127.0.0.1/");
+        assert_eq!(target_key(&row("", 8080)), "http://127.0.0.1:8080/");
+        let results = Results {
+            dir: "x".into(),
+            runs: [
+                row("nginx", 1),
+                row("herd-blocking", 2),
+                row("", 3),
+                row("", 4),
+            ]
+            .into_iter()
+            .map(|row| Run { row, rate: None })
+            .collect(),
+            workers: vec![],
+            latency: vec![],
+        };
+        let g = groups(&results);
+        // The two labelled servers together; each unlabelled URL alone.
+        assert_eq!(
+            g.len(),
+            3,
+            "{:?}",
+            g.iter().map(|g| g.condition.label()).collect::<Vec<_>>()
+        );
+        let both = g.iter().find(|g| g.runs.len() == 2).unwrap();
+        assert!(both.condition.server_measured());
+        assert!(both.condition.label().contains("measured from /proc"));
     }
 }
