@@ -117,6 +117,9 @@ fn status_classes_and_bodiless_responses() {
     assert_eq!(every_split(cont, &X, false).unwrap().unwrap().status, 200);
     // Not HTTP, no status, an upgrade, or a body longer than announced: bad.
     assert_eq!(read(b"SSH-2.0\r\n\r\n", 100, &X, true), Err(Fault::Bad));
+    // Not HTTP: bad as soon as it shows, without waiting for a head's end or the close.
+    assert_eq!(read(b"\x16\x03", 100, &X, false), Err(Fault::Bad));
+    assert_eq!(read(b"HTT", 100, &X, false), Ok(None));
     assert_eq!(
         read(b"HTTP/1.1 101 Switching\r\n\r\n", 100, &X, false),
         Err(Fault::Bad)

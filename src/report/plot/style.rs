@@ -290,6 +290,11 @@ mod tests {
             let f = Family::of(k.name());
             assert!(f != Family::Baseline || k.name() == "blocking", "{k}");
         }
+        // A strategy run with flags (`S flags`, as another branch labels them) is in S's
+        // family and looks unlike S.
+        let v = styles(&["reuseport-ebpf least".into(), "reuseport-ebpf".into()]);
+        assert_eq!(v[0].family, Family::Reuseport);
+        assert_ne!(v[0], v[1]);
         // `herd-S` is drawn as S.
         assert_eq!(
             styles(&["herd-poll".into()])[0],
