@@ -3,8 +3,8 @@
 use super::Cell;
 use crate::report::results::Results;
 use crate::Error;
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{json, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 
 /// A cell as a JSON object with its fields in their order.
 struct Ordered<'a>(&'a Cell);
@@ -17,23 +17,38 @@ impl Serialize for Ordered<'_> {
             m.serialize_entry(k, v)?;
         }
         for (k, stat) in &c.figures {
-            let v: Value = match stat {
-                Some(s) => json!({"median": s.median, "min": s.min, "max": s.max, "n": s.n}),
-                None => Value::Null,
-            };
-            m.serialize_entry(k, &v)?;
+            let fig = stat.map(|s| Figure {
+                median: s.median,
+                min: s.min,
+                max: s.max,
+                n: s.n,
+            });
+            m.serialize_entry(k, &fig)?;
         }
         m.end()
     }
 }
 
+/// One figure over a cell's repeats.
+#[derive(Serialize)]
+struct Figure {
+    median: f64,
+    min: f64,
+    max: f64,
+    n: usize,
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    dir: String,
+    results: Vec<Ordered<'a>>,
+}
+
 pub fn json(results: &Results, cells: &[Cell]) -> Result<String, Error> {
-    let cells: Vec<Ordered<'_>> = cells.iter().map(Ordered).collect();
-    let doc = json!({
-        "dir": results.dir.display().to_string(),
-        "results": serde_json::to_value(&cells)
-            .map_err(|e| Error::Run(format!("--format json: {e}")))?,
-    });
+    let doc = Doc {
+        dir: results.dir.display().to_string(),
+        results: cells.iter().map(Ordered).collect(),
+    };
     let mut text = serde_json::to_string_pretty(&doc)
         .map_err(|e| Error::Run(format!("--format json: {e}")))?;
     text.push('\n');
