@@ -92,6 +92,9 @@ fn run_and_load_rows_merge_and_report_in_every_form() {
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2, "{csv_text}");
     let json_text = stdout_of(&["report", out, "--format", "json"]);
+    // Each cell's fields in the documented order: its condition first, the figures last.
+    let at = |k: &str| json_text.find(&format!("\"{k}\":")).unwrap();
+    assert!(at("condition") < at("strategy") && at("strategy") < at("conn_per_s"));
     let doc: Value = serde_json::from_str(&json_text).unwrap();
     let cells = doc["results"].as_array().unwrap();
     assert_eq!(cells.len(), 2);
