@@ -3,9 +3,11 @@
 #
 #   scripts/compare-wrk.sh [ROUNDS] [SECONDS]      (defaults: 3 rounds of 5 s each)
 #
-# 1. Closed loop: wrk (-t2 -cC, `Connection: close`) and `herd load` (--concurrency C,
-#    --client-threads 2) alternate against nginx (2 workers, access log off); the ratio of the
-#    medians of their connection rates is herd/wrk (target >= 0.9).
+# 1. Closed loop: wrk (-t2 -cC, `Connection: close`) and `herd load` (-c C -t 2) alternate
+#    against nginx (2 workers, access log off); the ratio of the medians of their connection
+#    rates is herd/wrk (target >= 1.0). Then keep-alive: wrk (-t2 -cC, its default keep-alive)
+#    and `herd load --requests-per-conn KA_REQUESTS` (default 1000, nginx's keepalive_requests),
+#    by requests per second.
 # 2. Open loop: `herd load --rate` at 80% of herd's closed-loop median: the generator's p99
 #    lateness (actual start - intended start) should stay under 1 ms. Then a ladder of rates
 #    (LADDER, fractions of that median, default 0.4 ... 0.8), each with exact pacing and with
@@ -15,13 +17,15 @@
 # Output: results/wrk-compare/wrk-compare.txt (README.md there is written by hand).
 # Needs wrk, nginx, curl, python3 and /usr/bin/time (the script names the install command of any
 # missing).
-# CONNS (default 64), OPEN_CAP (open-loop --concurrency, default 256), MEM_SECS (default 60).
+# CONNS (default 64), OPEN_CAP (open-loop --concurrency, default 256), MEM_SECS (default 60),
+# KA_REQUESTS (default 1000).
 set -euo pipefail
 rounds=${1:-3}
 secs=${2:-5}
 conns=${CONNS:-64}
 open_cap=${OPEN_CAP:-256}
 mem_secs=${MEM_SECS:-60}
+ka=${KA_REQUESTS:-1000}
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 need wrk nginx curl python3 /usr/bin/time
@@ -45,21 +49,41 @@ wrk_rate() {
 }
 herd_rate() {
   /usr/bin/time -o "$work/t" -f "%U %S" \
-    "$herd" load --url "$url" --concurrency "$conns" --client-threads 2 --duration "${secs}s" \
+    "$herd" load "$url" -c "$conns" -t 2 -d "${secs}s" \
     --warmup 0s --quiet --out "$work/closed" >/dev/null
   local r; r=$(col "$work/closed/runs.csv" conn_per_s)
   echo "$r $(cpu_us_per_conn "$work/t" "$r")"
 }
+# Keep-alive: requests per second and client CPU per request.
+wrk_ka() {
+  /usr/bin/time -o "$work/t" -f "%U %S" \
+    wrk -t2 -c"$conns" -d"${secs}s" "$url" > "$work/wrk.out"
+  local r; r=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
+  echo "$r $(cpu_us_per_conn "$work/t" "$r")"
+}
+herd_ka() {
+  /usr/bin/time -o "$work/t" -f "%U %S" \
+    "$herd" load "$url" -c "$conns" -t 2 -d "${secs}s" --requests-per-conn "$ka" \
+    --warmup 0s --quiet --out "$work/ka" >/dev/null
+  local r; r=$(col "$work/ka/runs.csv" requests_per_s)
+  echo "$r $(cpu_us_per_conn "$work/t" "$r")"
+}
 
 wrk_rates=(); herd_rates=(); wrk_cpu=(); herd_cpu=()
+wrk_ka_rates=(); herd_ka_rates=(); wrk_ka_cpu=(); herd_ka_cpu=()
 for r in $(seq "$rounds"); do
   read -r w wc < <(wrk_rate); wrk_rates+=("$w"); wrk_cpu+=("$wc")
   read -r h hc < <(herd_rate); herd_rates+=("$h"); herd_cpu+=("$hc")
   echo "round $r: wrk $w conn/s ($wc us CPU/conn), herd load $h conn/s ($hc us CPU/conn)" >&2
+  read -r w wc < <(wrk_ka); wrk_ka_rates+=("$w"); wrk_ka_cpu+=("$wc")
+  read -r h hc < <(herd_ka); herd_ka_rates+=("$h"); herd_ka_cpu+=("$hc")
+  echo "round $r keep-alive: wrk $w req/s ($wc us CPU/req), herd load $h req/s ($hc us CPU/req)" >&2
 done
 mw=$(median "${wrk_rates[@]}"); mh=$(median "${herd_rates[@]}")
 ratio=$(awk -v h="$mh" -v w="$mw" 'BEGIN {printf "%.3f", h/w}')
 mwc=$(median "${wrk_cpu[@]}"); mhc=$(median "${herd_cpu[@]}")
+kw=$(median "${wrk_ka_rates[@]}"); kh=$(median "${herd_ka_rates[@]}")
+kwc=$(median "${wrk_ka_cpu[@]}"); khc=$(median "${herd_ka_cpu[@]}")
 
 rate=$(awk -v h="$mh" 'BEGIN {printf "%.0f", 0.8*h}')
 # open RATE QUANTUM NAME: one open-loop run; its runs.csv row goes to $work/NAME.
@@ -107,6 +131,15 @@ m10=$(hwm 10); mlong=$(hwm "$mem_secs")
   echo "wrk_cpu_us_per_conn_median=$mwc"
   echo "herd_load_cpu_us_per_conn_median=$mhc"
   echo "herd_cpu_over_wrk_cpu=$(awk -v h="$mhc" -v w="$mwc" 'BEGIN {printf "%.3f", h/w}')"
+  echo "# keep-alive: wrk -t2 -c$conns vs herd load --requests-per-conn $ka, requests per second"
+  echo "wrk_ka_req_per_s_rounds=${wrk_ka_rates[*]}"
+  echo "herd_load_ka_req_per_s_rounds=${herd_ka_rates[*]}"
+  echo "wrk_ka_median=$kw"
+  echo "herd_load_ka_median=$kh"
+  echo "ka_herd_over_wrk=$(awk -v h="$kh" -v w="$kw" 'BEGIN {printf "%.3f", h/w}')"
+  echo "wrk_ka_cpu_us_per_req_median=$kwc"
+  echo "herd_load_ka_cpu_us_per_req_median=$khc"
+  echo "ka_herd_cpu_over_wrk_cpu=$(awk -v h="$khc" -v w="$kwc" 'BEGIN {printf "%.3f", h/w}')"
   echo "open_rate=$rate"
   echo "open_conn_per_s=$(col "$o" conn_per_s)"
   echo "open_errors=$(col "$o" errors)"

@@ -57,7 +57,8 @@ fn unwritable_out() {
 
 #[test]
 fn concurrency_beyond_the_fd_limit() {
-    expect_usage_error(&["run", "--concurrency", "100000"], "--concurrency");
+    expect_usage_error(&["run", "--concurrency", "100000"], "--connections");
+    expect_usage_error(&["run", "-c", "100k"], "--connections");
 }
 
 #[test]

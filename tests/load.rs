@@ -327,11 +327,11 @@ fn bad_load_input_is_a_usage_error() {
     expect_usage_error(&["load", "--url", "https://127.0.0.1/"], "--url");
     expect_usage_error(
         &["load", "--url", &dead, "--concurrency", "100000"],
-        "--concurrency",
+        "--connections",
     );
     expect_usage_error(
         &["run", "--rate", "100", "--concurrency", "100000"],
-        "--concurrency",
+        "--connections",
     );
     expect_usage_error(
         &["run", "--burst", "64", "--burst-interval", "1s"],

@@ -158,3 +158,42 @@ fn a_host_name_in_addr_is_resolved_like_a_url() {
     assert!(s.addr.ip().is_loopback(), "{}", s.addr);
     assert!(get(s.addr).starts_with("HTTP/1.1 200"));
 }
+
+#[test]
+fn head_gets_the_head_of_a_get_and_no_body_in_both_models() {
+    for model in ["sync", "event"] {
+        let s = Server::start(&["--workers", "1", "--worker-model", model]);
+        // A HEAD, then a GET on the same connection: a body after the HEAD's head would be
+        // read as the start of the GET's response.
+        let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c.write_all(
+            b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut got = String::new();
+        c.read_to_string(&mut got).unwrap();
+        let parts: Vec<&str> = got.split("HTTP/1.1 200 OK\r\n").collect();
+        assert_eq!(parts.len(), 3, "{model}: two responses: {got:?}");
+        assert!(parts[0].is_empty(), "{model}: {got:?}");
+        assert!(
+            parts[1].contains("Content-Length: 3\r\n") && parts[1].ends_with("\r\n\r\n"),
+            "{model}: the HEAD's response is a head only: {got:?}"
+        );
+        assert!(parts[2].ends_with("\r\n\r\nok\n"), "{model}: {got:?}");
+
+        // herd load -m HEAD reads every response whole: no bad responses.
+        let url = format!("http://{}/", s.addr);
+        let out = herd_output(
+            &[
+                "load", &url, "-m", "HEAD", "-c", "2", "-n", "200", "-d", "5s", "--json",
+            ],
+            Duration::from_secs(30),
+        );
+        assert!(out.status.success(), "{model}: {out:?}");
+        let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(row["errors"], 0, "{model}: {row}");
+        assert_eq!(row["requests_ok"], 200, "{model}: {row}");
+        assert_eq!(row["status_2xx"], 200, "{model}: {row}");
+    }
+}

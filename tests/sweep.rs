@@ -154,7 +154,7 @@ fn plot_draws_png_and_svg_with_their_titles() {
         ("conn_per_s", "Throughput vs workers"),
         (
             "wakeups_per_accept",
-            "Wakeups per accepted connection vs workers",
+            "Userspace wakeups per accepted connection vs workers",
         ),
         (
             "ctx_switches_per_accept",
@@ -178,6 +178,10 @@ fn plot_draws_png_and_svg_with_their_titles() {
         assert!(
             svg.contains("Linux "),
             "{stem}.svg lacks the run conditions"
+        );
+        assert!(
+            svg.contains("font-family=\"DejaVu Sans, sans-serif\""),
+            "{stem}.svg names no font with a fallback"
         );
     }
 }

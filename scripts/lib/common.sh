@@ -3,7 +3,7 @@
 #
 #   source "$(dirname "$0")/lib/common.sh"
 #   need wrk nginx curl python3    # each tool the script needs; for each one missing, the
-#                                  # command that installs it, then exit 2
+#                                  # command that installs it (scripts/setup.sh), then exit 2
 #   build_herd                     # cargo build --release; sets `herd` to the binary
 #
 # Sourcing it sets `here` (the repository) and changes into it, so relative paths (OUT_DIR
@@ -14,17 +14,20 @@
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$here" || exit 2
 
-# install_hint TOOL: how to get TOOL on Debian/Ubuntu.
+# install_hint TOOL: how to get TOOL: scripts/setup.sh installs every tool the scripts use; the
+# package alone, on Debian/Ubuntu, in parentheses.
 install_hint() {
+  local pkg
   case $1 in
-    cargo | rustc) echo "install the Rust toolchain: https://rustup.rs" ;;
-    perf) echo "apt-get install -y linux-perf" ;;
-    /usr/bin/time) echo "apt-get install -y time" ;;
-    ip) echo "apt-get install -y iproute2" ;;
-    unshare | mount | umount) echo "apt-get install -y util-linux" ;;
-    shuf | seq | sort | nproc | mktemp) echo "apt-get install -y coreutils" ;;
-    *) echo "apt-get install -y $1" ;;
+    cargo | rustc) echo "install the Rust toolchain: https://rustup.rs"; return ;;
+    perf) pkg=linux-perf ;;
+    /usr/bin/time) pkg=time ;;
+    ip) pkg=iproute2 ;;
+    unshare | mount | umount) pkg=util-linux ;;
+    shuf | seq | sort | nproc | mktemp) pkg=coreutils ;;
+    *) pkg=$1 ;;
   esac
+  echo "run scripts/setup.sh (as root; or only: apt-get install -y $pkg)"
 }
 
 # need TOOL...: every TOOL must be on PATH (or, given as a path, executable). Names each missing

@@ -1,5 +1,5 @@
 //! `herd chaos`: faults applied to `herd serve` under load.
-use super::parse::{parse_duration, parse_strategy_choice, StrategyChoice};
+use super::parse::{count32, parse_duration, parse_strategy_choice, StrategyChoice};
 use crate::commands::chaos::schedule::{FaultKind, Item};
 use crate::commands::chaos::ChaosConfig;
 use crate::load::LoadConfig;
@@ -32,7 +32,7 @@ pub struct ChaosArgs {
     #[arg(long, default_value = "reload:1s,kill:1s,kill-holder:1s", value_parser = parse_schedule)]
     pub schedule: Schedule,
     /// Length of each segment's faulted part (a 1 s tail without faults follows).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(short = 'd', long, default_value = "5s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Load before the first fault, to measure the baseline rate.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
@@ -41,10 +41,10 @@ pub struct ChaosArgs {
     #[arg(long, default_value = "50ms", value_parser = parse_duration)]
     pub phase: Duration,
     /// Connections in flight (closed loop).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(short = 'c', long = "connections", visible_alias = "concurrency", default_value = "32", value_name = "N", value_parser = count32(1, 100_000))]
     pub concurrency: u32,
     /// Client threads (default: one per CPU).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(short = 't', long = "threads", visible_alias = "client-threads", value_name = "N", value_parser = count32(1, 256))]
     pub client_threads: Option<u32>,
     /// A connection not complete after this long is abandoned and counted as a timeout.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
@@ -73,6 +73,10 @@ pub struct ChaosArgs {
     /// connections wait (lock strategies; the others run without it).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_watchdog: Option<Duration>,
+    /// Print one JSON object per segment on stdout (the fields of its chaos.csv row); the
+    /// table and progress lines go to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl ChaosArgs {
@@ -104,6 +108,7 @@ impl ChaosArgs {
             addr: self.addr,
             out: self.out.clone(),
             lock_watchdog: self.lock_watchdog,
+            json: self.json,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! How the load generator drives a server (`herd run` and `herd load` share these options), and
 //! `herd load` itself: the generator alone against any HTTP/1.1 server.
-use super::parse::{parse_duration, parse_rate};
+use super::parse::{count, count32, parse_duration, parse_rate};
+use super::request::RequestArgs;
 use crate::commands::load::LoadCommand;
 use crate::load::pacing::{Arrivals, Shape};
 use crate::load::{engine, url, LoadConfig};
@@ -16,17 +17,18 @@ use std::time::Duration;
 pub struct LoadArgs {
     /// Connections in flight at once. Closed loop (the default): each completion starts the
     /// next connection. Open loop (--rate, --burst): the cap on connections in flight; a
-    /// scheduled start that finds the cap reached waits and is counted late.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    /// scheduled start that finds the cap reached waits and is counted late. (Every count and
+    /// rate takes an SI suffix: `10k`, `1.5M`.)
+    #[arg(short = 'c', long = "connections", visible_alias = "concurrency", default_value = "32", value_name = "N", value_parser = count32(1, 100_000))]
     pub concurrency: u32,
     /// How long the measurement lasts (e.g. 5s, 1m).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(short = 'd', long, default_value = "5s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Stop the measurement after this many connections (at most; `--duration` still bounds it).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, value_name = "N", value_parser = count(1, u64::MAX))]
     pub requests: Option<u64>,
     /// Client threads (default: one per CPU, at most one per connection).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(short = 't', long = "threads", visible_alias = "client-threads", value_name = "N", value_parser = count32(1, 256))]
     pub client_threads: Option<u32>,
     /// A connection that has not completed after this long is abandoned and counted as a
     /// timeout.
@@ -35,14 +37,14 @@ pub struct LoadArgs {
     /// Open loop: start this many connections per second on a fixed schedule, whatever the
     /// server does. Latency counts from each connection's intended start (no coordinated
     /// omission); starts the client makes late are reported as lateness.
-    #[arg(long, value_name = "CONN_PER_S", value_parser = parse_rate)]
+    #[arg(short = 'R', long, value_name = "CONN_PER_S", value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Open-loop arrivals: evenly spaced, or a Poisson process (exponential gaps).
     #[arg(long, value_enum, default_value_t = Arrivals::Uniform)]
     pub arrivals: Arrivals,
     /// Bursts: start N connections at once every --burst-interval, idle in between (the shape
-    /// in which idle workers herd). N must not exceed --concurrency.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    /// in which idle workers herd). N must not exceed --connections.
+    #[arg(long, value_name = "N", value_parser = count(1, 100_000))]
     pub burst: Option<u64>,
     /// Open loop: wake for scheduled starts only on multiples of this (e.g. 250us), starting
     /// every start due by then in one batch. Less client and server CPU per connection (fewer
@@ -56,9 +58,9 @@ pub struct LoadArgs {
     pub burst_interval: Option<Duration>,
     /// Requests on each connection: above 1, all but the last ask for keep-alive, and each
     /// request's latency is recorded. A rate counts connections, not requests.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value = "1", value_name = "N", value_parser = count32(1, 1_000_000))]
     pub requests_per_conn: u32,
-    /// Long-lived connections: the --concurrency connections open at the start and stay open
+    /// Long-lived connections: the --connections open at the start and stay open
     /// for the whole measurement, each sending a request every INTERVAL (e.g. 100ms) on a fixed
     /// schedule, the connections' ticks spread evenly over the interval (websocket, gRPC and
     /// pooled-client traffic). A connection the server closes is opened again at once. Latency
@@ -93,7 +95,7 @@ impl LoadArgs {
             (None, Some(n), Some(every)) => {
                 if n > a.concurrency as u64 {
                     return Err(Error::Usage(format!(
-                        "--burst {n}: more than --concurrency {} (the cap on connections in flight); raise --concurrency to at least {n}",
+                        "--burst {n}: more than --connections {} (the cap on connections in flight); raise --connections to at least {n}",
                         a.concurrency
                     )));
                 }
@@ -190,10 +192,19 @@ impl LoadArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LoadCmdArgs {
     /// The server: http://HOST[:PORT][/PATH] (plain HTTP/1.1; the host must resolve).
-    #[arg(long)]
-    pub url: String,
+    #[arg(
+        value_name = "URL",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
+    pub target: Option<String>,
+    /// The server's URL, as the positional URL (kept for older command lines).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
     #[command(flatten)]
     pub load: LoadArgs,
+    #[command(flatten)]
+    pub request: RequestArgs,
     /// Load before the measurement starts, not counted (0s: none).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub warmup: Duration,
@@ -216,15 +227,23 @@ pub struct LoadCmdArgs {
     /// so that `herd plot` and `herd report` compare servers as they compare strategies.
     #[arg(long, value_name = "NAME", default_value = "")]
     pub label: String,
+    /// Print the run as one JSON object on stdout (the fields of its runs.csv row); the human
+    /// summary goes to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl LoadCmdArgs {
     /// The URL's form and the load flags are checked here; whether the host resolves is the
     /// command's first step.
     pub fn config(&self) -> Result<LoadCommand, Error> {
-        url::split(&self.url)?;
+        let target = self.target.as_ref().or(self.url.as_ref());
+        let url = target
+            .ok_or_else(|| Error::Usage("a URL is needed (herd load http://HOST:PORT/)".into()))?;
+        url::split(url)?;
         let placeholder = SocketAddr::from(([127, 0, 0, 1], 0));
         let mut load = self.load.config(placeholder)?;
+        load.request = self.request.spec()?;
         if let Some(h) = &self.worker_header {
             let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
             if h.is_empty() || !h.chars().all(token) {
@@ -240,7 +259,7 @@ impl LoadCmdArgs {
             }
         }
         Ok(LoadCommand {
-            url: self.url.clone(),
+            url: url.clone(),
             load,
             warmup: self.warmup,
             duration: self.load.duration,
@@ -249,6 +268,7 @@ impl LoadCmdArgs {
             server_pids: self.server_pids.clone(),
             queue_interval: self.load.queue_interval()?,
             label: self.label.clone(),
+            json: self.json,
         })
     }
 }

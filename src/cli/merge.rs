@@ -13,6 +13,9 @@ pub struct MergeArgs {
     /// target), which `herd merge` otherwise refuses: their sum is the distribution of no run.
     #[arg(long)]
     pub force: bool,
+    /// Print the merged percentiles as one JSON object on stdout; the table goes to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl MergeArgs {
@@ -20,6 +23,7 @@ impl MergeArgs {
         Ok(MergeConfig {
             files: self.files.clone(),
             force: self.force,
+            json: self.json,
         })
     }
 }

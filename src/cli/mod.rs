@@ -4,18 +4,21 @@
 //! this module names a clap type (a `ValueEnum` derive on a library enum aside). Bad input is
 //! an [`crate::Error::Usage`] naming the flag: exit status 2, before any work starts.
 mod chaos;
+mod docs;
 mod load;
 mod merge;
 mod order;
 mod parse;
 mod plot;
 mod report;
+mod request;
 mod run;
 mod series;
 mod serve;
 mod sweep;
 
 pub use chaos::ChaosArgs;
+pub use docs::{CompletionsArgs, ManArgs};
 pub use load::{LoadArgs, LoadCmdArgs};
 pub use merge::MergeArgs;
 pub use order::OrderArgs;
@@ -69,6 +72,10 @@ pub enum Command {
     /// Combine histogram logs (`DIR/hist/*.hlog`, from several runs, processes or hosts) into
     /// one set of percentiles per metric.
     Merge(MergeArgs),
+    /// Print a shell completion script (`herd completions bash > ~/.local/share/bash-completion/completions/herd`).
+    Completions(CompletionsArgs),
+    /// Print the man page (`herd man | man -l -`), or write one per subcommand with --out DIR.
+    Man(ManArgs),
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ pub struct OrderArgs {
     /// Address the server listens on; port 0 lets the kernel choose.
     #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
+    /// Print one JSON object per strategy on stdout (strategy, verdict, the worker of each
+    /// connection); the table goes to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl OrderArgs {
@@ -47,6 +51,7 @@ impl OrderArgs {
             mode: self.mode,
             gap: self.gap,
             addr: self.addr,
+            json: self.json,
         })
     }
 }

@@ -4,14 +4,51 @@ use crate::Error;
 use clap::ValueEnum;
 use std::time::Duration;
 
-/// A connection rate: above 0 and at most 10 million per second (far beyond what one client
-/// host can start; the bound keeps a schedule's bookkeeping finite).
-pub fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e7 => Ok(r),
-        Ok(_) => Err("must be above 0 and at most 10000000 connections per second".into()),
-        Err(e) => Err(e.to_string()),
+/// A number with an optional SI suffix, as wrk and oha take them: `10k` (10^3), `1.5M` (10^6),
+/// `2G` (10^9), either case; a bare number as it is.
+fn si(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1e3),
+        Some((i, 'm' | 'M')) => (&t[..i], 1e6),
+        Some((i, 'g' | 'G')) => (&t[..i], 1e9),
+        _ => (t, 1.0),
+    };
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v * scale),
+        _ => Err(format!("`{s}` is not a number (e.g. 500, 10k, 1.5M)")),
     }
+}
+
+/// A connection rate with an optional SI suffix (`10k`): above 0 and at most 10 million per
+/// second (far beyond what one client host can start; the bound keeps a schedule's bookkeeping
+/// finite).
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    match si(s)? {
+        r if r > 0.0 && r <= 1e7 => Ok(r),
+        _ => Err("must be above 0 and at most 10M connections per second".into()),
+    }
+}
+
+/// A whole count with an optional SI suffix (`10k`, `1.5M`), from `min` to `max`: the value
+/// parser of every count flag (`-c`, `-n`, `--burst`, ...).
+pub fn count(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync {
+    move |s: &str| {
+        let v = si(s)?;
+        if v.fract() != 0.0 || v < 0.0 {
+            return Err(format!("`{s}` is not a whole number"));
+        }
+        if v < min as f64 || v > max as f64 {
+            return Err(format!("must be from {min} to {max}"));
+        }
+        Ok(v as u64)
+    }
+}
+
+/// [`count`] for a `u32` flag.
+pub fn count32(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync {
+    let c = count(u64::from(min), u64::from(max));
+    move |s: &str| c(s).map(|v| v as u32)
 }
 
 /// A listening address: `IP:PORT`, or `HOST:PORT` with the host resolved as `--url`'s is (IPv4
@@ -169,6 +206,25 @@ mod tests {
         assert!(a.ip().is_loopback() && a.port() == 0, "{a}");
         assert!(parse_addr("localhost").is_err(), "no port");
         assert!(parse_addr("no-such-host.invalid:80").is_err());
+    }
+
+    #[test]
+    fn si_suffixes_for_rates_and_counts() {
+        assert_eq!(parse_rate("10k"), Ok(10_000.0));
+        assert_eq!(parse_rate("1.5M"), Ok(1_500_000.0));
+        assert_eq!(parse_rate("250.5"), Ok(250.5));
+        assert!(parse_rate("20M").is_err() && parse_rate("0").is_err());
+        assert!(parse_rate("k").is_err() && parse_rate("10x").is_err());
+        let n = count(1, u64::MAX);
+        assert_eq!(n("10k"), Ok(10_000));
+        assert_eq!(n("1.5M"), Ok(1_500_000));
+        assert_eq!(n("2G"), Ok(2_000_000_000));
+        assert_eq!(n("64"), Ok(64));
+        assert!(n("1.0005k").unwrap_err().contains("whole"));
+        assert!(n("0").is_err() && n("-3").is_err());
+        assert!(count32(1, 100_000)("200k")
+            .unwrap_err()
+            .contains("1 to 100000"));
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct RunArgs {
     /// DIR/hist/RUN_ID.hlog.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Print the run as one JSON object on stdout (the fields of its runs.csv row); the human
+    /// summary goes to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl RunArgs {
@@ -63,6 +67,7 @@ impl RunArgs {
             max_conns: self.load.requests,
             out: self.out.clone(),
             queue_interval: self.load.queue_interval()?,
+            json: self.json,
         })
     }
 }

@@ -42,6 +42,10 @@ pub struct SeriesArgs {
     /// exit, hang.
     #[arg(long, hide = true)]
     pub fault: Option<crate::series::worker::Fault>,
+    /// Print the run as one JSON object on stdout (the fields of its series.csv row); the
+    /// human lines go to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl SeriesArgs {
@@ -57,6 +61,7 @@ impl SeriesArgs {
         Ok(SeriesJob::Run {
             cfg,
             out: self.out.clone(),
+            json: self.json,
         })
     }
 }

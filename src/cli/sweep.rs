@@ -24,15 +24,17 @@ pub struct SweepArgs {
     pub workers: Vec<String>,
     /// Closed-loop connections in flight, comma-separated (default: `herd run`'s).
     #[arg(
-        long,
+        short = 'c',
+        long = "connections",
+        visible_alias = "concurrency",
         value_delimiter = ',',
         value_name = "LIST",
         conflicts_with = "rate"
     )]
     pub concurrency: Vec<String>,
-    /// Open-loop arrival rates in connections/s, comma-separated; each is passed to `herd run
-    /// --rate`, so this needs a herd whose `run` has `--rate`.
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    /// Open-loop arrival rates in connections/s, comma-separated (`10k` works); each is passed
+    /// to `herd run --rate`.
+    #[arg(short = 'R', long, value_delimiter = ',', value_name = "LIST")]
     pub rate: Vec<String>,
     /// CPU time each request burns, in microseconds, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -71,6 +73,8 @@ const OWN: &[&str] = &[
     "work_us",
     "sleep_us",
     "out",
+    // A sweep writes CSV; each run's JSON would go nowhere.
+    "json",
 ];
 
 /// `herd run`'s arguments that a sweep passes through.
@@ -212,7 +216,7 @@ fn cells(cli: &SweepCli, strategies: &[StrategyKind]) -> Result<Vec<Cell>, Error
         return Err(Error::Usage("--workers: empty matrix".into()));
     }
     let (load_flag, loads) = if a.rate.is_empty() {
-        ("concurrency", values("concurrency", &a.concurrency)?)
+        ("connections", values("connections", &a.concurrency)?)
     } else {
         ("rate", values("rate", &a.rate)?)
     };
@@ -269,93 +273,4 @@ fn parse_run(argv: &[String]) -> Result<crate::commands::run::RunConfig, Error> 
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
-
-    #[test]
-    fn run_flags_pass_through_and_matrix_flags_do_not() {
-        let cli = Cli::try_parse_from([
-            "herd",
-            "sweep",
-            "--workers",
-            "1,2",
-            "--duration",
-            "300ms",
-            "--warmup=0s",
-            "--out",
-            "x",
-            "--repeat",
-            "2",
-            "--client-threads",
-            "1",
-        ])
-        .unwrap();
-        let Command::Sweep(s) = cli.command else {
-            panic!("not sweep")
-        };
-        assert_eq!(s.sweep.workers, ["1", "2"]);
-        assert_eq!(s.sweep.repeat, 2);
-        let mut flags = s.run_flags.clone();
-        flags.sort();
-        assert_eq!(
-            flags,
-            ["--client-threads=1", "--duration=300ms", "--warmup=0s"]
-        );
-    }
-
-    #[test]
-    fn all_in_the_event_model_keeps_the_strategies_with_an_event_form() {
-        let cli = Cli::try_parse_from([
-            "herd",
-            "sweep",
-            "--workers",
-            "2",
-            "--out",
-            "x",
-            "--worker-model",
-            "event",
-        ])
-        .unwrap();
-        let Command::Sweep(s) = cli.command else {
-            panic!("not sweep")
-        };
-        let cfg = s.config().unwrap();
-        let kinds: Vec<_> = cfg.cells.iter().map(|c| c.run.server.strategy).collect();
-        assert!(!kinds.is_empty());
-        for c in &cfg.cells {
-            assert_eq!(
-                c.run.server.worker_model,
-                crate::strategy::WorkerModel::Event
-            );
-            assert!(c.run.server.strategy.event_form().is_ok());
-        }
-        assert!(!kinds.contains(&crate::strategy::StrategyKind::Blocking));
-    }
-
-    #[test]
-    fn a_bad_run_flag_is_refused_by_clap() {
-        assert!(Cli::try_parse_from([
-            "herd",
-            "sweep",
-            "--workers",
-            "1",
-            "--out",
-            "x",
-            "--duration",
-            "soon"
-        ])
-        .is_err());
-        assert!(Cli::try_parse_from([
-            "herd",
-            "sweep",
-            "--workers",
-            "1",
-            "--out",
-            "x",
-            "--strategy",
-            "blocking"
-        ])
-        .is_err());
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! `herd load`: the generator alone against any HTTP/1.1 server, with `herd run`'s summary and
 //! CSV through the same code. The listeners' accept queues on the target port are sampled; with
 //! `--server-pid` the server's processes are measured from /proc as well.
+use super::output::Output;
 use crate::load::{self, url, LoadConfig};
 use crate::metrics::probe::{self, Probe, ProbeConfig};
 use crate::report::csv::ResultFiles;
@@ -29,6 +30,8 @@ pub struct LoadCommand {
     pub queue_interval: Duration,
     /// `--label`: the rows' `strategy` column.
     pub label: String,
+    /// `--json`: the row as JSON on stdout, the summary on stderr.
+    pub json: bool,
 }
 
 pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
@@ -83,7 +86,8 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
     // An interrupted measurement is reported, not written: its figures cover less than asked.
     let files = if sig.is_some() { None } else { files.as_mut() };
     let outcome = report.record(&load, &phase, started, files)?;
-    print!("{}", summary::summary(&outcome.row));
+    let out = Output::new(cfg.json);
+    out.text(&summary::summary(&outcome.row));
     if let Some(sig) = sig {
         return Err(Error::interrupted(
             sig,
@@ -93,11 +97,8 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
             ),
         ));
     }
-    print!(
-        "{}",
-        summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
-    );
-    Ok(())
+    out.text(&summary::saved(cfg.out.as_deref(), &outcome.row.run_id));
+    out.object(&outcome.row.rounded())
 }
 
 /// Every `--server-pid` must have a listening socket on the target port somewhere in its tree

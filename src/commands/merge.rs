@@ -2,9 +2,12 @@
 //! one set of percentiles. Logs of one load (the same strategy, workers, load shape, requests
 //! per connection, target) add up to that load's distribution; logs of different loads would
 //! add up to a distribution of no run at all, so they are refused unless `--force` says so.
+use super::output::Output;
 use crate::load::hlog;
 use crate::load::stats::quantile_us;
 use crate::Error;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -12,6 +15,32 @@ pub struct MergeConfig {
     pub files: Vec<PathBuf>,
     /// Add up logs of different loads anyway.
     pub force: bool,
+    /// `--json`: one object on stdout, the table on stderr.
+    pub json: bool,
+}
+
+/// One metric of the merged logs (`--json`): percentiles in µs, `None` when it holds nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedMetric {
+    pub metric: String,
+    pub count: u64,
+    pub p50_us: Option<f64>,
+    pub p90_us: Option<f64>,
+    pub p99_us: Option<f64>,
+    pub p999_us: Option<f64>,
+    pub p9999_us: Option<f64>,
+    pub max_us: Option<f64>,
+}
+
+/// What `herd merge --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Merged {
+    pub files: Vec<String>,
+    /// The run ids the logs came from.
+    pub runs: Vec<String>,
+    /// `--force` added up logs of different loads.
+    pub forced: bool,
+    pub metrics: Vec<MergedMetric>,
 }
 
 /// What a log's `#herd` line says about its load, without the run id.
@@ -96,25 +125,57 @@ pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
         );
     }
     let merged = hlog::merge(parts)?;
-    println!(
-        "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+    let metrics: Vec<MergedMetric> = merged
+        .iter()
+        .map(|(tag, h)| {
+            let q = |q: f64| quantile_us(h, q);
+            MergedMetric {
+                metric: if tag.is_empty() {
+                    "(untagged)".into()
+                } else {
+                    tag.clone()
+                },
+                count: h.len(),
+                p50_us: q(0.5),
+                p90_us: q(0.9),
+                p99_us: q(0.99),
+                p999_us: q(0.999),
+                p9999_us: q(0.9999),
+                max_us: q(1.0),
+            }
+        })
+        .collect();
+    let out = Output::new(cfg.json);
+    out.text(&table(&metrics));
+    out.object(&Merged {
+        files: cfg.files.iter().map(|f| f.display().to_string()).collect(),
+        runs,
+        forced: !differ.is_empty(),
+        metrics,
+    })
+}
+
+fn table(metrics: &[MergedMetric]) -> String {
+    let mut s = format!(
+        "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
         "metric", "count", "p50_us", "p90_us", "p99_us", "p99.9_us", "p99.99_us", "max_us"
     );
-    for (tag, h) in merged {
-        let q = |q: f64| quantile_us(&h, q).map_or_else(|| "n/a".into(), |v| format!("{v:.1}"));
-        println!(
+    for m in metrics {
+        let q = |v: Option<f64>| v.map_or_else(|| "n/a".into(), |v| format!("{v:.1}"));
+        let _ = writeln!(
+            s,
             "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            if tag.is_empty() { "(untagged)" } else { &tag },
-            h.len(),
-            q(0.5),
-            q(0.9),
-            q(0.99),
-            q(0.999),
-            q(0.9999),
-            q(1.0)
+            m.metric,
+            m.count,
+            q(m.p50_us),
+            q(m.p90_us),
+            q(m.p99_us),
+            q(m.p999_us),
+            q(m.p9999_us),
+            q(m.max_us)
         );
     }
-    Ok(())
+    s
 }
 
 #[cfg(test)]

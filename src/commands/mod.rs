@@ -4,6 +4,7 @@ pub mod chaos;
 pub mod load;
 pub mod merge;
 pub mod order;
+pub mod output;
 pub mod plot;
 pub mod report;
 pub mod run;

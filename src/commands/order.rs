@@ -7,10 +7,11 @@
 //! the workers; a LIFO queue, or one that always wakes the same waiter first (EPOLLEXCLUSIVE
 //! wakes the first-registered idle epoll), hands every connection to one worker; SO_REUSEPORT
 //! hashes the 4-tuple; and a herd lets the scheduler pick.
+use super::output::Output;
 use crate::harness::ServerChild;
-use crate::load::http::{parse_response, Parsed};
 use crate::strategy::{Mode, StrategyKind, WorkerModel};
 use crate::Error;
+use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -29,6 +30,22 @@ pub struct OrderConfig {
     /// Idle time after each response.
     pub gap: Duration,
     pub addr: SocketAddr,
+    /// `--json`: one object per strategy on stdout, the table on stderr.
+    pub json: bool,
+}
+
+/// One strategy's accept order (`herd order --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRow {
+    pub strategy: String,
+    pub workers: u32,
+    pub connections: u32,
+    pub mode: String,
+    pub worker_model: String,
+    pub gap_ms: f64,
+    pub verdict: String,
+    /// The worker that took each connection, in order.
+    pub order: Vec<usize>,
 }
 
 /// How long the workers get to settle in their wait before the first connection.
@@ -38,23 +55,35 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(args: &OrderConfig) -> Result<(), Error> {
     let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
     let workers = args.workers as usize;
-    println!(
-        "{} connections, {} {} workers ({} model), {:?} idle between connections",
+    let out = Output::new(args.json);
+    out.text(&format!(
+        "{} connections, {} {} workers ({} model), {:?} idle between connections\n",
         args.connections, workers, args.mode, args.worker_model, args.gap
-    );
-    println!(
-        "{:<24} {:<44} order (worker per connection)",
+    ));
+    out.text(&format!(
+        "{:<24} {:<44} order (worker per connection)\n",
         "strategy", "verdict"
-    );
+    ));
     for &k in &args.strategies {
         let seq = sequence(&exe, k, args)?;
         let order: Vec<String> = seq.iter().map(|w| w.to_string()).collect();
-        println!(
-            "{:<24} {:<44} {}",
+        let verdict = verdict(&seq, workers);
+        out.text(&format!(
+            "{:<24} {:<44} {}\n",
             k.name(),
-            verdict(&seq, workers),
+            verdict,
             order.join(" ")
-        );
+        ));
+        out.object(&OrderRow {
+            strategy: k.name().to_string(),
+            workers: args.workers,
+            connections: args.connections,
+            mode: args.mode.to_string(),
+            worker_model: args.worker_model.to_string(),
+            gap_ms: args.gap.as_secs_f64() * 1e3,
+            verdict,
+            order: seq,
+        })?;
     }
     Ok(())
 }
@@ -97,12 +126,16 @@ fn one_connection(addr: SocketAddr) -> Result<usize, String> {
     let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(IO_TIMEOUT))
         .map_err(|e| e.to_string())?;
-    s.write_all(&crate::load::http::request(&addr.to_string(), "/", false))
-        .map_err(|e| e.to_string())?;
+    s.write_all(&crate::load::request::request(
+        &addr.to_string(),
+        "/",
+        false,
+    ))
+    .map_err(|e| e.to_string())?;
     let mut buf = Vec::with_capacity(512);
     s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
-    match parse_response(&buf, true) {
-        Parsed::Complete(r) => r
+    match crate::load::http::parse_closed(&buf) {
+        Ok(r) if r.status == 200 => r
             .worker
             .ok_or_else(|| "no X-Herd-Worker header in the response".into()),
         _ => Err(format!(

@@ -2,6 +2,7 @@
 //! up, takes a scoreboard snapshot while the client is quiet, measures, snapshots again, stops
 //! the server, and reports the difference: the server's counters cover exactly the measured
 //! connections, so `accepted` can be checked against the client's count.
+use super::output::Output;
 use crate::harness::ServerChild;
 use crate::load::{self, LoadConfig};
 use crate::metrics::probe::{Probe, ProbeConfig};
@@ -33,21 +34,21 @@ pub struct RunConfig {
     pub out: Option<PathBuf>,
     /// `--accept-queue-interval` (zero: no sampling).
     pub queue_interval: Duration,
+    /// `--json`: the row as JSON on stdout, the summary on stderr.
+    pub json: bool,
 }
 
 pub fn run(cfg: &RunConfig) -> Result<(), Error> {
     crate::sys::signal::install_interrupt_flag()
         .map_err(|e| Error::io("installing signal handlers", e))?;
     let outcome = measure(cfg)?;
-    print!("{}", summary::summary(&outcome.row));
+    let out = Output::new(cfg.json);
+    out.text(&summary::summary(&outcome.row));
     if let Some(sig) = outcome.interrupted {
         return Err(interrupted_run(sig, &outcome));
     }
-    print!(
-        "{}",
-        summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
-    );
-    Ok(())
+    out.text(&summary::saved(cfg.out.as_deref(), &outcome.row.run_id));
+    out.object(&outcome.row.rounded())
 }
 
 /// What an interrupted run says after its partial summary.

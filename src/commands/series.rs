@@ -1,5 +1,6 @@
 //! `herd series`: run the task farm once (validate, compute, print, append the CSV row), or draw
 //! a directory's series.csv.
+use super::output::Output;
 use crate::report::csv::Appender;
 use crate::report::plot::series::draw_dir;
 use crate::report::series::SeriesRow;
@@ -16,18 +17,20 @@ pub enum SeriesJob {
     Run {
         cfg: SeriesConfig,
         out: Option<PathBuf>,
+        /// `--json`: the row as JSON on stdout, the text on stderr.
+        json: bool,
     },
 }
 
 pub fn run(job: &SeriesJob) -> Result<(), Error> {
-    let (cfg, out) = match job {
+    let (cfg, out, json) = match job {
         SeriesJob::Plot(dir) => {
             for f in draw_dir(dir)? {
                 println!("wrote {}", f.display());
             }
             return Ok(());
         }
-        SeriesJob::Run { cfg, out } => (cfg, out),
+        SeriesJob::Run { cfg, out, json } => (cfg, out, Output::new(*json)),
     };
     let mut out = match out {
         Some(dir) => {
@@ -56,11 +59,16 @@ pub fn run(job: &SeriesJob) -> Result<(), Error> {
         }
     };
     let row = SeriesRow::build(cfg, &outcome);
-    row.print(term::terms_needed(cfg.x));
-    println!("{}; waitpid calls {}", cleanup()?, outcome.waitpids);
+    json.text(&row.text(term::terms_needed(cfg.x)));
+    json.text(&format!(
+        "{}; waitpid calls {}\n",
+        cleanup()?,
+        outcome.waitpids
+    ));
+    let row = row.rounded();
     if let Some(a) = out.as_mut() {
-        a.append(&row.clone().rounded())?;
+        a.append(&row)?;
         a.flush()?;
     }
-    Ok(())
+    json.object(&row)
 }

@@ -1,19 +1,16 @@
 //! One client connection's state machine: connect without blocking, then `per_conn` requests in
-//! turn. Every request but the last asks for keep-alive and its response ends at its
-//! Content-Length; the last asks `Connection: close` and is read to EOF, so the server closes
-//! first and the client never holds TIME_WAIT. A keep-alive response that says `Connection:
-//! close` (a stopping server, its request limit) ends the connection there, normally; the
-//! engine starts the next one. A long-lived connection ([`Conn::long_lived`]) rests between
+//! turn. Every request but the last asks for keep-alive and its response ends where its head
+//! says (Content-Length, the last chunk; [`super::http`] reads it); the last asks `Connection:
+//! close` and is read to EOF, so the server closes first and the client never holds TIME_WAIT.
+//! A keep-alive response that says `Connection: close` (a stopping server, its request limit)
+//! ends the connection there, normally; the engine starts the next one. A long-lived connection ([`Conn::long_lived`]) rests between
 //! requests until the engine resumes it at its next tick. Measurements go straight into the
 //! thread's [`Stats`]: nothing is kept per request.
-use super::http::{parse_response_naming, Parsed, Response};
+use super::http::{Expect, Fault, Reader, Response};
 use super::stats::{ErrorKind, Stats};
 use crate::sys::clock::monotonic_ns;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
-
-/// A response larger than this is refused as bad.
-const MAX_RESPONSE: usize = 64 * 1024;
 
 /// The request bytes a phase sends.
 pub struct Requests {
@@ -26,6 +23,8 @@ pub struct Requests {
     /// The server runs on this host, so its `X-Herd-Accept-Ns` (its CLOCK_MONOTONIC) can be
     /// compared with the client's: only then is an accept delay recorded.
     pub same_clock: bool,
+    /// The method is `HEAD`: responses have no body.
+    pub head_request: bool,
 }
 
 enum State {
@@ -59,6 +58,8 @@ pub struct Conn {
     /// Long-lived, resting: the tick the engine will resume it at.
     pub next_due: u64,
     timeout_ns: u64,
+    /// The current response, as far as it has come.
+    reader: Reader,
 }
 
 /// What an event did to a connection.
@@ -97,6 +98,7 @@ impl Conn {
             t_due: t_intended.min(t_start),
             next_due: 0,
             timeout_ns: deadline.saturating_sub(t_start),
+            reader: Reader::default(),
         }
     }
 
@@ -200,9 +202,14 @@ impl Conn {
                 // The response cannot be there yet; its arrival is a new edge.
                 return Ok(Step::Pending);
             }
-            let Some(resp) = self.read_response(buf, last, req.worker_header.as_deref())? else {
+            let expect = Expect {
+                worker_header: req.worker_header.as_deref(),
+                head_request: req.head_request,
+            };
+            let Some(resp) = self.read_response(buf, last, &expect)? else {
                 return Ok(Step::Pending);
             };
+            self.reader = Reader::default();
             self.record(resp, req.same_clock, stats);
             if last || resp.close {
                 stats.conns_ok += 1;
@@ -238,37 +245,32 @@ impl Conn {
         }
     }
 
-    /// Read what is there; `Some` once the current response is complete and good.
+    /// Read what is there; `Some` once the current response is complete and good. Bytes are
+    /// parsed as they come (a body is counted and dropped, not kept); the last response of a
+    /// connection is complete only at the server's close.
     fn read_response(
         &mut self,
         buf: &mut Vec<u8>,
         last: bool,
-        worker_header: Option<&str>,
+        expect: &Expect<'_>,
     ) -> Result<Option<Response>, ErrorKind> {
+        let fault = |f: Fault| match f {
+            Fault::Bad => ErrorKind::BadResponse,
+            Fault::Short => ErrorKind::ShortResponse,
+        };
         let mut chunk = [0u8; 4096];
         loop {
             match self.stream.read(&mut chunk) {
-                Ok(0) => {
-                    return match parse_response_naming(buf, true, worker_header) {
-                        Parsed::Complete(r) if r.len == buf.len() => Ok(Some(r)),
-                        Parsed::Complete(_) | Parsed::Bad => Err(ErrorKind::BadResponse),
-                        Parsed::Incomplete => Err(ErrorKind::ShortResponse),
-                    };
-                }
+                Ok(0) => return self.reader.finish(buf, expect).map(Some).map_err(fault),
                 Ok(n) => {
-                    if buf.len() + n > MAX_RESPONSE {
-                        return Err(ErrorKind::BadResponse);
-                    }
                     buf.extend_from_slice(&chunk[..n]);
-                    if !last {
-                        // Keep-alive: the response ends at its Content-Length; the server
-                        // must not send more (nothing was pipelined).
-                        match parse_response_naming(buf, false, worker_header) {
-                            Parsed::Complete(r) if r.len == buf.len() => return Ok(Some(r)),
-                            Parsed::Complete(_) | Parsed::Bad => {
-                                return Err(ErrorKind::BadResponse)
-                            }
-                            Parsed::Incomplete => {}
+                    if let Some(r) = self.reader.feed(buf, expect).map_err(fault)? {
+                        // Nothing was pipelined, so nothing may follow the response.
+                        if !buf.is_empty() {
+                            return Err(ErrorKind::BadResponse);
+                        }
+                        if !last {
+                            return Ok(Some(r));
                         }
                     }
                 }
@@ -284,6 +286,7 @@ impl Conn {
         let first = self.done == 0;
         self.done += 1;
         s.ok += 1;
+        s.count_status(resp.status);
         // Later requests on a connection are sent as soon as the previous response is in, so
         // their intended start is their actual one.
         let from = if self.long {

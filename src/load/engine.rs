@@ -318,7 +318,7 @@ impl EventLoop<'_> {
                 Some(_) => &r.close[..],
                 None => r.first(),
             };
-            super::http::with_connect_ns(&mut self.reqs[i], base, t_start);
+            super::request::with_connect_ns(&mut self.reqs[i], base, t_start);
         }
         match sock.connect(&cfg.target.into()) {
             Ok(()) => {}

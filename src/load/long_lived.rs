@@ -42,7 +42,7 @@ impl LongLived {
     pub fn is_last(&self, i: usize, due: u64) -> bool {
         self.ticks
             .get(i)
-            .map_or(true, |t| t.next_after(due) >= self.end_ns)
+            .is_none_or(|t| t.next_after(due) >= self.end_ns)
     }
 
     /// Connection `conn` of slot `i` has its response: it rests until the slot's next tick.

@@ -9,6 +9,7 @@ pub(crate) mod http;
 pub(crate) mod long_lived;
 pub(crate) mod pacing;
 pub(crate) mod progress;
+pub(crate) mod request;
 pub mod source;
 pub(crate) mod stats;
 pub(crate) mod timer;
@@ -32,6 +33,8 @@ pub struct LoadConfig {
     /// `Host` header value.
     pub host: String,
     pub path: String,
+    /// The method, extra headers and body of each request (`herd load -m/-H/--body`).
+    pub request: request::RequestSpec,
     pub concurrency: usize,
     pub threads: usize,
     pub timeout: Duration,
@@ -80,6 +83,7 @@ impl LoadConfig {
             target,
             host: target.to_string(),
             path: "/".into(),
+            request: request::RequestSpec::default(),
             concurrency,
             threads: threads.unwrap_or(cpus).clamp(1, concurrency.max(1)),
             timeout,
@@ -110,7 +114,7 @@ impl LoadConfig {
         let need = self.concurrency as u64 + FD_RESERVE + 2 * self.threads as u64;
         if need > limit {
             return Err(Error::Usage(format!(
-                "--concurrency {}: needs {need} file descriptors but the limit (ulimit -n) is {limit}",
+                "--connections {}: needs {need} file descriptors but the limit (ulimit -n) is {limit}",
                 self.concurrency
             )));
         }
@@ -138,8 +142,9 @@ pub fn run_phase(
     abort: &AtomicBool,
 ) -> Result<PhaseResult, Error> {
     let requests = conn::Requests {
-        keep_alive: http::request(&cfg.host, &cfg.path, true),
-        close: http::request(&cfg.host, &cfg.path, false),
+        keep_alive: cfg.request.bytes(&cfg.host, &cfg.path, true),
+        close: cfg.request.bytes(&cfg.host, &cfg.path, false),
+        head_request: cfg.request.is_head(),
         per_conn: cfg.requests_per_conn.max(1),
         worker_header: cfg.worker_header.clone(),
         same_clock: cfg.same_host,

@@ -114,6 +114,8 @@ pub struct Stats {
     /// Values that no histogram could take (it could not grow): a run with any is refused
     /// rather than reported with its slowest values missing.
     pub unrecorded: u64,
+    /// Complete responses by status class: 2xx, 3xx, 4xx, 5xx (they add up to `ok`).
+    pub status: [u64; 4],
 }
 
 /// A connection that starts later than this after its intended time counts as late.
@@ -145,6 +147,7 @@ impl Default for Stats {
             cpu_ns: 0,
             per_worker_id: Default::default(),
             unrecorded: 0,
+            status: [0; 4],
         }
     }
 }
@@ -179,6 +182,16 @@ impl Stats {
         self.errors_of(ErrorKind::BadResponse)
             + self.errors_of(ErrorKind::AddrNotAvail)
             + self.errors_of(ErrorKind::Other)
+    }
+
+    /// A complete response with status `code` (200 to 599).
+    pub fn count_status(&mut self, code: u16) {
+        if let Some(n) = (code / 100)
+            .checked_sub(2)
+            .and_then(|c| self.status.get_mut(usize::from(c)))
+        {
+            *n += 1;
+        }
     }
 
     pub fn count_worker(&mut self, worker: usize) {
@@ -261,6 +274,9 @@ impl Stats {
             *self.per_worker_id.entry(id).or_insert(0) += n;
         }
         self.unrecorded += other.unrecorded;
+        for (a, b) in self.status.iter_mut().zip(other.status) {
+            *a += b;
+        }
         if other.per_worker_accept.len() > self.per_worker_accept.len() {
             self.per_worker_accept
                 .resize_with(other.per_worker_accept.len(), || None);
@@ -301,7 +317,12 @@ mod tests {
         b.latency.record(9_000_000).unwrap();
         b.error(ErrorKind::Reset);
         b.count_worker(3);
+        a.count_status(200);
+        b.count_status(404);
+        b.count_status(503);
+        b.count_status(299);
         a.merge(&b);
+        assert_eq!(a.status, [2, 0, 1, 1]);
         assert_eq!(a.ok, 5);
         assert_eq!(a.errors_of(ErrorKind::Reset), 1);
         assert_eq!(a.latency.len(), 2);

@@ -34,6 +34,27 @@ pub struct Condition {
     pub worker_model: String,
     /// Long-lived connections' request interval, ms.
     pub long_lived_ms: Option<f64>,
+    /// `herd load --server-pid`: the server's processes were measured from /proc (kernel
+    /// columns and per-worker shares, no scoreboard).
+    pub outside: bool,
+}
+
+/// The URL that tells `herd load` runs apart: as given, or without its port when the run has a
+/// `--label`. The label names the server, and a script that starts each server on a free port
+/// of the moment must not split one comparison into one group per port.
+fn target_key(row: &RunRow) -> String {
+    if row.strategy.is_empty() {
+        return row.target.clone();
+    }
+    let Some(rest) = row.target.strip_prefix("http://") else {
+        return row.target.clone();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => h,
+        _ => authority,
+    };
+    format!("http://{host}{path}")
 }
 
 impl Condition {
@@ -44,7 +65,7 @@ impl Condition {
             a => a.to_string(),
         };
         Condition {
-            target: (!row.server_metrics).then(|| row.target.clone()),
+            target: (!row.server_metrics).then(|| target_key(row)),
             mode: row.mode.clone(),
             concurrency: row.concurrency,
             rate: r.rate,
@@ -62,6 +83,10 @@ impl Condition {
                 _ => String::new(),
             },
             long_lived_ms: row.long_lived_interval_ms,
+            outside: row
+                .server_source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("procfs")),
         }
     }
 
@@ -81,9 +106,10 @@ impl Condition {
         (label, slug)
     }
 
-    /// Whether the server's side was measured (`herd run`), so that its columns exist.
+    /// Whether the server's side was measured (`herd run`, or `herd load --server-pid` from
+    /// /proc), so that its columns exist and runs have a worker count.
     pub fn server_measured(&self) -> bool {
-        self.target.is_none()
+        self.target.is_none() || self.outside
     }
 
     /// The load, for titles: `closed loop 32 conn, 100 requests/conn`.
@@ -112,6 +138,9 @@ impl Condition {
     /// load`: `closed loop 32 conn against http://... (server not measured)`.
     pub fn label(&self) -> String {
         match &self.target {
+            Some(url) if self.outside => {
+                format!("{} against {url} (server measured from /proc)", self.load())
+            }
             Some(url) => format!("{} against {url} (server not measured)", self.load()),
             None => format!(
                 "{}, work {} µs, sleep {} µs, {} mode{}",
@@ -298,65 +327,4 @@ pub fn groups(results: &Results) -> Vec<Group<'_>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_min_max() {
-        let s = Stat::of([3.0, 1.0, 2.0]).unwrap();
-        assert_eq!((s.median, s.min, s.max, s.n), (2.0, 1.0, 3.0, 3));
-        assert_eq!(Stat::of([1.0, 4.0]).unwrap().median, 2.5);
-        assert!(Stat::of([f64::NAN]).is_none());
-    }
-
-    #[test]
-    fn runs_that_differ_in_anything_but_strategy_and_workers_are_not_grouped() {
-        let run = |f: &dyn Fn(&mut RunRow)| {
-            let mut row = RunRow {
-                strategy: "blocking".into(),
-                mode: "process".into(),
-                workers: 4,
-                concurrency: 8,
-                requests_per_conn: 1,
-                arrivals: "closed".into(),
-                server_metrics: true,
-                target: "http://127.0.0.1:1234/".into(),
-                ..Default::default()
-            };
-            f(&mut row);
-            Run { row, rate: None }
-        };
-        let results = Results {
-            dir: "x".into(),
-            runs: vec![
-                run(&|_| {}),
-                // Another port of its own herd serve, another strategy: the same condition.
-                run(&|r| {
-                    r.target = "http://127.0.0.1:999/".into();
-                    r.strategy = "sysv-sem".into();
-                }),
-                run(&|r| r.requests_per_conn = 100),
-                run(&|r| r.mode = "thread".into()),
-                run(&|r| {
-                    r.server_metrics = false;
-                    r.target = "http://a/".into();
-                }),
-                run(&|r| {
-                    r.server_metrics = false;
-                    r.target = "http://b/".into();
-                }),
-                run(&|r| r.client_threads = 7),
-            ],
-            workers: vec![],
-            latency: vec![],
-        };
-        let g = groups(&results);
-        assert_eq!(g.len(), 6);
-        assert_eq!(g.iter().map(|g| g.runs.len()).max(), Some(2));
-        let slugs: std::collections::HashSet<String> =
-            g.iter().map(|g| g.condition.slug()).collect();
-        assert!(slugs.len() >= 5, "{slugs:?}");
-        let load = g.iter().find(|g| !g.condition.server_measured()).unwrap();
-        assert!(load.condition.label().contains("server not measured"));
-    }
-}
+mod tests;

@@ -59,6 +59,10 @@ pub fn fill_run(
         host_cpu_busy_pct: Some(phase.host_busy_pct),
         pacing_quantum_us: cfg.pacing_quantum_ns as f64 / 1e3,
         long_lived_interval_ms: cfg.shape.long_lived_ns().map(|ns| ns as f64 / 1e6),
+        status_2xx: Some(s.status[0]),
+        status_3xx: Some(s.status[1]),
+        status_4xx: Some(s.status[2]),
+        status_5xx: Some(s.status[3]),
         ..std::mem::take(row)
     };
 }
@@ -174,7 +178,7 @@ pub fn summary_lines(r: &RunRow) -> String {
             let why = if saturated(r) {
                 "the host's CPUs were saturated, so its threads waited for a CPU: lower --rate, or give the client cores of its own"
             } else {
-                "raise --concurrency or --client-threads"
+                "raise --connections (-c) or --threads (-t)"
             };
             line(
                 "WARNING",

@@ -1,13 +1,13 @@
 //! What herd reports: the row schemas ([`row`], [`chaos`], [`series`]) and how a measured phase
 //! becomes rows ([`record`], [`client`]), rounded to the precision each figure has
 //! ([`precision`]), written as CSV ([`csv`]), read back ([`results`]), grouped ([`aggregate`])
-//! and shown as a summary ([`summary`]), Markdown tables ([`markdown`]) and charts ([`plot`]).
+//! and shown as a summary ([`summary`]), tables in Markdown, CSV or JSON ([`export`]) and charts ([`plot`]).
 pub(crate) mod aggregate;
 pub(crate) mod chaos;
 pub(crate) mod client;
 pub(crate) mod csv;
+pub(crate) mod export;
 pub(crate) mod kernel;
-pub(crate) mod markdown;
 pub(crate) mod plot;
 pub(crate) mod precision;
 pub(crate) mod record;

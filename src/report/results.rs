@@ -122,7 +122,7 @@ impl Results {
         }
         let unmeasured: Vec<&str> = runs
             .iter()
-            .filter(|r| !r.row.server_metrics)
+            .filter(|r| !r.row.server_metrics && !from_proc(&r.row))
             .map(|r| r.row.run_id.as_str())
             .collect();
         let workers = read_rows::<WorkerRow>(&dir.join("workers.csv"))?
@@ -185,6 +185,23 @@ fn normalize(mut r: RunRow) -> RunRow {
     ] {
         zero_is_none(v);
     }
+    if !r.server_metrics && from_proc(&r) {
+        // `herd load --server-pid`: the kernel's columns were measured from /proc, the
+        // scoreboard's were not.
+        return RunRow {
+            accepted: None,
+            wakeups: None,
+            spurious_wakeups: None,
+            eagain: None,
+            accept_errors: None,
+            wakeups_per_accept: None,
+            spurious_per_accept: None,
+            eagain_per_accept: None,
+            lock_acquires: None,
+            lock_wait_us_per_accept: None,
+            ..r
+        };
+    }
     if !r.server_metrics {
         return RunRow {
             accepted: None,
@@ -219,6 +236,13 @@ fn normalize(mut r: RunRow) -> RunRow {
         r.max_worker_share = None;
     }
     r
+}
+
+/// Whether the run's server was measured from /proc (`herd load --server-pid`).
+fn from_proc(r: &RunRow) -> bool {
+    r.server_source
+        .as_deref()
+        .is_some_and(|s| s.starts_with("procfs"))
 }
 
 /// A worker row of a run whose server was not measured: only the client's columns.

@@ -175,6 +175,16 @@ pub struct RunRow {
     pub acceptor_restarts: Option<u64>,
     #[serde(default)]
     pub handoff_lost: Option<u64>,
+    // Complete responses by status class (src/report/client.rs fills them); they add up to
+    // requests_ok. Empty in files written before them.
+    #[serde(default)]
+    pub status_2xx: Option<u64>,
+    #[serde(default)]
+    pub status_3xx: Option<u64>,
+    #[serde(default)]
+    pub status_4xx: Option<u64>,
+    #[serde(default)]
+    pub status_5xx: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@ use super::record::{new_run_id, timestamp};
 use crate::metrics::HostInfo;
 use crate::series::{term, Outcome, SeriesConfig};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write;
 use std::time::Duration;
 
 /// One run of `herd series`; columns of series.csv.
@@ -95,29 +96,38 @@ impl SeriesRow {
         }
     }
 
-    pub fn print(&self, needed: u32) {
-        println!(
+    pub fn text(&self, needed: u32) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
             "series x={} terms={} workers={} mode={} collect={}",
             self.x, self.terms, self.workers, self.mode, self.collect
         );
-        println!("result    {:e}", self.result);
-        println!("exp(x)    {:e}", self.exp);
-        println!("rel_error {:e}", self.rel_error);
+        let _ = writeln!(s, "result    {:e}", self.result);
+        let _ = writeln!(s, "exp(x)    {:e}", self.exp);
+        let _ = writeln!(s, "rel_error {:e}", self.rel_error);
         let conv = if self.terms >= needed { "yes" } else { "NO" };
-        println!("converged {conv} ({needed} terms reach f64 precision for this x)");
-        println!(
+        let _ = writeln!(
+            s,
+            "converged {conv} ({needed} terms reach f64 precision for this x)"
+        );
+        let _ = writeln!(
+            s,
             "time      wall {:.3} ms = spawn {:.3} + collect {:.3} + reap {:.3}",
             self.wall_ms, self.spawn_ms, self.collect_ms, self.reap_ms
         );
-        println!(
+        let _ = writeln!(
+            s,
             "master    waits {} wakeups {} ready {} reads {} empty_reads {} writes {} epoll_ctl {} closes {}",
             self.waits, self.wakeups, self.ready_events, self.reads, self.empty_reads,
             self.writes, self.epoll_ctls, self.closes
         );
-        println!(
+        let _ = writeln!(
+            s,
             "per term  syscalls {:.2} wakeups {:.3} collect {:.2} us; master context switches {} voluntary, {} involuntary",
             self.syscalls_per_term, self.wakeups_per_term, self.collect_us_per_term,
             self.master_vol_ctx, self.master_invol_ctx
         );
+        s
     }
 }

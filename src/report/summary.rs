@@ -60,6 +60,9 @@ pub fn summary(r: &RunRow) -> String {
         line("connections", format!("{} ok, {errors}", r.requests_ok));
         line("throughput", format!("{:.0} conn/s", r.conn_per_s));
     }
+    if let Some(st) = status_line(r) {
+        line("responses by status", st);
+    }
     let per = if r.requests_per_conn > 1 || long_lived {
         "latency per request (us)"
     } else {
@@ -269,6 +272,26 @@ fn foreign_lines(r: &RunRow) -> String {
     s
 }
 
+/// Complete responses by status class, `2xx 100  3xx 0  4xx 2  5xx 0`, with a warning when
+/// any is 4xx or 5xx (they count as completed requests, as in wrk); `None` for rows from
+/// before the columns.
+fn status_line(r: &RunRow) -> Option<String> {
+    let classes = [
+        ("2xx", r.status_2xx?),
+        ("3xx", r.status_3xx?),
+        ("4xx", r.status_4xx?),
+        ("5xx", r.status_5xx?),
+    ];
+    let mut text: Vec<String> = classes.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let failed = classes[2].1 + classes[3].1;
+    if failed > 0 {
+        text.push(format!(
+            "WARNING: {failed} answered with an error status (counted as completed requests)"
+        ));
+    }
+    Some(text.join("  "))
+}
+
 /// Where a run's rows went: the files under `out`, or that none were written.
 pub fn saved(out: Option<&Path>, run_id: &str) -> String {
     match out {
@@ -286,106 +309,4 @@ pub fn saved(out: Option<&Path>, run_id: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load_row() -> RunRow {
-        RunRow {
-            target: "http://127.0.0.1:8080/".into(),
-            requests_per_conn: 1,
-            requests_ok: 10,
-            conns_ok: 10,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_load_summary_shows_no_server_figure_and_no_zero_for_the_unmeasured() {
-        let s = summary(&load_row());
-        assert!(!s.contains("0 workers") && !s.contains("strategy"), "{s}");
-        assert!(s.contains("not measured"), "{s}");
-        assert!(
-            s.contains("accept delay (us)          n/a (needs herd serve"),
-            "{s}"
-        );
-        assert!(s.contains("latency (us)               n/a"), "{s}");
-        assert!(!s.contains("wakeups") && !s.contains("Jain"), "{s}");
-    }
-
-    #[test]
-    fn keep_alive_names_requests_and_connections() {
-        let r = RunRow {
-            requests_per_conn: 100,
-            requests_ok: 148_500,
-            conns_ok: 1_485,
-            requests_per_s: 73_395.0,
-            conn_per_s: 734.0,
-            ..load_row()
-        };
-        let s = summary(&r);
-        assert!(s.contains("requests                   148500 ok (100 per connection)"));
-        assert!(
-            s.contains("connections                1485 ok, 0 errors"),
-            "{s}"
-        );
-        assert!(s.contains("throughput                 73395 req/s, 734 conn/s"));
-        assert!(s.contains("latency per request (us)"), "{s}");
-    }
-
-    #[test]
-    fn unmeasured_server_figures_say_why() {
-        let r = RunRow {
-            server_metrics: true,
-            strategy: "sysv-sem".into(),
-            mode: "process".into(),
-            workers: 2,
-            accepted: Some(0),
-            lock_acquires: Some(3),
-            lock_wait_us_per_accept: None,
-            vol_ctx_switches: Some(4),
-            invol_ctx_switches: Some(1),
-            ..load_row()
-        };
-        let s = summary(&r);
-        assert!(
-            s.contains("wakeups / accept           n/a (nothing accepted)"),
-            "{s}"
-        );
-        assert!(
-            s.contains("fairness                   n/a (nothing accepted)"),
-            "{s}"
-        );
-        assert!(
-            s.contains("lock wait / accept         n/a (nothing accepted)"),
-            "{s}"
-        );
-        let waited = RunRow {
-            accepted: Some(3),
-            lock_wait_us_per_accept: Some(479.1),
-            ..r.clone()
-        };
-        assert!(summary(&waited)
-            .contains("lock wait / accept         479.1 us, summed over every worker waiting"));
-        let unread = RunRow {
-            accepted: Some(5),
-            ctx_switches_per_accept: None,
-            vol_ctx_switches: None,
-            cpu_user_s: Some(0.5),
-            cpu_sys_s: Some(0.25),
-            ..r
-        };
-        let s = summary(&unread);
-        assert!(
-            s.contains("ctx switches / accept      n/a (a worker's /proc"),
-            "{s}"
-        );
-        assert!(s.contains("worker CPU                 n/a (no /proc/PID/task/TID/schedstat"));
-    }
-
-    #[test]
-    fn the_summary_says_where_rows_went() {
-        assert!(saved(None, "x").contains("no rows written"));
-        let s = saved(Some(Path::new("/tmp/r")), "abc");
-        assert!(s.contains("run abc appended to /tmp/r/"), "{s}");
-    }
-}
+mod tests;

@@ -130,7 +130,7 @@ impl<'a> Master<'a> {
         let blocking = alarm.is_some();
         loop {
             let slot = &mut self.workers.slots[s];
-            let Some(fd) = slot.result.as_ref().map(AsRawFd::as_raw_fd) else {
+            let Some(fd) = slot.result.as_ref() else {
                 return Ok(()); // already finished (a stale readiness report)
             };
             self.counters.reads += 1;

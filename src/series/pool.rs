@@ -101,7 +101,7 @@ impl Workers {
                 process::Forked::Parent(pid) => {
                     drop(res_wr);
                     if nonblocking {
-                        fcntl(res_rd.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
+                        fcntl(&res_rd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
                             .map_err(|e| Error::io("fcntl O_NONBLOCK", e.into()))?;
                     }
                     w.slots.push(Slot {

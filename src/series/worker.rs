@@ -6,7 +6,7 @@ use super::frame::{decode_task, encode_result, RESULT_LEN, TASK_LEN};
 use super::term::term;
 use nix::errno::Errno;
 use nix::sys::signal::{raise, Signal};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -142,7 +142,7 @@ pub fn pool(fds: Vec<OwnedFd>, job: Job) -> i32 {
         let mut buf = [0u8; TASK_LEN];
         let mut have = 0;
         while have < TASK_LEN {
-            match nix::unistd::read(tasks.as_raw_fd(), &mut buf[have..]) {
+            match nix::unistd::read(tasks, &mut buf[have..]) {
                 Ok(0) if have == 0 => return 0, // no more work
                 Ok(0) => return 1,              // a torn task frame
                 Ok(n) => have += n,

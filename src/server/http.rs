@@ -25,6 +25,9 @@ pub struct Head {
     pub content_length: u64,
     /// `X-Herd-Connect-Ns`, when the client sent a valid one.
     pub connect_ns: Option<u64>,
+    /// A `HEAD` request: the response has the head a `GET` would get, and no body (RFC 9110
+    /// 9.3.2).
+    pub head_request: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -142,17 +145,19 @@ pub fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
         keep_alive,
         content_length,
         connect_ns,
+        head_request: method == b"HEAD",
     })
 }
 
-/// Write a `200 OK` (body `ok\n`) into `out`.
-pub fn ok_response(out: &mut Vec<u8>, worker: usize, accept_ns: u64, keep_alive: bool) {
+/// Write a `200 OK` (body `ok\n`, none for a `HEAD` request) into `out`.
+pub fn ok_response(out: &mut Vec<u8>, worker: usize, accept_ns: u64, keep_alive: bool, head: bool) {
     out.clear();
     let conn = if keep_alive { "keep-alive" } else { "close" };
+    let body = if head { "" } else { "ok\n" };
     // Writing to a Vec cannot fail.
     let _ = write!(
         out,
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: {conn}\r\n{WORKER_HEADER}: {worker}\r\n{ACCEPT_NS_HEADER}: {accept_ns}\r\n\r\nok\n"
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: {conn}\r\n{WORKER_HEADER}: {worker}\r\n{ACCEPT_NS_HEADER}: {accept_ns}\r\n\r\n{body}"
     );
 }
 
@@ -178,8 +183,8 @@ impl OkResponses {
         }
     }
 
-    /// Write the response into `out` (cleared first).
-    pub fn write(&self, out: &mut Vec<u8>, accept_ns: u64, keep_alive: bool) {
+    /// Write the response into `out` (cleared first); `head`: to a `HEAD` request, no body.
+    pub fn write(&self, out: &mut Vec<u8>, accept_ns: u64, keep_alive: bool, head: bool) {
         out.clear();
         out.extend_from_slice(if keep_alive {
             &self.keep_alive
@@ -198,7 +203,7 @@ impl OkResponses {
             }
         }
         out.extend_from_slice(&digits[i..]);
-        out.extend_from_slice(b"\r\n\r\nok\n");
+        out.extend_from_slice(if head { b"\r\n\r\n" } else { b"\r\n\r\nok\n" });
     }
 }
 
@@ -377,7 +382,7 @@ mod tests {
     #[test]
     fn oversized_head_is_bad() {
         let mut data = b"GET / HTTP/1.1\r\nX: ".to_vec();
-        data.extend(std::iter::repeat(b'a').take(MAX_HEAD));
+        data.extend(std::iter::repeat_n(b'a', MAX_HEAD));
         let mut src: &[u8] = &data;
         let mut buf = Vec::new();
         let mut r = RequestReader::new(&mut buf);
@@ -389,10 +394,11 @@ mod tests {
         let r = OkResponses::new(13);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for ns in [0, 7, 10, 1_234_567_890_123, u64::MAX] {
-            for ka in [true, false] {
-                ok_response(&mut a, 13, ns, ka);
-                r.write(&mut b, ns, ka);
+            for (ka, head) in [(true, false), (false, false), (true, true), (false, true)] {
+                ok_response(&mut a, 13, ns, ka, head);
+                r.write(&mut b, ns, ka, head);
                 assert_eq!(a, b);
+                assert_eq!(a.ends_with(b"\r\n\r\nok\n"), !head);
             }
         }
     }

@@ -91,7 +91,7 @@ impl Counter {
 
     /// Add one: wakes a reader.
     pub fn signal(&self) -> io::Result<()> {
-        self.0.arm().map(drop).map_err(io::Error::from)
+        self.0.write(1).map(drop).map_err(io::Error::from)
     }
 
     /// Wait until the counter is above 0, then take it back to 0; returns what it was. A

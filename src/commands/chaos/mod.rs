@@ -8,6 +8,7 @@ mod inject;
 pub mod schedule;
 mod timeline;
 
+use super::output::Output;
 use crate::harness::ServerChild;
 use crate::load::stats::{ErrorKind, Stats};
 use crate::load::{run_phase, LoadConfig};
@@ -59,6 +60,8 @@ pub struct ChaosConfig {
     pub out: Option<PathBuf>,
     /// The server's --lock-watchdog (lock strategies).
     pub lock_watchdog: Option<Duration>,
+    /// `--json`: one object per segment on stdout, the table on stderr.
+    pub json: bool,
 }
 
 /// Load after the last fault, so that it can be seen to recover.
@@ -76,6 +79,7 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
         None => None,
     };
     let mut rows = Vec::new();
+    let json = Output::new(args.json);
     for &s in &args.strategies {
         for item in &args.schedule {
             let row = segment(args, s, item)?;
@@ -83,14 +87,16 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
                 "herd chaos: {s} {}: {} faults, {} lost, serving after: {}",
                 row.fault, row.faults_applied, row.errors, row.serving_after
             );
+            let rounded = row.clone().rounded();
             if let Some(f) = out.as_mut() {
-                f.append(&row.clone().rounded())?;
+                f.append(&rounded)?;
                 f.flush()?;
             }
+            json.object(&rounded)?;
             rows.push(row);
         }
     }
-    print!("{}", table(&rows));
+    json.text(&table(&rows));
     Ok(())
 }
 
@@ -299,7 +305,7 @@ fn final_state(server: &mut ServerChild, workers: usize) -> FinalState {
             acceptor_ok: snap
                 .acceptor
                 .as_ref()
-                .map_or(true, |a| a.pid != 0 && alive(a.tid as i32)),
+                .is_none_or(|a| a.pid != 0 && alive(a.tid as i32)),
         };
         if live == workers
             && snap.workers.len() == workers

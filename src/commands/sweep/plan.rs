@@ -47,7 +47,14 @@ impl Cell {
             ("sleep_us", sleep.to_string()),
         ];
         match &self.rate {
-            Some(r) => k.push(("rate", r.clone())),
+            // As runs.csv writes it: `10k` given is 10000 there.
+            Some(r) => k.push((
+                "rate",
+                match self.run.load.shape {
+                    crate::load::pacing::Shape::Open { rate, .. } => rate.to_string(),
+                    _ => r.clone(),
+                },
+            )),
             None => k.push(("concurrency", self.run.load.concurrency.to_string())),
         }
         // `--ebpf-policy least` and the like make another cell of the same strategy.

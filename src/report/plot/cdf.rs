@@ -1,10 +1,13 @@
 //! The latency distribution of each strategy at one worker count, from latency.csv: x is the
 //! latency (log scale), y the fraction of connections at or below it, on a "nines" scale
-//! (-log10(1 - p)) so that the tail up to p99.99 is as visible as the median. Every repeat is
-//! its own thin line in its strategy's colour: the spread between repeats stays visible.
-use super::{colour, de, is_variant, legend, log_ticks, num, titled, Chart, SIZE};
+//! (-log10(1 - p)) so that the tail up to p99.99 is as visible as the median. One line per
+//! strategy, in its style ([`super::style`]): the repeat whose p99 is the median of the
+//! repeats' p99s (the lower middle one of an even count), so the line is one measured run, not a
+//! blend of several; markers at p50, p90, p99, p99.9 and p99.99.
+use super::style::{styles, Style};
+use super::{de, legend, log_ticks, num, titled, Chart, SIZE};
 use crate::report::aggregate::Group;
-use crate::report::results::Results;
+use crate::report::results::{Results, Run};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -12,9 +15,25 @@ use plotters::prelude::*;
 const TOP_PERCENTILE: f64 = 99.99;
 
 struct Curve {
-    strategy: String,
+    style: Style,
     /// (latency µs, nines) points.
     points: Vec<(f64, f64)>,
+}
+
+/// The median repeat of a cell by p99 latency (the lower middle of an even count).
+fn median_run<'a>(runs: &[&'a Run]) -> Option<&'a Run> {
+    let mut by_p99: Vec<&Run> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.row.latency_p99_us.is_some())
+        .collect();
+    by_p99.sort_by(|a, b| {
+        a.row
+            .latency_p99_us
+            .partial_cmp(&b.row.latency_p99_us)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    by_p99.get(by_p99.len().saturating_sub(1) / 2).copied()
 }
 
 pub struct CdfChart {
@@ -23,7 +42,7 @@ pub struct CdfChart {
     what: String,
     subtitle: String,
     curves: Vec<Curve>,
-    strategies: Vec<String>,
+    legend: Vec<(String, Style)>,
 }
 
 fn nines(p: f64) -> f64 {
@@ -33,16 +52,17 @@ fn nines(p: f64) -> f64 {
 impl CdfChart {
     pub fn new(g: &Group<'_>, results: &Results, workers: u64, suffix: &str) -> Self {
         let strategies = g.strategies();
+        let looks = styles(&strategies);
         let what = match &g.condition.target {
             None => format!("at {workers} workers"),
             Some(url) => format!("against {url}"),
         };
         let mut curves = Vec::new();
         let mut repeats = 0;
-        for s in &strategies {
+        for (s, style) in strategies.iter().zip(&looks) {
             let runs = g.cell(s, workers);
             repeats = repeats.max(runs.len());
-            for r in runs {
+            if let Some(r) = median_run(&runs) {
                 let mut points: Vec<(f64, f64)> = results
                     .latency
                     .iter()
@@ -53,7 +73,7 @@ impl CdfChart {
                 points.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
                 if !points.is_empty() {
                     curves.push(Curve {
-                        strategy: s.clone(),
+                        style: *style,
                         points,
                     });
                 }
@@ -68,12 +88,19 @@ impl CdfChart {
             stem,
             what,
             subtitle: format!(
-                "{}; {}; one line per run ({repeats} repeat(s)), connect() to full response",
+                "{}; {}; per strategy its median run by p99 (of {repeats} repeat(s)), connect() to full response",
                 g.condition.label(),
                 g.host_label()
             ),
             curves,
-            strategies,
+            legend: strategies
+                .iter()
+                .zip(looks)
+                .map(|(s, st)| {
+                    let name = if s.is_empty() { "herd load" } else { s };
+                    (name.to_string(), st)
+                })
+                .collect(),
         }
     }
 }
@@ -89,7 +116,7 @@ impl Chart for CdfChart {
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let body = titled(area, &self.title(), &self.subtitle)?;
-        let (plot, side) = body.split_horizontally(SIZE.0 - 190);
+        let (plot, side) = body.split_horizontally(SIZE.0 - 215);
         let xs = self
             .curves
             .iter()
@@ -124,26 +151,20 @@ impl Chart for CdfChart {
                 format!("{}", (p * 100.0).round() / 100.0)
             })
             .x_label_formatter(&|v| num(*v))
-            .label_style(("sans-serif", 14))
+            .label_style((super::FONT, 14))
             .draw()
             .map_err(de)?;
+        let marked = [50.0, 90.0, 99.0, 99.9, 99.99].map(nines);
         for c in &self.curves {
-            let style = ShapeStyle::from(colour(&c.strategy)).stroke_width(1);
-            let line = c.points.iter().copied();
-            match is_variant(&c.strategy) {
-                true => chart.draw_series(DashedLineSeries::new(line, 8, 5, style)),
-                false => chart.draw_series(LineSeries::new(line, style)),
+            c.style.draw_line(&mut chart, &c.points, 2)?;
+            for p in c
+                .points
+                .iter()
+                .filter(|p| marked.iter().any(|m| (p.1 - m).abs() < 1e-9))
+            {
+                c.style.draw_marker(chart.plotting_area(), *p)?;
             }
-            .map_err(de)?;
         }
-        let entries: Vec<(String, RGBColor)> = self
-            .strategies
-            .iter()
-            .map(|s| {
-                let name = if s.is_empty() { "herd load" } else { s };
-                (name.to_string(), colour(s))
-            })
-            .collect();
-        legend(&side, &entries)
+        legend(&side, &self.legend)
     }
 }

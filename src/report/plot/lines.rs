@@ -1,8 +1,11 @@
 //! One metric against the worker count, one line per strategy: the median of the repeats, with
 //! a bar from the minimum to the maximum. The x axis is logarithmic with a tick at every worker
 //! count; points of different strategies are offset a little sideways so their bars do not
-//! hide each other.
-use super::{colour, de, is_variant, legend, log_ticks, marker, num, titled, Chart, Marker, SIZE};
+//! hide each other. The y axis is logarithmic where the values span more than a decade and a
+//! half (the 1–5 range then stays readable beside 60), or where the spec asks for it. Each
+//! strategy has its family's colour, its own marker and dash ([`super::style`]).
+use super::style::{styles, Style};
+use super::{de, legend, log_ticks, num, titled, Chart, SIZE};
 use crate::report::aggregate::{Group, Metric, Stat};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -42,8 +45,8 @@ pub const METRICS: &[MetricSpec] = &[
     },
     MetricSpec {
         stem: "wakeups_per_accept",
-        title: "Wakeups per accepted connection vs workers",
-        y_label: "wakeups / accept (log scale; 1 = no herd)",
+        title: "Userspace wakeups per accepted connection vs workers",
+        y_label: "userspace wakeups / accept (returns from the wait; log scale)",
         log_y: true,
         metric: |r| r.wakeups_per_accept,
     },
@@ -81,13 +84,27 @@ pub const METRICS: &[MetricSpec] = &[
 struct Line {
     name: String,
     points: Vec<(u64, Stat)>,
+    style: Style,
+}
+
+/// Whether `values` call for a log axis: all positive and spanning more than 1.5 decades.
+fn spans_decades(values: impl Iterator<Item = f64>) -> bool {
+    let (mut lo, mut hi) = (f64::INFINITY, 0f64);
+    for v in values {
+        if v <= 0.0 {
+            return false;
+        }
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    hi > 0.0 && hi / lo > 10f64.powf(1.5)
 }
 
 pub struct MetricChart {
     stem: String,
     title: String,
     subtitle: String,
-    y_label: &'static str,
+    y_label: String,
     log_y: bool,
     workers: Vec<u64>,
     lines: Vec<Line>,
@@ -100,12 +117,15 @@ impl MetricChart {
         if !g.condition.server_measured() {
             return None;
         }
-        let lines: Vec<Line> = g
-            .strategies()
+        let names = g.strategies();
+        let looks = styles(&names);
+        let lines: Vec<Line> = names
             .into_iter()
-            .map(|s| Line {
+            .zip(looks)
+            .map(|(s, style)| Line {
                 points: g.series(&s, spec.metric),
                 name: s,
+                style,
             })
             .collect();
         if lines.iter().all(|l| l.points.is_empty()) {
@@ -116,6 +136,17 @@ impl MetricChart {
             .flat_map(|l| l.points.iter().map(|(_, s)| s.n))
             .max()
             .unwrap_or(0);
+        let log_y = spec.log_y
+            || spans_decades(
+                lines
+                    .iter()
+                    .flat_map(|l| l.points.iter().flat_map(|(_, s)| [s.min, s.max])),
+            );
+        let y_label = if log_y && !spec.y_label.contains("log scale") {
+            format!("{} (log scale)", spec.y_label)
+        } else {
+            spec.y_label.to_string()
+        };
         Some(MetricChart {
             stem: format!("{}{suffix}", spec.stem),
             title: spec.title.to_string(),
@@ -124,8 +155,8 @@ impl MetricChart {
                 g.condition.label(),
                 g.host_label()
             ),
-            y_label: spec.y_label,
-            log_y: spec.log_y,
+            y_label,
+            log_y,
             workers: g.workers(),
             lines,
         })
@@ -168,9 +199,10 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueTyp
 ) -> Result<(), String> {
     let n = lines.len() as f64;
     for (i, l) in lines.iter().enumerate() {
-        let c = colour(&l.name);
-        // Dodge: up to ±6% of x, which is a small step on the log axis.
-        let dx = 1.0 + 0.06 * (i as f64 - (n - 1.0) / 2.0) / n.max(1.0);
+        let c = l.style.rgb();
+        // Dodge: up to ±0.25 of a doubling on the log axis, so that strategies with the same
+        // value (the locks at 2 wakeups per accept) show side by side, each by its marker.
+        let dx = 2f64.powf(0.5 * (i as f64 - (n - 1.0) / 2.0) / n.max(1.0));
         let ok = |v: f64| !log_y || v > 0.0;
         let pts: Vec<(f64, Stat)> = l
             .points
@@ -178,26 +210,11 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueTyp
             .filter(|(_, s)| ok(s.median))
             .map(|(w, s)| (*w as f64 * dx, *s))
             .collect();
-        let line = pts.iter().map(|(x, s)| (*x, s.median));
-        let style = ShapeStyle::from(c).stroke_width(2);
-        match is_variant(&l.name) {
-            true => chart.draw_series(DashedLineSeries::new(line, 10, 6, style)),
-            false => chart.draw_series(LineSeries::new(line, style)),
+        let medians: Vec<(f64, f64)> = pts.iter().map(|(x, s)| (*x, s.median)).collect();
+        l.style.draw_line(chart, &medians, 2)?;
+        for p in &medians {
+            l.style.draw_marker(chart.plotting_area(), *p)?;
         }
-        .map_err(de)?;
-        let at = pts.iter().map(|(x, s)| (*x, s.median));
-        let fill = c.filled();
-        match marker(&l.name) {
-            Marker::Circle => chart.draw_series(at.map(|p| Circle::new(p, 4, fill))),
-            Marker::Triangle => chart.draw_series(at.map(|p| TriangleMarker::new(p, 6, fill))),
-            Marker::Square => chart.draw_series(
-                at.map(|p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], fill)),
-            ),
-            Marker::Cross => {
-                chart.draw_series(at.map(|p| Cross::new(p, 5, ShapeStyle::from(c).stroke_width(2))))
-            }
-        }
-        .map_err(de)?;
         for (x, s) in pts.iter().filter(|(_, s)| s.n > 1 && ok(s.min)) {
             let (a, b) = (x / 1.015, x * 1.015);
             for seg in [
@@ -225,7 +242,7 @@ impl Chart for MetricChart {
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let body = titled(area, &self.title, &self.subtitle)?;
-        let (plot, side) = body.split_horizontally(SIZE.0 - 190);
+        let (plot, side) = body.split_horizontally(SIZE.0 - 215);
         let (xlo, xhi) = self.x_range();
         let (ylo, yhi) = self.y_range();
         let ticks: Vec<f64> = self.workers.iter().map(|&w| w as f64).collect();
@@ -245,10 +262,10 @@ impl Chart for MetricChart {
             chart
                 .configure_mesh()
                 .x_desc(x_desc)
-                .y_desc(self.y_label)
+                .y_desc(&self.y_label)
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .y_label_formatter(&|v| num(*v))
-                .label_style(("sans-serif", 14))
+                .label_style((super::FONT, 14))
                 .draw()
                 .map_err(de)?;
             draw_lines(&mut chart, &self.lines, true)?;
@@ -259,18 +276,18 @@ impl Chart for MetricChart {
             chart
                 .configure_mesh()
                 .x_desc(x_desc)
-                .y_desc(self.y_label)
+                .y_desc(&self.y_label)
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .y_label_formatter(&|v| num(*v))
-                .label_style(("sans-serif", 14))
+                .label_style((super::FONT, 14))
                 .draw()
                 .map_err(de)?;
             draw_lines(&mut chart, &self.lines, false)?;
         }
-        let entries: Vec<(String, RGBColor)> = self
+        let entries: Vec<(String, Style)> = self
             .lines
             .iter()
-            .map(|l| (l.name.clone(), colour(&l.name)))
+            .map(|l| (l.name.clone(), l.style))
             .collect();
         legend(&side, &entries)
     }

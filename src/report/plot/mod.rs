@@ -1,7 +1,8 @@
 //! Charts from a results directory, each as PNG and SVG. Every chart kind is one file
 //! implementing [`Chart`]; `herd plot` (`crate::commands::plot`) lists which charts a directory
-//! gets, so a new chart is a new file and one line there. Text is drawn with DejaVu Sans embedded in the binary, so
-//! charts render the same on a machine with no font installed.
+//! gets, so a new chart is a new file and one line there. Text is drawn with DejaVu Sans
+//! embedded in the binary, so charts render the same on a machine with no font installed; each
+//! strategy's colour, marker and dash come from [`style`].
 pub(crate) mod cdf;
 pub(crate) mod lines;
 pub(crate) mod series;
@@ -9,12 +10,14 @@ pub(crate) mod share;
 pub(crate) mod style;
 pub(crate) mod text;
 
-pub use style::{colour, is_variant, legend, marker, Marker};
-
 use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
+
+/// The family every chart's text is set in: the embedded DejaVu Sans, named with a generic
+/// fallback so that an SVG viewer without it still picks a sans-serif face.
+pub const FONT: &str = "DejaVu Sans, sans-serif";
 
 /// Pixel size of every chart.
 pub const SIZE: (u32, u32) = (1100, 680);
@@ -93,15 +96,19 @@ pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     last
 }
 
-/// The sans-serif font, registered once per process.
+/// The embedded font, registered once per process under [`FONT`].
 pub(crate) fn register_font() -> Result<(), Error> {
     static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *ONCE.get_or_init(|| {
-        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
-            .is_ok()
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
     });
     ok.then_some(())
         .ok_or_else(|| Error::Run("the embedded DejaVu Sans font did not load".into()))
+}
+
+/// A strategy's colour alone (the share charts, one strategy each): its [`style`].
+pub fn colour(strategy: &str) -> RGBColor {
+    style::styles(&[strategy.to_string()])[0].rgb()
 }
 
 /// Title and subtitle, then the area left for the chart.
@@ -112,13 +119,62 @@ pub fn titled<DB: DrawingBackend>(
 ) -> Result<DrawingArea<DB, Shift>, String> {
     area.fill(&WHITE).map_err(de)?;
     let a = area
-        .titled(title, ("sans-serif", 24).into_font().color(&BLACK))
+        .titled(title, (FONT, 24).into_font().color(&BLACK))
         .map_err(de)?;
     a.titled(
         subtitle,
-        ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
+        (FONT, 15).into_font().color(&RGBColor(80, 80, 80)),
     )
     .map_err(de)
+}
+
+/// A legend in its own column on the right, grouped by family (a grey heading each): a sample
+/// of each entry's line (its colour, dash and marker) and its name.
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, style::Style)],
+) -> Result<(), String> {
+    let mut sorted: Vec<&(String, style::Style)> = entries.iter().collect();
+    sorted.sort_by_key(|(_, st)| st.family);
+    let mut y = 30;
+    let mut family = None;
+    for (name, st) in sorted {
+        if family != Some(st.family) {
+            family = Some(st.family);
+            let grey = RGBColor(110, 110, 110);
+            area.draw(&Text::new(
+                st.family.name(),
+                (6, y - 6),
+                (FONT, 12).into_font().color(&grey),
+            ))
+            .map_err(de)?;
+            y += 16;
+        }
+        let (on, off) = match st.dash {
+            style::Dash::Solid => (36, 0),
+            style::Dash::Dashed => (9, 5),
+            style::Dash::Dotted => (2, 4),
+        };
+        let mut x = 6;
+        while x < 42 {
+            let end = (x + on).min(42);
+            area.draw(&PathElement::new(
+                vec![(x, y), (end, y)],
+                ShapeStyle::from(st.rgb()).stroke_width(2),
+            ))
+            .map_err(de)?;
+            x = end + off.max(1);
+        }
+        st.draw_marker(area, (24, y))?;
+        area.draw(&Text::new(
+            name.clone(),
+            (50, y - 8),
+            (FONT, 14).into_font(),
+        ))
+        .map_err(de)?;
+        y += 21;
+    }
+    Ok(())
 }
 
 /// Write `chart` as OUT/STEM.png and OUT/STEM.svg.

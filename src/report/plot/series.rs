@@ -61,7 +61,7 @@ fn panel<DB: DrawingBackend>(
     }
     let x0 = if x0 == f64::MAX { 1.0 } else { x0 };
     let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 18))
+        .caption(title, (super::FONT, 18))
         .margin(10)
         .x_label_area_size(36)
         .y_label_area_size(56)
@@ -71,7 +71,7 @@ fn panel<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("workers (log scale)")
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(("sans-serif", 13))
+        .label_style((super::FONT, 13))
         .draw()
         .map_err(|e| e.to_string())?;
     for ((collect, mode), points) in data {
@@ -94,7 +94,7 @@ fn panel<DB: DrawingBackend>(
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .label_font(("sans-serif", 12))
+        .label_font((super::FONT, 12))
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .map_err(|e| e.to_string())
@@ -108,7 +108,7 @@ fn draw_on<DB: DrawingBackend>(
     let (top, body) = root.split_vertically(36);
     top.titled(
         "herd series: collecting N results over pipes (one process per term / pool)",
-        ("sans-serif", 20),
+        (super::FONT, 20),
     )
     .map_err(|e| e.to_string())?;
     let areas = body.split_evenly((1, 3));

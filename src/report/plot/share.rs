@@ -189,7 +189,7 @@ impl Chart for ShareChart {
             .x_desc("worker rank in its run (1 = busiest)")
             .y_desc(format!("share of {}, %", self.measure.what()))
             .y_label_formatter(&|v| num(*v))
-            .label_style(("sans-serif", 14))
+            .label_style((super::FONT, 14))
             .draw()
             .map_err(de)?;
         let c = colour(&self.strategy);
@@ -214,9 +214,9 @@ impl Chart for ShareChart {
                     .map_err(de)?;
             }
         }
-        // The even share is a reference, not a grid line: dashed, in a colour of its own,
-        // over the bars, with its label in the legend.
-        let reference = ShapeStyle::from(RGBColor(200, 30, 30)).stroke_width(2);
+        // The even share is a reference, not a grid line: dashed, in black (no strategy's
+        // family colour), over the bars, with its label in the legend.
+        let reference = ShapeStyle::from(RGBColor(0, 0, 0)).stroke_width(2);
         chart
             .draw_series(std::iter::once(DashedPathElement::new(
                 vec![(0.5, even), (n as f64 + 0.5, even)],
@@ -234,7 +234,7 @@ impl Chart for ShareChart {
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
-            .label_font(("sans-serif", 14))
+            .label_font((super::FONT, 14))
             .draw()
             .map_err(de)
     }

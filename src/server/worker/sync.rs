@@ -117,7 +117,13 @@ fn serve_connection(
         }
         served += 1;
         let keep_alive = head.keep_alive && served < cfg.max_requests_per_conn && !stop_requested();
-        http::ok_response(resp_buf, ctx.index, accepted_ns, keep_alive);
+        http::ok_response(
+            resp_buf,
+            ctx.index,
+            accepted_ns,
+            keep_alive,
+            head.head_request,
+        );
         stream.write_all(resp_buf)?;
         Slot::bump(&ctx.slot.requests, 1);
         if !keep_alive {

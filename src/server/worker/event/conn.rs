@@ -47,6 +47,8 @@ pub(super) struct Conn {
     pub traced: Option<Accepted>,
     /// The first request's `X-Herd-Connect-Ns`.
     pub connect_ns: Option<u64>,
+    /// The current request is a `HEAD`: its response has no body.
+    pub head_request: bool,
 }
 
 /// What a read brought.
@@ -76,6 +78,7 @@ impl Conn {
             deadline,
             traced: None,
             connect_ns: None,
+            head_request: false,
         }
     }
 

@@ -85,6 +85,7 @@ impl<E: EventAcceptor> Loop<'_, E> {
                 c.connect_ns = head.connect_ns;
             }
             c.served += 1;
+            c.head_request = head.head_request;
             let keep_alive =
                 head.keep_alive && c.served < cfg.max_requests_per_conn && !self.stopping;
             if !cfg.work.is_zero() {
@@ -118,7 +119,7 @@ impl<E: EventAcceptor> Loop<'_, E> {
             return Ok(Flow::Open);
         };
         self.responses
-            .write(&mut self.out, c.accepted_ns, keep_alive);
+            .write(&mut self.out, c.accepted_ns, keep_alive, c.head_request);
         c.close_after = !keep_alive;
         let out = std::mem::take(&mut self.out);
         let flow = self.send(t, &out, true);

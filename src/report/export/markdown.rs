@@ -3,90 +3,11 @@
 //! (best) or italic (worst) only in a column where lower (or higher) is better without dispute,
 //! and only when its repeats do not overlap the next cell's: a difference smaller than the
 //! spread of the repeats, or than the printed precision, is not marked.
-use super::aggregate::{groups, Group, Metric, Stat};
-use super::results::Results;
+use super::{Better, Column, COLUMNS};
+use crate::report::aggregate::{groups, Group, Stat};
+use crate::report::results::Results;
 use crate::Error;
 use std::fmt::Write;
-
-/// Which way is better for a column.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Better {
-    Higher,
-    Lower,
-    /// No side is better: wakeups per accept below 1 mean connections taken in batches, not a
-    /// cheaper accept; an even share of connections is a property, not a score.
-    Neither,
-}
-
-struct Column {
-    head: &'static str,
-    better: Better,
-    decimals: usize,
-    metric: Metric,
-}
-
-const COLUMNS: &[Column] = &[
-    Column {
-        head: "conn/s",
-        better: Better::Higher,
-        decimals: 0,
-        metric: |r| Some(r.conn_per_s),
-    },
-    Column {
-        head: "p50 µs",
-        better: Better::Lower,
-        decimals: 1,
-        metric: |r| r.latency_p50_us,
-    },
-    Column {
-        head: "p99 µs",
-        better: Better::Lower,
-        decimals: 1,
-        metric: |r| r.latency_p99_us,
-    },
-    Column {
-        head: "wakeups/accept",
-        better: Better::Neither,
-        decimals: 3,
-        metric: |r| r.wakeups_per_accept,
-    },
-    Column {
-        head: "spurious/accept",
-        better: Better::Lower,
-        decimals: 3,
-        metric: |r| r.spurious_per_accept,
-    },
-    Column {
-        head: "EAGAIN/accept",
-        better: Better::Lower,
-        decimals: 3,
-        metric: |r| r.eagain_per_accept,
-    },
-    Column {
-        head: "ctx switches/accept",
-        better: Better::Lower,
-        decimals: 3,
-        metric: |r| r.ctx_switches_per_accept,
-    },
-    Column {
-        head: "CPU µs/conn",
-        better: Better::Lower,
-        decimals: 1,
-        metric: |r| r.cpu_us_per_conn,
-    },
-    Column {
-        head: "Jain",
-        better: Better::Neither,
-        decimals: 3,
-        metric: |r| r.jain_fairness,
-    },
-    Column {
-        head: "errors",
-        better: Better::Lower,
-        decimals: 0,
-        metric: |r| Some(r.errors as f64),
-    },
-];
 
 /// In an open loop the rate sets the throughput: conn/s compares nothing.
 fn better(c: &Column, g: &Group<'_>) -> Better {
@@ -214,7 +135,7 @@ pub fn markdown(results: &Results, only: Option<u64>) -> Result<String, Error> {
         for w in g
             .workers()
             .into_iter()
-            .filter(|w| only.map_or(true, |o| o == *w))
+            .filter(|w| only.is_none_or(|o| o == *w))
         {
             out.push_str(&table(g, w));
             out.push('\n');
