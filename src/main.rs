@@ -16,6 +16,7 @@ fn main() {
         Command::Series(a) => a.config().and_then(|c| commands::series::run(&c)),
         Command::Load(a) => a.config().and_then(|c| commands::load::run(&c)),
         Command::Merge(a) => a.config().and_then(|c| commands::merge::run(&c)),
+        Command::Reproduce(a) => a.config().and_then(|c| commands::reproduce::run(&c)),
         Command::Completions(a) => a.run(),
         Command::Man(a) => a.run(),
     };

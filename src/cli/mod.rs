@@ -11,6 +11,7 @@ mod order;
 mod parse;
 mod plot;
 mod report;
+mod reproduce;
 mod request;
 mod run;
 mod series;
@@ -24,6 +25,7 @@ pub use merge::MergeArgs;
 pub use order::OrderArgs;
 pub use plot::PlotArgs;
 pub use report::ReportArgs;
+pub use reproduce::ReproduceArgs;
 pub use run::RunArgs;
 pub use series::SeriesArgs;
 pub use serve::{ServeArgs, ServerArgs};
@@ -72,6 +74,10 @@ pub enum Command {
     /// Combine histogram logs (`DIR/hist/*.hlog`, from several runs, processes or hosts) into
     /// one set of percentiles per metric.
     Merge(MergeArgs),
+    /// Rerun the field's published results (Cloudflare's wake order, SO_REUSEPORT's
+    /// motivation, Node's cluster, uWSGI, herd's own headline...) and print, for each, the
+    /// expected shape beside what herd observes here, with a verdict.
+    Reproduce(ReproduceArgs),
     /// Print a shell completion script (`herd completions bash > ~/.local/share/bash-completion/completions/herd`).
     Completions(CompletionsArgs),
     /// Print the man page (`herd man | man -l -`), or write one per subcommand with --out DIR.

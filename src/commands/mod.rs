@@ -7,6 +7,7 @@ pub mod order;
 pub mod output;
 pub mod plot;
 pub mod report;
+pub mod reproduce;
 pub mod run;
 pub mod series;
 pub mod serve;

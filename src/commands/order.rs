@@ -88,8 +88,9 @@ pub fn run(args: &OrderConfig) -> Result<(), Error> {
     Ok(())
 }
 
-/// Start a server with strategy `kind` and return the worker that took each connection.
-fn sequence(exe: &Path, kind: StrategyKind, args: &OrderConfig) -> Result<Vec<usize>, Error> {
+/// Start a server with strategy `kind` and return the worker that took each connection (also
+/// `herd reproduce`'s wake-order experiments).
+pub fn sequence(exe: &Path, kind: StrategyKind, args: &OrderConfig) -> Result<Vec<usize>, Error> {
     let serve_args = vec![
         format!("--strategy={kind}"),
         format!("--workers={}", args.workers),

@@ -63,6 +63,8 @@ pub fn fill_run(
         status_3xx: Some(s.status[1]),
         status_4xx: Some(s.status[2]),
         status_5xx: Some(s.status[3]),
+        latency_mean_us: (!s.latency.is_empty()).then(|| s.latency.mean() / 1e3),
+        latency_stdev_us: (!s.latency.is_empty()).then(|| s.latency.stdev() / 1e3),
         ..std::mem::take(row)
     };
 }

@@ -70,6 +70,8 @@ impl RunRow {
             request_jain: sig4(self.request_jain),
             request_max_share: sig4(self.request_max_share),
             acceptor_cpu_us_per_conn: sig4(self.acceptor_cpu_us_per_conn),
+            latency_mean_us: sig4(self.latency_mean_us),
+            latency_stdev_us: sig4(self.latency_stdev_us),
             ..self
         }
     }

@@ -185,6 +185,12 @@ pub struct RunRow {
     pub status_4xx: Option<u64>,
     #[serde(default)]
     pub status_5xx: Option<u64>,
+    /// Mean and standard deviation of the latency (from the intended start), in µs
+    /// (src/report/client.rs fills them). Empty in files written before them.
+    #[serde(default)]
+    pub latency_mean_us: Option<f64>,
+    #[serde(default)]
+    pub latency_stdev_us: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 //! strategy's colour, marker and dash come from [`style`].
 pub(crate) mod cdf;
 pub(crate) mod lines;
+pub(crate) mod reproduce;
 pub(crate) mod series;
 pub(crate) mod share;
 pub(crate) mod style;
@@ -175,6 +176,19 @@ pub fn legend<DB: DrawingBackend>(
         y += 21;
     }
     Ok(())
+}
+
+/// Write `chart` as OUT/STEM.svg alone (small enough to commit).
+pub fn render_svg(chart: &impl Chart, out: &Path) -> Result<PathBuf, Error> {
+    register_font()?;
+    let svg = out.join(format!("{}.svg", chart.stem()));
+    let fail = |e: String| Error::Run(format!("drawing {}: {e}", svg.display()));
+    {
+        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+        chart.draw(&root).map_err(fail)?;
+        root.present().map_err(|e| fail(de(e)))?;
+    }
+    Ok(svg)
 }
 
 /// Write `chart` as OUT/STEM.png and OUT/STEM.svg.
