@@ -77,6 +77,7 @@ fn list_names_every_experiment_with_its_source() {
         "node-cluster",
         "uwsgi-serialize",
         "herd-headline",
+        "nginx-sharding",
     ] {
         assert!(
             s.lines().any(|l| l.starts_with(name)),
@@ -126,4 +127,50 @@ fn wake_order_runs_end_to_end_and_writes_its_verdicts() {
     );
     assert!(dir.path().join("wake-order.svg").exists());
     assert!(text(&out).contains("wake-order"));
+}
+
+/// nginx-sharding needs nginx: with a PATH that holds none it cannot run here. Asked for
+/// alone that is a usage error saying why; in a list (as in `all`) the others run, its row
+/// says why, and herd exits 0.
+#[test]
+fn an_experiment_that_cannot_run_here_says_why() {
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let alone = herd_env(
+        &["reproduce", "nginx-sharding", "--quick", "--out", d],
+        &[("PATH", path)],
+        Duration::from_secs(30),
+    );
+    assert_eq!(alone.status.code(), Some(2), "{}", text(&alone));
+    let err = String::from_utf8_lossy(&alone.stderr);
+    assert!(
+        err.contains("cannot run here") && err.contains("nginx"),
+        "{err}"
+    );
+    assert!(!dir.path().join("reproduce.csv").exists());
+
+    let listed = herd_env(
+        &[
+            "reproduce",
+            "wake-order",
+            "nginx-sharding",
+            "--quick",
+            "--out",
+            d,
+        ],
+        &[("PATH", path)],
+        Duration::from_secs(120),
+    );
+    assert!(listed.status.success(), "{}", text(&listed));
+    let rows = reproduce_rows(dir.path());
+    let nginx: Vec<_> = rows
+        .iter()
+        .filter(|r| r["experiment"] == "nginx-sharding")
+        .collect();
+    assert_eq!(nginx.len(), 1, "{rows:?}");
+    assert_eq!(nginx[0]["verdict"], "cannot run here");
+    assert!(nginx[0]["note"].contains("nginx"), "{:?}", nginx[0]);
+    assert!(rows.iter().any(|r| r["experiment"] == "wake-order"));
 }

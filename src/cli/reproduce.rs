@@ -2,6 +2,7 @@
 //! parsed exactly as `herd run` would parse them, and its `herd order` steps checked as
 //! `herd order` would, before anything runs.
 use super::{Cli, Command as HerdCommand};
+use crate::commands::load::LoadCommand;
 use crate::commands::order::OrderConfig;
 use crate::commands::reproduce::{self, Planned, Prepared, ReproduceConfig, Step, EXPERIMENTS};
 use crate::commands::run::RunConfig;
@@ -103,6 +104,21 @@ fn prepare_step(step: Step, raw: &Path) -> Result<Prepared, String> {
                 cfg: Box::new(parse_run(&argv)?),
             })
         }
+        Step::Nginx { label, conf, args } => {
+            let mut argv = vec![
+                "herd".to_string(),
+                "load".to_string(),
+                // A placeholder: nginx's port is known once it listens.
+                "http://127.0.0.1:9/".to_string(),
+            ];
+            argv.extend(args);
+            argv.push(format!("--out={}", raw.display()));
+            Ok(Prepared::Nginx {
+                label,
+                conf,
+                load: Box::new(parse_load(&argv)?),
+            })
+        }
         Step::Order {
             label,
             strategy,
@@ -127,6 +143,23 @@ fn prepare_step(step: Step, raw: &Path) -> Result<Prepared, String> {
                 },
             })
         }
+    }
+}
+
+/// A `herd load` as `herd load` would build it.
+fn parse_load(argv: &[String]) -> Result<LoadCommand, String> {
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: HerdCommand::Load(args),
+        }) => args
+            .config()
+            .map_err(|e| format!("`{}` is refused here: {e}", argv[1..].join(" "))),
+        Ok(_) => Err("internal: a step did not parse as `load`".into()),
+        Err(e) => Err(format!(
+            "`{}` is refused here: {}",
+            argv[1..].join(" "),
+            e.render().to_string().trim()
+        )),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::load::{self, url, LoadConfig};
 use crate::metrics::probe::{self, Probe, ProbeConfig};
 use crate::report::csv::ResultFiles;
 use crate::report::kernel::probe_notes;
-use crate::report::record::Report;
+use crate::report::record::{Report, RunOutcome};
 use crate::report::summary;
 use crate::Error;
 use std::path::PathBuf;
@@ -37,6 +37,25 @@ pub struct LoadCommand {
 pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
     crate::sys::signal::install_interrupt_flag()
         .map_err(|e| Error::io("installing signal handlers", e))?;
+    let outcome = measure(cfg)?;
+    let out = Output::new(cfg.json);
+    out.text(&summary::summary(&outcome.row));
+    if let Some(sig) = outcome.interrupted {
+        return Err(Error::interrupted(
+            sig,
+            format!(
+                "the figures above cover the {:.1} s measured before the signal; nothing was written",
+                outcome.row.duration_s
+            ),
+        ));
+    }
+    out.text(&summary::saved(cfg.out.as_deref(), &outcome.row.run_id));
+    out.object(&outcome.row.rounded())
+}
+
+/// Load the server and append the rows (unless a signal cut the measurement short: then the
+/// outcome says which, and nothing is written); the summary is the caller's to print.
+pub fn measure(cfg: &LoadCommand) -> Result<RunOutcome, Error> {
     let mut files = cfg.out.as_deref().map(ResultFiles::open).transpose()?;
     let t = url::resolve(&cfg.url)?;
     let port = t.addr.port();
@@ -85,20 +104,9 @@ pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
     let sig = crate::sys::signal::interrupted();
     // An interrupted measurement is reported, not written: its figures cover less than asked.
     let files = if sig.is_some() { None } else { files.as_mut() };
-    let outcome = report.record(&load, &phase, started, files)?;
-    let out = Output::new(cfg.json);
-    out.text(&summary::summary(&outcome.row));
-    if let Some(sig) = sig {
-        return Err(Error::interrupted(
-            sig,
-            format!(
-                "the figures above cover the {:.1} s measured before the signal; nothing was written",
-                outcome.row.duration_s
-            ),
-        ));
-    }
-    out.text(&summary::saved(cfg.out.as_deref(), &outcome.row.run_id));
-    out.object(&outcome.row.rounded())
+    let mut outcome = report.record(&load, &phase, started, files)?;
+    outcome.interrupted = sig;
+    Ok(outcome)
 }
 
 /// Every `--server-pid` must have a listening socket on the target port somewhere in its tree

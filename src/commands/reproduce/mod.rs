@@ -8,6 +8,8 @@ pub mod model;
 mod output;
 
 mod herd_headline;
+pub mod nginx;
+mod nginx_sharding;
 mod node_cluster;
 mod one_worker;
 mod reuseport_motivation;
@@ -17,6 +19,7 @@ mod wake_order;
 
 pub use model::{Experiment, Finding, Step, Verdict};
 
+use crate::commands::load::LoadCommand;
 use crate::commands::order::OrderConfig;
 use crate::commands::run::RunConfig;
 use crate::sys::signal::interrupted;
@@ -33,6 +36,7 @@ pub const EXPERIMENTS: &[&Experiment] = &[
     &reuseport_motivation::EXPERIMENT,
     &node_cluster::EXPERIMENT,
     &uwsgi::EXPERIMENT,
+    &nginx_sharding::EXPERIMENT,
     &herd_headline::EXPERIMENT,
 ];
 
@@ -76,12 +80,19 @@ pub enum Prepared {
         label: &'static str,
         cfg: OrderConfig,
     },
+    Nginx {
+        label: &'static str,
+        conf: nginx::NginxConf,
+        load: Box<LoadCommand>,
+    },
 }
 
 impl Prepared {
     fn label(&self) -> &'static str {
         match self {
-            Prepared::Run { label, .. } | Prepared::Order { label, .. } => label,
+            Prepared::Run { label, .. }
+            | Prepared::Order { label, .. }
+            | Prepared::Nginx { label, .. } => label,
         }
     }
 }
@@ -198,6 +209,16 @@ fn measure(exe: &std::path::Path, step: &Prepared) -> Result<Measured, Error> {
             let out = crate::commands::run::measure(cfg)?;
             if let Some(sig) = out.interrupted {
                 return Err(Error::interrupted(sig, "the run was cut short"));
+            }
+            Ok(Measured::Run {
+                row: Box::new(out.row),
+                workers: out.workers,
+            })
+        }
+        Prepared::Nginx { conf, load, .. } => {
+            let out = nginx::measure(*conf, load)?;
+            if let Some(sig) = out.interrupted {
+                return Err(Error::interrupted(sig, "the load was cut short"));
             }
             Ok(Measured::Run {
                 row: Box::new(out.row),

@@ -55,12 +55,20 @@ pub enum Step {
         connections: u32,
         gap: Duration,
     },
+    /// nginx configured as `conf` says, loaded with these `herd load` arguments.
+    Nginx {
+        label: &'static str,
+        conf: super::nginx::NginxConf,
+        args: Vec<String>,
+    },
 }
 
 impl Step {
     pub fn label(&self) -> &'static str {
         match self {
-            Step::Run { label, .. } | Step::Order { label, .. } => label,
+            Step::Run { label, .. } | Step::Order { label, .. } | Step::Nginx { label, .. } => {
+                label
+            }
         }
     }
 }
