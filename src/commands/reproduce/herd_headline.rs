@@ -37,7 +37,7 @@ const STRATEGIES: [(&str, &str, &str, bool); 4] = [
 ];
 
 fn steps(quick: bool) -> Vec<Step> {
-    let [d, w] = timing(quick, "--duration=2s");
+    let [d, w] = timing(quick, "--duration=3s");
     let mut out = Vec::new();
     for (at4, at16, s, _) in STRATEGIES {
         let strategy = format!("--strategy={s}");

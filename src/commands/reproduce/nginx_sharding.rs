@@ -33,7 +33,7 @@ const CONFS: [(&str, bool, bool); 3] = [
 ];
 
 fn steps(quick: bool) -> Vec<Step> {
-    let [d, w] = super::model::timing(quick, "--duration=3s");
+    let [d, w] = super::model::timing(quick, "--duration=5s");
     CONFS
         .iter()
         .map(|&(label, reuseport, accept_mutex)| Step::Nginx {

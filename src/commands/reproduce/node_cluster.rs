@@ -27,7 +27,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 const N: f64 = 8.0;
 
 fn steps(quick: bool) -> Vec<Step> {
-    let [d, w] = timing(quick, "--duration=3s");
+    let [d, w] = timing(quick, "--duration=5s");
     [
         ("epoll-shared", "--strategy=epoll-shared"),
         ("handoff-rr", "--strategy=handoff-rr"),

@@ -26,7 +26,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 const N: f64 = 4.0;
 
 fn steps(quick: bool) -> Vec<Step> {
-    let [d, w] = timing(quick, "--duration=3s");
+    let [d, w] = timing(quick, "--duration=5s");
     [
         ("epoll-exclusive", "--strategy=epoll-exclusive"),
         ("reuseport", "--strategy=reuseport"),

@@ -25,7 +25,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 };
 
 fn steps(quick: bool) -> Vec<Step> {
-    let [d, w] = timing(quick, "--duration=3s");
+    let [d, w] = timing(quick, "--duration=5s");
     [
         ("blocking", "--strategy=blocking"),
         ("reuseport", "--strategy=reuseport"),

@@ -34,7 +34,7 @@ const CASES: [(&str, &str, &str); 2] = [
 ];
 
 fn steps(quick: bool) -> Vec<Step> {
-    let [d, w] = timing(quick, "--duration=3s");
+    let [d, w] = timing(quick, "--duration=5s");
     let cpu = [
         "--workers=2",
         "--worker-model=event",
