@@ -66,10 +66,13 @@ pub struct ChaosArgs {
     /// Append one row per strategy and fault kind to DIR/chaos.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub partition: super::cpus::PartitionArgs,
 }
 
 impl ChaosArgs {
     pub fn config(&self) -> Result<ChaosConfig, Error> {
+        let partition = self.partition.config()?;
         let client_threads = self.client_threads.map(|t| t as usize);
         LoadConfig::new(
             self.addr,
@@ -96,6 +99,7 @@ impl ChaosArgs {
             reuseport_reload: self.reuseport_reload,
             addr: self.addr,
             out: self.out.clone(),
+            partition,
         })
     }
 }

@@ -4,6 +4,8 @@
 //! this module names a clap type (a `ValueEnum` derive on a library enum aside). Bad input is
 //! an [`crate::Error::Usage`] naming the flag: exit status 2, before any work starts.
 mod chaos;
+mod cpus;
+mod fleet;
 mod load;
 mod merge;
 mod order;
@@ -16,6 +18,7 @@ mod serve;
 mod sweep;
 
 pub use chaos::ChaosArgs;
+pub use cpus::PartitionArgs;
 pub use load::{LoadArgs, LoadCmdArgs};
 pub use merge::MergeArgs;
 pub use order::OrderArgs;

@@ -131,6 +131,7 @@ impl ServerArgs {
             tracer: None,
             worker_model: self.worker_model,
             worker_connections,
+            cpus: None,
         })
     }
 
@@ -215,10 +216,17 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 lets the kernel choose.
     #[arg(long, default_value = "127.0.0.1:0", value_parser = super::parse::parse_addr)]
     pub addr: SocketAddr,
+    /// Pin the server to these CPUs (e.g. 0 or 0-3,8): the master and every worker, process or
+    /// thread, in either worker model. Default: not pinned.
+    #[arg(long, value_name = "LIST", value_parser = crate::sys::affinity::CpuSet::parse)]
+    pub server_cpus: Option<crate::sys::affinity::CpuSet>,
 }
 
 impl ServeArgs {
     pub fn config(&self) -> Result<ServerConfig, Error> {
-        self.server.config(self.addr)
+        let mut cfg = self.server.config(self.addr)?;
+        super::cpus::check_host(self.server_cpus.as_ref(), None)?;
+        cfg.cpus = self.server_cpus.clone();
+        Ok(cfg)
     }
 }

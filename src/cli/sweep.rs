@@ -71,6 +71,8 @@ const OWN: &[&str] = &[
     "work_us",
     "sleep_us",
     "out",
+    // The sweep's own --repeat, not `herd run --repeat`.
+    "repeat",
 ];
 
 /// `herd run`'s arguments that a sweep passes through.

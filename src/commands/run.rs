@@ -8,8 +8,9 @@ use crate::metrics::probe::{Probe, ProbeConfig};
 use crate::report::csv::ResultFiles;
 use crate::report::kernel::probe_notes;
 use crate::report::record::{Report, RunOutcome};
-use crate::report::summary;
+use crate::report::{meta, repeat, summary};
 use crate::server::ServerConfig;
+use crate::sys::affinity::Partition;
 use crate::Error;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -32,15 +33,49 @@ pub struct RunConfig {
     pub out: Option<PathBuf>,
     /// `--accept-queue-interval` (zero: no sampling).
     pub queue_interval: Duration,
+    /// `--server-cpus`, `--client-cpus` (the server's is also in `server.cpus`, the client's
+    /// in `load.cpus`).
+    pub partition: Partition,
+    /// `--repeat`: how many times the run is made.
+    pub repeat: u32,
 }
 
 pub fn run(cfg: &RunConfig) -> Result<(), Error> {
+    if let Some(dir) = &cfg.out {
+        meta::note_invocation(dir, &cfg.partition)?;
+    }
+    if cfg.repeat > 1 {
+        return repeated(cfg);
+    }
     let outcome = measure(cfg)?;
     print!("{}", summary::summary(&outcome.row));
     print!(
         "{}",
         summary::saved(cfg.out.as_deref(), &outcome.row.run_id)
     );
+    Ok(())
+}
+
+/// `--repeat N`: N runs, one line each, then the median and min–max of each headline figure.
+fn repeated(cfg: &RunConfig) -> Result<(), Error> {
+    let mut rows = Vec::new();
+    for i in 0..cfg.repeat {
+        let row = measure(cfg)?.row;
+        println!(
+            "{}",
+            repeat::one_line(i as usize + 1, cfg.repeat as usize, &row)
+        );
+        rows.push(row);
+    }
+    print!("{}", repeat::summary(&rows));
+    if let Some(dir) = &cfg.out {
+        println!(
+            "  {:<26} {} rows appended to {}/{{runs,workers,latency}}.csv",
+            "saved",
+            rows.len(),
+            dir.display()
+        );
+    }
     Ok(())
 }
 
@@ -65,6 +100,7 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
         queue_interval: cfg.queue_interval,
         server_pids: vec![server.pid().as_raw() as u64],
         measure_tree: false,
+        cpus: cfg.partition.client.clone(),
     })
     .map_err(Error::Run)?;
     let started = SystemTime::now();
@@ -93,6 +129,9 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
         target: format!("http://{}/", server.addr),
         server: Some(&delta),
         probe: Some(&measured),
+        partition: &cfg.partition,
+        backlog: Some(s.listen.backlog.max(0) as u64),
+        run_id: None,
     };
     report.record(&load, &phase, started, files.as_mut())
 }

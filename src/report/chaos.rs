@@ -57,6 +57,11 @@ pub struct ChaosRow {
     /// requests).
     #[serde(default)]
     pub requests_per_conn: u64,
+    /// `--server-cpus`, `--client-cpus` (empty: not pinned).
+    #[serde(default)]
+    pub server_cpus: Option<String>,
+    #[serde(default)]
+    pub client_cpus: Option<String>,
 }
 
 /// A recovery time at the resolution it has: the recovery is known to have happened by the

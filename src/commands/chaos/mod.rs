@@ -17,6 +17,7 @@ use crate::report::csv::Appender;
 use crate::report::record::timestamp;
 use crate::server::ReuseportReload;
 use crate::strategy::{reuseport, StrategyKind, WorkerModel};
+use crate::sys::affinity::Partition;
 use crate::sys::clock::monotonic_ns;
 use crate::Error;
 use inject::{alive, apply_faults};
@@ -57,6 +58,8 @@ pub struct ChaosConfig {
     pub addr: SocketAddr,
     /// Append one row per segment to DIR/chaos.csv.
     pub out: Option<PathBuf>,
+    /// `--server-cpus` (the server's, through `herd serve --server-cpus`) and `--client-cpus`.
+    pub partition: Partition,
 }
 
 /// Load after the last fault, so that it can be seen to recover.
@@ -69,6 +72,7 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
         Some(dir) => {
             let usage = |e: Error| Error::Usage(format!("--out {}: {e}", dir.display()));
             std::fs::create_dir_all(dir).map_err(|e| usage(Error::file(dir, e)))?;
+            crate::report::meta::note_invocation(dir, &args.partition)?;
             Some(Appender::open::<ChaosRow>(&dir.join("chaos.csv")).map_err(usage)?)
         }
         None => None,
@@ -112,7 +116,7 @@ fn phases_until(
 
 fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<ChaosRow, Error> {
     let exe = std::env::current_exe().map_err(|e| Error::io("locating the herd binary", e))?;
-    let serve_args = vec![
+    let mut serve_args = vec![
         format!("--strategy={strategy}"),
         format!("--workers={}", args.workers),
         format!("--graceful-timeout={}ms", args.graceful_timeout.as_millis()),
@@ -124,13 +128,20 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         ),
         format!("--addr={}", args.addr),
     ];
+    serve_args.extend(
+        args.partition
+            .server
+            .as_ref()
+            .map(|s| format!("--server-cpus={s}")),
+    );
     let mut server = ServerChild::start(&exe, &serve_args, false)?;
     let mut cfg = LoadConfig::new(
         server.addr,
         args.concurrency as usize,
         args.client_threads,
         args.timeout,
-    );
+    )
+    .pinned(args.partition.client.clone(), args.client_threads);
     cfg.requests_per_conn = args.requests_per_conn;
     let abort = server.gone().clone();
     let applicable = item.kind != FaultKind::KillHolder || server.snapshot()?.lock_holder.is_some();
@@ -233,6 +244,8 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         kernel: host.kernel,
         nproc: host.nproc,
         herd_version: host.herd_version,
+        server_cpus: args.partition.columns().0,
+        client_cpus: args.partition.columns().1,
         worker_model: args.worker_model.name().into(),
         requests_per_conn: args.requests_per_conn.into(),
     })
@@ -275,7 +288,8 @@ fn final_state(server: &mut ServerChild, workers: usize) -> (usize, u64, u64) {
 
 /// PROBE connections, 4 at a time: all must complete.
 fn probe(server: &ServerChild, args: &ChaosConfig, abort: &AtomicBool) -> bool {
-    let cfg = LoadConfig::new(server.addr, 4, Some(1), args.timeout);
+    let cfg = LoadConfig::new(server.addr, 4, Some(1), args.timeout)
+        .pinned(args.partition.client.clone(), Some(1));
     match run_phase(&cfg, Duration::from_secs(10), Some(PROBE), abort) {
         Ok(r) => r.stats.ok == PROBE && r.stats.errors_total() == 0,
         Err(_) => false,

@@ -2,6 +2,9 @@
 //! one set of percentiles. Logs of one load (the same strategy, workers, load shape, requests
 //! per connection, target) add up to that load's distribution; logs of different loads would
 //! add up to a distribution of no run at all, so they are refused unless `--force` says so.
+//! Given results directories instead, it combines their runs.csv rows of one run ([`rows`]).
+mod rows;
+
 use crate::load::hlog;
 use crate::load::stats::quantile_us;
 use crate::Error;
@@ -12,6 +15,10 @@ pub struct MergeConfig {
     pub files: Vec<PathBuf>,
     /// Add up logs of different loads anyway.
     pub force: bool,
+    /// Results directories: the run whose rows are combined.
+    pub run_id: Option<String>,
+    /// Results directories: where the combined row goes.
+    pub out: Option<PathBuf>,
 }
 
 /// What a log's `#herd` line says about its load, without the run id.
@@ -70,16 +77,29 @@ fn compare(described: &[(PathBuf, Shape)]) -> (Vec<String>, Vec<String>) {
 pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
     // Only prints: a closed pipe (`| head`) ends it quietly.
     crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
+    if cfg.files.iter().all(|f| f.is_dir()) {
+        return rows::run(cfg);
+    }
+    let merged = merge_logs(&cfg.files, cfg.force)?;
+    print_table(&merged);
+    Ok(())
+}
+
+/// The logs added up by tag, once their `#herd` lines show one load (or `force`).
+pub(super) fn merge_logs(
+    files: &[PathBuf],
+    force: bool,
+) -> Result<Vec<(String, hdrhistogram::Histogram<u64>)>, Error> {
     let mut parts = Vec::new();
     let mut described = Vec::new();
-    for f in &cfg.files {
+    for f in files {
         parts.extend(hlog::read(f)?);
         described.push((f.clone(), hlog::describe(f)?));
     }
     let (differ, runs) = compare(&described);
     if !differ.is_empty() {
         let list = differ.join("; ");
-        if !cfg.force {
+        if !force {
             return Err(Error::Usage(format!(
                 "these logs come from different loads, and their sum is the distribution of no \
                  run: {list}. Merge logs of one load (several processes or hosts, repeats), or \
@@ -95,13 +115,17 @@ pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
             runs.join(", ")
         );
     }
-    let merged = hlog::merge(parts)?;
+    hlog::merge(parts)
+}
+
+/// Percentiles per metric, one line each.
+pub(super) fn print_table(merged: &[(String, hdrhistogram::Histogram<u64>)]) {
     println!(
         "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
         "metric", "count", "p50_us", "p90_us", "p99_us", "p99.9_us", "p99.99_us", "max_us"
     );
     for (tag, h) in merged {
-        let q = |q: f64| quantile_us(&h, q).map_or_else(|| "n/a".into(), |v| format!("{v:.1}"));
+        let q = |q: f64| quantile_us(h, q).map_or_else(|| "n/a".into(), |v| format!("{v:.1}"));
         println!(
             "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
             if tag.is_empty() { "(untagged)" } else { &tag },
@@ -114,7 +138,6 @@ pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
             q(1.0)
         );
     }
-    Ok(())
 }
 
 #[cfg(test)]
