@@ -11,7 +11,6 @@
 //! - `steal_pct`: time the hypervisor gave the host's virtual CPUs to someone else;
 //! - `foreign_cpu_pct`: the host's busy time (`host_cpu_busy_pct`) minus all of the above:
 //!   every other process on the host, whose interference the figures then carry.
-use super::client::fmt;
 use super::row::RunRow;
 use crate::load::PhaseResult;
 use crate::sys::affinity::Partition;
@@ -75,6 +74,7 @@ pub fn summary_lines(r: &RunRow) -> String {
         );
     }
     if r.client_cpu_pct.is_some() {
+        let pct = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}%"));
         let foreign = match r.foreign_cpu_pct {
             Some(f) => format!("{f:.1}%"),
             None => "n/a (the server runs here unmeasured: --server-pid)".into(),
@@ -82,11 +82,11 @@ pub fn summary_lines(r: &RunRow) -> String {
         line(
             "host CPU by whom",
             format!(
-                "client {}%, server {}%, interrupts {}%, steal {}%, foreign {foreign}",
-                fmt(r.client_cpu_pct, 1),
-                fmt(r.server_cpu_pct, 1),
-                fmt(r.irq_cpu_pct, 1),
-                fmt(r.steal_pct, 1)
+                "client {}, server {}, interrupts {}, steal {}, foreign {foreign}",
+                pct(r.client_cpu_pct),
+                pct(r.server_cpu_pct),
+                pct(r.irq_cpu_pct),
+                pct(r.steal_pct)
             ),
         );
     }
