@@ -243,3 +243,43 @@ fn herd_load_pins_its_threads_and_the_server_it_is_given() {
     let status = load.0.as_mut().unwrap().wait().unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn chaos_segments_run_on_their_sets_and_say_so() {
+    if cpus() < 2 {
+        eprintln!("skipped: needs 2 CPUs");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = herd_output(
+        &[
+            "chaos",
+            "--strategy",
+            "blocking",
+            "--workers",
+            "2",
+            "--concurrency",
+            "4",
+            "--schedule",
+            "reload:200ms",
+            "--duration",
+            "400ms",
+            "--baseline",
+            "200ms",
+            "--server-cpus",
+            "0",
+            "--client-cpus",
+            "1",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = &csv_rows(&dir.path().join("chaos.csv"))[0];
+    assert_eq!(
+        (r["server_cpus"].as_str(), r["client_cpus"].as_str()),
+        ("0", "1")
+    );
+    assert_eq!(r["serving_after"], "true", "{r:?}");
+}

@@ -9,9 +9,10 @@ use clap::Args;
 /// The two CPU sets, as given.
 #[derive(Debug, Clone, Default, Args)]
 pub struct PartitionArgs {
-    /// Pin the server to these CPUs (e.g. 0 or 0-3,8): the master and every worker, process
-    /// or thread, in either worker model (set on the master before it starts them, so they
-    /// inherit it). Must not overlap --client-cpus. Default: not pinned.
+    /// Pin the server to these CPUs (e.g. 0 or 0-3,8): herd's own server from its master down
+    /// (every worker, process or thread, in either worker model, inherits the set); with
+    /// `herd load`, every thread of the --server-pid trees. Must not overlap --client-cpus.
+    /// Default: not pinned.
     #[arg(long, value_name = "LIST", value_parser = parse_cpus)]
     pub server_cpus: Option<CpuSet>,
     /// Pin the load generator's threads (and herd's sampling threads) to these CPUs; its

@@ -178,8 +178,9 @@ pub fn run_phase(
         (cfg.progress && duration >= PROGRESS_MIN).then(|| progress::Progress::new(threads));
     let read_host = || HostCpu::read().map_err(|e| Error::io("reading /proc/stat", e));
     let host_before = read_host()?;
-    let cpu_before = process_cpu_ns();
+    // (The first reading finds the ksoftirqd threads in /proc: before the client's clock.)
     let softirqd_before = softirq::ksoftirqd_ns();
+    let cpu_before = process_cpu_ns();
     let start = monotonic_ns();
     let ctx = engine::PhaseCtx {
         cfg,
@@ -229,7 +230,6 @@ pub fn run_phase(
         Some(true) => host_after.irq_pct_since(&host_before, tps),
         _ => 0.0,
     };
-
     let mut stats = Stats::default();
     for r in results {
         match r {
