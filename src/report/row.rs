@@ -157,36 +157,30 @@ pub struct RunRow {
     pub request_max_share: Option<f64>,
     #[serde(default)]
     pub long_lived_interval_ms: Option<f64>,
-    // The CPU partition and the host's noise over the phase, in percent of all its CPUs
-    // (src/report/noise.rs fills them; empty when not pinned or not measured).
+    // The CPU partition, the host's CPU time by whom (% of wall time x CPUs: herd's client
+    // process, the server's threads, interrupts charged to no task, steal, all else), the
+    // backlog asked for and somaxconn, the clients a `herd merge` row combines, and the share of
+    // late starts (src/report/noise.rs, merge.rs, client.rs; docs/csv-schema.md).
     #[serde(default)]
     pub server_cpus: Option<String>,
     #[serde(default)]
     pub client_cpus: Option<String>,
-    /// herd's own process: the load generator and herd's sampling threads.
     #[serde(default)]
     pub client_cpu_pct: Option<f64>,
-    /// Every thread of the server's processes.
     #[serde(default)]
     pub server_cpu_pct: Option<f64>,
-    /// Busy time of the host minus the client's, the server's and steal: everything else.
     #[serde(default)]
     pub foreign_cpu_pct: Option<f64>,
     #[serde(default)]
     pub steal_pct: Option<f64>,
-    /// Hard and soft interrupts (on loopback mostly the run's own packets).
     #[serde(default)]
     pub irq_cpu_pct: Option<f64>,
-    /// The listen backlog asked for (`--backlog`), and net.core.somaxconn, which caps it.
     #[serde(default)]
     pub backlog: Option<u64>,
     #[serde(default)]
     pub somaxconn: Option<u64>,
-    /// A row `herd merge` made from the rows of this many clients of one run.
     #[serde(default)]
     pub clients: Option<u64>,
-    /// Open loop: the share of scheduled starts (long-lived: of ticks) that began more than
-    /// 1 ms late or never (`late_conns` over every start the schedule held).
     #[serde(default)]
     pub late_share: Option<f64>,
 }
