@@ -77,10 +77,13 @@ pub struct ChaosArgs {
     /// table and progress lines go to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub partition: super::cpus::PartitionArgs,
 }
 
 impl ChaosArgs {
     pub fn config(&self) -> Result<ChaosConfig, Error> {
+        let partition = self.partition.config()?;
         let client_threads = self.client_threads.map(|t| t as usize);
         LoadConfig::new(
             self.addr,
@@ -109,6 +112,7 @@ impl ChaosArgs {
             out: self.out.clone(),
             lock_watchdog: self.lock_watchdog,
             json: self.json,
+            partition,
         })
     }
 }

@@ -231,6 +231,12 @@ pub struct LoadCmdArgs {
     /// summary goes to stderr.
     #[arg(long)]
     pub json: bool,
+    /// `--server-cpus` (pins the processes and threads of `--server-pid`) and `--client-cpus`.
+    #[command(flatten)]
+    pub partition: super::cpus::PartitionArgs,
+    /// `--start-at`, `--run-id`: one client of a run over several.
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
 }
 
 impl LoadCmdArgs {
@@ -258,9 +264,21 @@ impl LoadCmdArgs {
                 return Err(Error::Usage(format!("--server-pid {p}: no such process")));
             }
         }
+        let partition = self.partition.config()?;
+        if partition.server.is_some() && self.server_pids.is_empty() {
+            return Err(Error::Usage(
+                "--server-cpus needs --server-pid: herd load pins the server's processes and threads it is given"
+                    .into(),
+            ));
+        }
+        self.fleet.check()?;
+        let threads = self.load.client_threads.map(|t| t as usize);
         Ok(LoadCommand {
             url: url.clone(),
-            load,
+            load: load.pinned(partition.client.clone(), threads),
+            partition,
+            start_at: self.fleet.start_at,
+            run_id: self.fleet.run_id.clone(),
             warmup: self.warmup,
             duration: self.load.duration,
             max_conns: self.load.requests,

@@ -4,7 +4,9 @@
 //! this module names a clap type (a `ValueEnum` derive on a library enum aside). Bad input is
 //! an [`crate::Error::Usage`] naming the flag: exit status 2, before any work starts.
 mod chaos;
+mod cpus;
 mod docs;
+mod fleet;
 mod load;
 mod merge;
 mod order;
@@ -19,6 +21,7 @@ mod serve;
 mod sweep;
 
 pub use chaos::ChaosArgs;
+pub use cpus::PartitionArgs;
 pub use docs::{CompletionsArgs, ManArgs};
 pub use load::{LoadArgs, LoadCmdArgs};
 pub use merge::MergeArgs;

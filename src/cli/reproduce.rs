@@ -1,6 +1,7 @@
 //! `herd reproduce`: published results rerun here. Each experiment's `herd run` steps are
 //! parsed exactly as `herd run` would parse them, and its `herd order` steps checked as
 //! `herd order` would, before anything runs.
+use super::cpus::PartitionArgs;
 use super::{Cli, Command as HerdCommand};
 use crate::commands::load::LoadCommand;
 use crate::commands::order::OrderConfig;
@@ -27,11 +28,17 @@ pub struct ReproduceArgs {
     /// less evidence.
     #[arg(long)]
     pub quick: bool,
+    /// `--server-cpus`/`--client-cpus`, passed to every `herd run` step and, for nginx, to
+    /// its load (the server set pins nginx's processes); the `herd order` steps (one idle
+    /// connection at a time) are not pinned.
+    #[command(flatten)]
+    pub partition: PartitionArgs,
 }
 
 impl ReproduceArgs {
     pub fn config(&self) -> Result<ReproduceConfig, Error> {
         let names = self.selected()?;
+        self.partition.config()?;
         // One experiment asked for alone must run: if it cannot, say why with status 2.
         let alone = names.len() == 1 && !self.names.iter().any(|n| n == "all");
         let mut plan = Vec::new();
@@ -88,17 +95,23 @@ impl ReproduceArgs {
         let raw = self.out.join(name);
         (e.steps)(self.quick)
             .into_iter()
-            .map(|s| prepare_step(s, &raw))
+            .map(|s| prepare_step(s, &raw, &self.partition))
             .collect()
     }
 }
 
-fn prepare_step(step: Step, raw: &Path) -> Result<Prepared, String> {
+fn prepare_step(step: Step, raw: &Path, cpus: &PartitionArgs) -> Result<Prepared, String> {
+    let client = cpus
+        .client_cpus
+        .as_ref()
+        .map(|c| format!("--client-cpus={c}"));
     match step {
         Step::Run { label, args } => {
             let mut argv = vec!["herd".to_string(), "run".to_string()];
             argv.extend(args);
             argv.push(format!("--out={}", raw.display()));
+            argv.extend(cpus.serve_arg());
+            argv.extend(client);
             Ok(Prepared::Run {
                 label,
                 cfg: Box::new(parse_run(&argv)?),
@@ -113,10 +126,14 @@ fn prepare_step(step: Step, raw: &Path) -> Result<Prepared, String> {
             ];
             argv.extend(args);
             argv.push(format!("--out={}", raw.display()));
+            argv.extend(client);
+            let mut load = parse_load(&argv)?;
+            // nginx's PID is known once it runs: its set is applied then (as --server-pid's).
+            load.partition.server = cpus.server_cpus.clone();
             Ok(Prepared::Nginx {
                 label,
                 conf,
-                load: Box::new(parse_load(&argv)?),
+                load: Box::new(load),
             })
         }
         Step::Order {
@@ -191,6 +208,7 @@ mod tests {
             list: false,
             out: PathBuf::from("target/test-reproduce"),
             quick,
+            partition: PartitionArgs::default(),
         }
     }
 
@@ -224,6 +242,33 @@ mod tests {
         let e = args(&["wake-order", "bogus"], true).selected().unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("\"bogus\""), "{e}");
+    }
+
+    #[test]
+    fn the_cpu_partition_reaches_every_run_and_the_nginx_load() {
+        use crate::sys::affinity::CpuSet;
+        let mut a = args(&["one-worker", "nginx-sharding"], true);
+        a.partition = PartitionArgs {
+            server_cpus: Some(CpuSet::parse("0").unwrap()),
+            client_cpus: None,
+        };
+        let server = Some(CpuSet::parse("0").unwrap());
+        let mut seen = 0;
+        for name in ["one-worker", "nginx-sharding"] {
+            let Ok(steps) = a.prepare(name) else { continue };
+            for s in steps {
+                match s {
+                    Prepared::Run { cfg, .. } => {
+                        assert!(cfg.serve_args.contains(&"--server-cpus=0".to_string()));
+                        assert_eq!(cfg.partition.server, server);
+                    }
+                    Prepared::Nginx { load, .. } => assert_eq!(load.partition.server, server),
+                    Prepared::Order { .. } => continue,
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 2);
     }
 
     #[test]

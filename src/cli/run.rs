@@ -1,4 +1,5 @@
 //! `herd run`: one measured run of a `herd serve` child.
+use super::cpus::PartitionArgs;
 use super::load::LoadArgs;
 use super::parse::parse_duration;
 use super::serve::ServerArgs;
@@ -29,6 +30,12 @@ pub struct RunArgs {
     /// summary goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub partition: PartitionArgs,
+    /// Make the run N times, each with a fresh server: N rows, and a summary with the median
+    /// and the min–max of each headline figure.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
 }
 
 impl RunArgs {
@@ -54,14 +61,23 @@ impl RunArgs {
                 )));
             }
         }
-        let server = self.server.config(self.addr)?;
+        let partition = self.partition.config()?;
+        let mut server = self.server.config(self.addr)?;
+        server.cpus = partition.server.clone();
         let mut serve_args = self.server.to_args();
         serve_args.push(format!("--addr={}", self.addr));
+        serve_args.extend(self.partition.serve_arg());
+        let threads = self.load.client_threads.map(|t| t as usize);
         Ok(RunConfig {
             server,
             serve_args,
             // The address is a placeholder until the server says where it listens.
-            load: self.load.config(self.addr)?,
+            load: self
+                .load
+                .config(self.addr)?
+                .pinned(partition.client.clone(), threads),
+            partition,
+            repeat: self.repeat,
             warmup: self.warmup,
             duration: self.load.duration,
             max_conns: self.load.requests,

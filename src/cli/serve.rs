@@ -201,6 +201,7 @@ impl ServerArgs {
             worker_connections,
             stop_on_stdin_eof: false,
             lock_watchdog: self.lock_watchdog,
+            cpus: None,
         })
     }
 
@@ -300,12 +301,18 @@ pub struct ServeArgs {
     /// drivers use it).
     #[arg(long)]
     pub stop_on_stdin_eof: bool,
+    /// Pin the server to these CPUs (e.g. 0 or 0-3,8): the master and every worker, process or
+    /// thread, in either worker model. Default: not pinned.
+    #[arg(long, value_name = "LIST", value_parser = crate::sys::affinity::CpuSet::parse)]
+    pub server_cpus: Option<crate::sys::affinity::CpuSet>,
 }
 
 impl ServeArgs {
     pub fn config(&self) -> Result<ServerConfig, Error> {
         let mut cfg = self.server.config(self.addr)?;
         cfg.stop_on_stdin_eof = self.stop_on_stdin_eof;
+        super::cpus::check_host(self.server_cpus.as_ref(), None)?;
+        cfg.cpus = self.server_cpus.clone();
         Ok(cfg)
     }
 }

@@ -75,6 +75,8 @@ const OWN: &[&str] = &[
     "out",
     // A sweep writes CSV; each run's JSON would go nowhere.
     "json",
+    // The sweep's own --repeat, not `herd run --repeat`.
+    "repeat",
 ];
 
 /// `herd run`'s arguments that a sweep passes through.

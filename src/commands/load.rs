@@ -7,7 +7,8 @@ use crate::metrics::probe::{self, Probe, ProbeConfig};
 use crate::report::csv::ResultFiles;
 use crate::report::kernel::probe_notes;
 use crate::report::record::{Report, RunOutcome};
-use crate::report::summary;
+use crate::report::{meta, summary};
+use crate::sys::affinity::{self, CpuSet, Partition};
 use crate::Error;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -32,6 +33,12 @@ pub struct LoadCommand {
     pub label: String,
     /// `--json`: the row as JSON on stdout, the summary on stderr.
     pub json: bool,
+    /// `--server-cpus` (applied to the `--server-pid` trees) and `--client-cpus`.
+    pub partition: Partition,
+    /// `--start-at`: the wall-clock time to start at.
+    pub start_at: Option<SystemTime>,
+    /// `--run-id`: the id shared by the clients of one run.
+    pub run_id: Option<String>,
 }
 
 pub fn run(cfg: &LoadCommand) -> Result<(), Error> {
@@ -60,10 +67,16 @@ pub fn measure(cfg: &LoadCommand) -> Result<RunOutcome, Error> {
     let t = url::resolve(&cfg.url)?;
     let port = t.addr.port();
     check_server(&cfg.server_pids, port, &cfg.url)?;
+    if let Some(set) = &cfg.partition.server {
+        pin_server(&cfg.server_pids, set)?;
+    }
     let mut load = cfg.load.clone().with_target(t.addr);
     load.host = t.host.clone();
     load.path = t.path.clone();
     let abort = AtomicBool::new(false);
+    if let Some(at) = cfg.start_at {
+        wait_until(at)?;
+    }
     if !cfg.warmup.is_zero() {
         load::run_phase(&load, cfg.warmup, None, &abort)?;
     }
@@ -78,6 +91,7 @@ pub fn measure(cfg: &LoadCommand) -> Result<RunOutcome, Error> {
         queue_interval: cfg.queue_interval,
         server_pids: cfg.server_pids.clone(),
         measure_tree: !cfg.server_pids.is_empty(),
+        cpus: cfg.partition.client.clone(),
     })
     .map_err(|e| {
         Error::Run(format!(
@@ -100,13 +114,62 @@ pub fn measure(cfg: &LoadCommand) -> Result<RunOutcome, Error> {
         server: None,
         probe: Some(&measured),
         strategy_options: None,
+        partition: &cfg.partition,
+        backlog: None,
+        run_id: cfg.run_id.clone(),
     };
     let sig = crate::sys::signal::interrupted();
     // An interrupted measurement is reported, not written: its figures cover less than asked.
     let files = if sig.is_some() { None } else { files.as_mut() };
     let mut outcome = report.record(&load, &phase, started, files)?;
     outcome.interrupted = sig;
+    // Noted once the rows are written: an interrupted run leaves nothing behind.
+    if let (None, Some(dir)) = (sig, &cfg.out) {
+        meta::note_invocation(dir, &cfg.partition)?;
+    }
     Ok(outcome)
+}
+
+/// `--start-at`: sleep until the wall clock reads `at`. A time already past (the URL took
+/// long to resolve) fails the run rather than starting it out of step with the other clients.
+fn wait_until(at: SystemTime) -> Result<(), Error> {
+    match at.duration_since(SystemTime::now()) {
+        Ok(d) => {
+            std::thread::sleep(d);
+            Ok(())
+        }
+        Err(late) => Err(Error::Run(format!(
+            "--start-at: the time passed {:?} before the load was ready",
+            late.duration()
+        ))),
+    }
+}
+
+/// `--server-cpus` with `--server-pid`: pin every thread of every process under the PIDs (as
+/// `taskset -a -p` does); processes they start later inherit the set.
+fn pin_server(pids: &[u64], set: &CpuSet) -> Result<(), Error> {
+    let mut pinned = 0;
+    for p in crate::metrics::tree::processes(pids) {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue; // gone since the walk
+        };
+        for tid in tasks
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
+        {
+            match affinity::pin(tid, set) {
+                Ok(()) => pinned += 1,
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+                Err(e) => {
+                    return Err(Error::Usage(format!(
+                        "--server-cpus {set}: cannot pin thread {tid} of process {p}: {e}"
+                    )))
+                }
+            }
+        }
+    }
+    eprintln!("herd load: --server-cpus {set}: pinned {pinned} threads of the server");
+    Ok(())
 }
 
 /// Every `--server-pid` must have a listening socket on the target port somewhere in its tree

@@ -9,8 +9,9 @@ use crate::metrics::probe::{Probe, ProbeConfig};
 use crate::report::csv::ResultFiles;
 use crate::report::kernel::probe_notes;
 use crate::report::record::{Report, RunOutcome};
-use crate::report::summary;
+use crate::report::{meta, repeat, summary};
 use crate::server::ServerConfig;
+use crate::sys::affinity::Partition;
 use crate::sys::signal::interrupted;
 use crate::Error;
 use std::path::PathBuf;
@@ -36,16 +37,28 @@ pub struct RunConfig {
     pub queue_interval: Duration,
     /// `--json`: the row as JSON on stdout, the summary on stderr.
     pub json: bool,
+    /// `--server-cpus`, `--client-cpus` (the server's is also in `server.cpus`, the client's
+    /// in `load.cpus`).
+    pub partition: Partition,
+    /// `--repeat`: how many times the run is made.
+    pub repeat: u32,
 }
 
 pub fn run(cfg: &RunConfig) -> Result<(), Error> {
     crate::sys::signal::install_interrupt_flag()
         .map_err(|e| Error::io("installing signal handlers", e))?;
+    if cfg.repeat > 1 {
+        return repeated(cfg);
+    }
     let outcome = measure(cfg)?;
     let out = Output::new(cfg.json);
     out.text(&summary::summary(&outcome.row));
     if let Some(sig) = outcome.interrupted {
         return Err(interrupted_run(sig, &outcome));
+    }
+    // Noted once the rows are written: an interrupted run leaves nothing behind.
+    if let Some(dir) = &cfg.out {
+        meta::note_invocation(dir, &cfg.partition)?;
     }
     out.text(&summary::saved(cfg.out.as_deref(), &outcome.row.run_id));
     out.object(&outcome.row.rounded())
@@ -69,6 +82,38 @@ fn interrupted_early(sig: i32, when: &str) -> Error {
         sig,
         format!("{when}: nothing measured; the server was stopped and nothing was written"),
     )
+}
+
+/// `--repeat N`: N runs, one line each, then the median and min–max of each headline figure.
+fn repeated(cfg: &RunConfig) -> Result<(), Error> {
+    let mut rows = Vec::new();
+    for i in 0..cfg.repeat {
+        let outcome = measure(cfg)?;
+        if let Some(sig) = outcome.interrupted {
+            print!("{}", summary::summary(&outcome.row));
+            if let (Some(dir), false) = (&cfg.out, rows.is_empty()) {
+                meta::note_invocation(dir, &cfg.partition)?;
+            }
+            return Err(interrupted_run(sig, &outcome));
+        }
+        let row = outcome.row;
+        println!(
+            "{}",
+            repeat::one_line(i as usize + 1, cfg.repeat as usize, &row)
+        );
+        rows.push(row);
+    }
+    print!("{}", repeat::summary(&rows));
+    if let Some(dir) = &cfg.out {
+        meta::note_invocation(dir, &cfg.partition)?;
+        println!(
+            "  {:<26} {} rows appended to {}/{{runs,workers,latency}}.csv",
+            "saved",
+            rows.len(),
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Do the run and append its rows; the summary is the caller's to print.
@@ -98,6 +143,7 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
         queue_interval: cfg.queue_interval,
         server_pids: vec![server.pid().as_raw() as u64],
         measure_tree: false,
+        cpus: cfg.partition.client.clone(),
     })
     .map_err(Error::Run)?;
     let started = SystemTime::now();
@@ -118,6 +164,9 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
             server: None,
             probe: Some(&measured),
             strategy_options: s.strategy_options.label(s.strategy),
+            partition: &cfg.partition,
+            backlog: Some(s.listen.backlog.max(0) as u64),
+            run_id: None,
         };
         let mut outcome = report.record(&load, &phase, started, None)?;
         outcome.interrupted = Some(sig);
@@ -147,6 +196,9 @@ pub fn measure(cfg: &RunConfig) -> Result<RunOutcome, Error> {
         server: Some(&delta),
         probe: Some(&measured),
         strategy_options: s.strategy_options.label(s.strategy),
+        partition: &cfg.partition,
+        backlog: Some(s.listen.backlog.max(0) as u64),
+        run_id: None,
     };
     report.record(&load, &phase, started, files.as_mut())
 }

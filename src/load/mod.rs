@@ -16,10 +16,13 @@ pub(crate) mod timer;
 pub(crate) mod url;
 
 use crate::metrics::procfs::HostCpu;
-use crate::sys::clock::monotonic_ns;
+use crate::metrics::softirq;
+use crate::sys::affinity::{self, CpuSet};
+use crate::sys::clock::{monotonic_ns, process_cpu_ns};
 use crate::Error;
 use pacing::Shape;
 use stats::Stats;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -56,6 +59,8 @@ pub struct LoadConfig {
     /// The target is an address of this host, so the server's clock is this host's clock and
     /// accept delays (server accept time minus client connect time) mean something.
     pub same_host: bool,
+    /// `--client-cpus`: every client thread (and the progress line's) is pinned to these CPUs.
+    pub cpus: Option<CpuSet>,
 }
 
 /// Whether `ip` is an address of this host: a socket can be bound to it (every 127.0.0.0/8
@@ -95,7 +100,18 @@ impl LoadConfig {
             progress: false,
             worker_header: None,
             same_host: on_this_host(target.ip()),
+            cpus: None,
         }
+    }
+
+    /// The same load with its threads pinned to `cpus`; unless `threads` were given, one thread
+    /// per CPU of the set (at most one per connection), as without a set one per CPU.
+    pub fn pinned(mut self, cpus: Option<CpuSet>, threads: Option<usize>) -> Self {
+        if let (Some(set), None) = (&cpus, threads) {
+            self.threads = set.len().clamp(1, self.concurrency.max(1));
+        }
+        self.cpus = cpus;
+        self
     }
 
     /// The same load against `target` (known once a server says where it listens).
@@ -132,6 +148,18 @@ pub struct PhaseResult {
     /// How busy the host's CPUs were over the phase, in percent of all of them: client,
     /// server and anything else together. At saturation client and server queue for a CPU.
     pub host_busy_pct: f64,
+    /// The part of the host's time its hypervisor stole (percent of all CPUs; steal counts as
+    /// busy in `host_busy_pct`).
+    pub steal_pct: f64,
+    /// Kernel time on packets charged to no task's time (percent of all CPUs): the ksoftirqd
+    /// threads, and interrupts when the kernel accounts them apart ([`softirq`]). On loopback
+    /// mostly the run's own packets.
+    pub irq_pct: f64,
+    /// CPU time of this whole process over the phase: the client threads and whatever else
+    /// herd runs beside them (its sampling threads), in ns.
+    pub process_cpu_ns: u64,
+    /// Wall time × CPUs over the phase (100% of the host), in ns.
+    pub capacity_ns: u64,
 }
 
 /// Run connections for `duration` (and at most `max_conns`), then let those in flight finish.
@@ -155,6 +183,9 @@ pub fn run_phase(
         (cfg.progress && duration >= PROGRESS_MIN).then(|| progress::Progress::new(threads));
     let read_host = || HostCpu::read().map_err(|e| Error::io("reading /proc/stat", e));
     let host_before = read_host()?;
+    // (The first reading finds the ksoftirqd threads in /proc: before the client's clock.)
+    let softirqd_before = softirq::ksoftirqd_ns();
+    let cpu_before = process_cpu_ns();
     let start = monotonic_ns();
     let ctx = engine::PhaseCtx {
         cfg,
@@ -169,7 +200,10 @@ pub fn run_phase(
     let results: Vec<_> = std::thread::scope(|s| {
         if let Some(p) = &progress {
             let done = &done;
-            s.spawn(move || p.display(cfg.shape.name(), done));
+            s.spawn(move || {
+                let _ = affinity::pin_current(cfg.cpus.as_ref());
+                p.display(cfg.shape.name(), done)
+            });
         }
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -179,6 +213,8 @@ pub fn run_phase(
                     // Timers (the open-loop pacer's) fire within 1 ns of their time rather
                     // than the default 50 µs slack; failure only costs precision.
                     let _ = nix::sys::prctl::set_timerslack(1);
+                    affinity::pin_current(cfg.cpus.as_ref())
+                        .map_err(|e| io::Error::other(format!("--client-cpus: {e}")))?;
                     engine::run(ctx, t, threads, conns)
                 })
             })
@@ -188,8 +224,17 @@ pub fn run_phase(
         r
     });
     let elapsed = Duration::from_nanos(monotonic_ns() - start);
-    let host_busy_pct =
-        read_host()?.busy_pct_since(&host_before, crate::sys::clock::clock_ticks_per_sec());
+    let process_cpu_ns = process_cpu_ns().saturating_sub(cpu_before);
+    let softirqd_ns = softirq::ksoftirqd_ns().saturating_sub(softirqd_before);
+    let host_after = read_host()?;
+    let tps = crate::sys::clock::clock_ticks_per_sec();
+    let capacity_ns = host_after.capacity_ns_since(&host_before);
+    // Interrupt time in /proc/stat is in no task's time only when the kernel accounts it apart;
+    // otherwise it was charged to the threads it interrupted (herd's, mostly) already.
+    let irq_apart = match softirq::irq_time_accounted() {
+        Some(true) => host_after.irq_pct_since(&host_before, tps),
+        _ => 0.0,
+    };
     let mut stats = Stats::default();
     for r in results {
         match r {
@@ -202,7 +247,11 @@ pub fn run_phase(
         stats,
         elapsed,
         threads,
-        host_busy_pct,
+        host_busy_pct: host_after.busy_pct_since(&host_before, tps),
+        steal_pct: host_after.steal_pct_since(&host_before, tps),
+        irq_pct: irq_apart + 100.0 * softirqd_ns as f64 / capacity_ns.max(1) as f64,
+        process_cpu_ns,
+        capacity_ns,
     })
 }
 

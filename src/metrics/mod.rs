@@ -7,6 +7,7 @@ pub(crate) mod probe;
 pub(crate) mod procfs;
 pub(crate) mod scoreboard;
 pub(crate) mod snapshot;
+pub(crate) mod softirq;
 pub(crate) mod tree;
 
 pub use host::HostInfo;

@@ -5,6 +5,7 @@
 //! a [`Probe`] when the phase starts and [`Probe::finish`] it when the phase ends.
 use super::netstat::ListenCounters;
 use super::tree::{self, ServerTasks, TreeSampler};
+use crate::sys::affinity::{self, CpuSet};
 use crate::sys::clock::monotonic_ns;
 use crate::sys::sock_diag::{Listener, SockDiag};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,8 +30,12 @@ pub struct ProbeConfig {
     pub queue_interval: Duration,
     /// The server's PIDs, to name the holders of each listener; empty: not known.
     pub server_pids: Vec<u64>,
-    /// Measure the processes and threads under `server_pids` ([`TreeSampler`]).
+    /// Report the processes and threads under `server_pids` ([`TreeSampler`]) as the server's
+    /// figures. Their CPU time is measured whenever PIDs are given, for the host's noise
+    /// ([`PhaseProbe::server_cpu_ns`]).
     pub measure_tree: bool,
+    /// `--client-cpus`: the sampling thread runs there, beside the load generator.
+    pub cpus: Option<CpuSet>,
 }
 
 /// One listener's queue over the phase.
@@ -77,6 +82,9 @@ pub struct PhaseProbe {
     pub queue: Result<QueueStats, String>,
     pub listen: Result<ListenCounters, String>,
     pub server: Option<ServerTasks>,
+    /// CPU time of every thread under the server's PIDs over the phase (schedstat), in ns;
+    /// `None` when no PID was given or this kernel has no schedstat.
+    pub server_cpu_ns: Option<u64>,
 }
 
 /// The sampling thread and the readings taken at the phase's start.
@@ -102,7 +110,7 @@ struct Raw {
 impl Probe {
     /// Take the first readings and start sampling. Fails only when a server PID does not exist.
     pub fn start(cfg: &ProbeConfig) -> Result<Probe, String> {
-        let tree = if cfg.server_pids.is_empty() || !cfg.measure_tree {
+        let tree = if cfg.server_pids.is_empty() {
             None
         } else {
             Some(TreeSampler::start(&cfg.server_pids).map_err(|e| e.to_string())?)
@@ -111,9 +119,13 @@ impl Probe {
         let stop = Arc::new(AtomicBool::new(false));
         let (port, every) = (cfg.port, cfg.queue_interval);
         let flag = stop.clone();
+        let cpus = cfg.cpus.clone();
         let thread = std::thread::Builder::new()
             .name("herd-probe".into())
-            .spawn(move || sample_loop(port, every, tree, &flag))
+            .spawn(move || {
+                let _ = affinity::pin_current(cpus.as_ref());
+                sample_loop(port, every, tree, &flag)
+            })
             .map_err(|e| format!("starting the probe thread: {e}"))?;
         Ok(Probe {
             cfg: cfg.clone(),
@@ -130,7 +142,9 @@ impl Probe {
             Some(Ok(r)) => r,
             _ => (Err("the probe thread panicked".into()), None),
         };
-        let server = tree.map(TreeSampler::finish);
+        let tasks = tree.map(TreeSampler::finish);
+        let server_cpu_ns = tasks.as_ref().and_then(|t| t.total_known(|s| s.cpu_ns));
+        let server = tasks.filter(|_| self.cfg.measure_tree);
         let listen = match (&self.listen_before, ListenCounters::read()) {
             (Ok(b), Ok(a)) => Ok(a.since(b)),
             (Err(e), _) => Err(e.clone()),
@@ -141,6 +155,7 @@ impl Probe {
             queue,
             listen,
             server,
+            server_cpu_ns,
         }
     }
 
@@ -309,6 +324,7 @@ mod tests {
             queue_interval: Duration::from_millis(2),
             server_pids: vec![me],
             measure_tree: true,
+            cpus: None,
         })
         .unwrap();
         let held: Vec<_> = (0..5)
@@ -324,6 +340,8 @@ mod tests {
         assert_eq!(q.listeners[0].holders, vec![me]);
         assert!(r.listen.is_ok());
         assert!(r.server.is_some());
+        // This test process's CPU over the phase, from its threads' schedstat.
+        assert!(r.server_cpu_ns.is_some());
     }
 
     #[test]
@@ -337,6 +355,7 @@ mod tests {
             queue_interval: Duration::from_millis(2),
             server_pids: vec![],
             measure_tree: false,
+            cpus: None,
         })
         .unwrap();
         std::thread::sleep(Duration::from_millis(10));

@@ -64,6 +64,13 @@ fn parse(status: &str, stat: &str, schedstat: Option<&str>) -> Option<ThreadStat
 pub struct HostCpu {
     /// Idle plus iowait over all CPUs, in clock ticks (USER_HZ).
     pub idle_ticks: u64,
+    /// Steal over all CPUs: time a virtual CPU was ready but its hypervisor ran something else
+    /// (0 on bare metal). /proc/stat counts it neither idle nor in user or system time.
+    pub steal_ticks: u64,
+    /// Hard and soft interrupt time over all CPUs (irq + softirq), when the kernel accounts it
+    /// apart from the tasks it interrupted (CONFIG_IRQ_TIME_ACCOUNTING; else 0). On loopback
+    /// most of it is the run's own packets: their protocol processing runs in softirq.
+    pub irq_ticks: u64,
     /// CPUs listed (`cpuN` lines).
     pub cpus: u64,
     /// CLOCK_MONOTONIC when it was read.
@@ -89,6 +96,38 @@ impl HostCpu {
         let idle_s = self.idle_ticks.saturating_sub(before.idle_ticks) as f64 / ticks_per_s as f64;
         (100.0 * (1.0 - idle_s / capacity_s)).clamp(0.0, 100.0)
     }
+
+    /// Percent of all CPUs' time stolen by the hypervisor between `before` and `self`.
+    pub fn steal_pct_since(&self, before: &HostCpu, ticks_per_s: u64) -> f64 {
+        self.share(
+            self.steal_ticks.saturating_sub(before.steal_ticks),
+            before,
+            ticks_per_s,
+        )
+    }
+
+    /// Percent of all CPUs' time spent in interrupts (hard and soft) between `before` and
+    /// `self`.
+    pub fn irq_pct_since(&self, before: &HostCpu, ticks_per_s: u64) -> f64 {
+        self.share(
+            self.irq_ticks.saturating_sub(before.irq_ticks),
+            before,
+            ticks_per_s,
+        )
+    }
+
+    fn share(&self, ticks: u64, before: &HostCpu, ticks_per_s: u64) -> f64 {
+        let capacity_s = self.capacity_ns_since(before) as f64 / 1e9;
+        if capacity_s <= 0.0 || ticks_per_s == 0 {
+            return 0.0;
+        }
+        (100.0 * ticks as f64 / ticks_per_s as f64 / capacity_s).clamp(0.0, 100.0)
+    }
+
+    /// Wall time × CPUs between `before` and `self`, in ns: what 100% of the host is.
+    pub fn capacity_ns_since(&self, before: &HostCpu) -> u64 {
+        self.at_ns.saturating_sub(before.at_ns) * self.cpus
+    }
 }
 
 fn parse_host(stat: &str, at_ns: u64) -> Option<HostCpu> {
@@ -105,6 +144,8 @@ fn parse_host(stat: &str, at_ns: u64) -> Option<HostCpu> {
         .count() as u64;
     (f.len() >= 5 && cpus > 0).then(|| HostCpu {
         idle_ticks: f[3] + f[4],
+        steal_ticks: f.get(7).copied().unwrap_or(0),
+        irq_ticks: f[5..].iter().take(2).sum(),
         cpus,
         at_ns,
     })
@@ -118,14 +159,21 @@ mod tests {
     fn host_cpu_is_wall_time_minus_idle_and_iowait() {
         let stat = "cpu  100 5 50 800 20 1 4 10 7 0\ncpu0 1 2 3 4 5 6 7 8 9 0\ncpu1 1 2 3 4 5 6 7 8 9 0\nintr 1\n";
         let h = parse_host(stat, 1_000_000_000).unwrap();
-        assert_eq!((h.idle_ticks, h.cpus), (820, 2));
-        // 2 s on 2 CPUs at 100 ticks/s: 400 ticks of capacity, 100 of them idle.
+        assert_eq!((h.idle_ticks, h.steal_ticks, h.irq_ticks), (820, 10, 5));
+        assert_eq!(h.cpus, 2);
+        // 2 s on 2 CPUs at 100 ticks/s: 400 ticks of capacity, 100 of them idle, 20 stolen,
+        // 40 in interrupts.
         let later = HostCpu {
             idle_ticks: 920,
+            steal_ticks: 30,
+            irq_ticks: 45,
             cpus: 2,
             at_ns: 3_000_000_000,
         };
         assert_eq!(later.busy_pct_since(&h, 100), 75.0);
+        assert_eq!(later.steal_pct_since(&h, 100), 5.0);
+        assert_eq!(later.irq_pct_since(&h, 100), 10.0);
+        assert_eq!(later.capacity_ns_since(&h), 4_000_000_000);
         assert_eq!(h.busy_pct_since(&h, 100), 0.0);
         assert!(parse_host("intr 1\n", 0).is_none());
         assert!(parse_host("cpu  1 2 3 4 5\n", 0).is_none(), "no cpuN lines");

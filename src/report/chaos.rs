@@ -65,6 +65,11 @@ pub struct ChaosRow {
     pub acceptor_restarts: Option<u64>,
     #[serde(default)]
     pub handoff_lost: Option<u64>,
+    /// `--server-cpus`, `--client-cpus` (empty: not pinned).
+    #[serde(default)]
+    pub server_cpus: Option<String>,
+    #[serde(default)]
+    pub client_cpus: Option<String>,
 }
 
 /// A recovery time at the resolution it has: the recovery is known to have happened by the

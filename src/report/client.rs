@@ -63,6 +63,7 @@ pub fn fill_run(
         status_3xx: Some(s.status[1]),
         status_4xx: Some(s.status[2]),
         status_5xx: Some(s.status[3]),
+        late_share: per(Some(s.late_conns), late.len()),
         latency_mean_us: (!s.latency.is_empty()).then(|| s.latency.mean() / 1e3),
         latency_stdev_us: (!s.latency.is_empty()).then(|| s.latency.stdev() / 1e3),
         ..std::mem::take(row)
@@ -127,12 +128,29 @@ pub fn load_line(r: &RunRow) -> String {
     } else {
         String::new()
     };
-    format!("{shape}{quantum}{ka}, {} client threads", r.client_threads)
+    let clients = match r.clients {
+        Some(n) => format!(" over {n} clients (merged)"),
+        None => String::new(),
+    };
+    format!(
+        "{shape}{quantum}{ka}, {} client threads{clients}",
+        r.client_threads
+    )
 }
 
 /// Host CPU use at or above this (percent) counts as saturated: latencies then include the
 /// wait for a CPU, which client and server share.
 const SATURATED_PCT: f64 = 95.0;
+
+/// The share of scheduled starts late by more than 1 ms (or never made) above which the
+/// generator is said to have fallen behind: past it the lateness p99 exceeds 1 ms, so the
+/// schedule the server saw differs from the one asked for in more than the odd start.
+pub const LATE_WARN_SHARE: f64 = 0.01;
+
+/// The late share, when it is over [`LATE_WARN_SHARE`].
+pub fn fell_behind(r: &RunRow) -> Option<f64> {
+    r.late_share.filter(|&f| f > LATE_WARN_SHARE)
+}
 
 /// An open loop or bursts on a saturated host. (A closed loop saturates it by design.)
 fn saturated(r: &RunRow) -> bool {
@@ -163,7 +181,7 @@ pub fn summary_lines(r: &RunRow) -> String {
         line(
             "generator lateness (us)",
             format!(
-                "{}; {} late (> 1 ms), {} never started",
+                "{}; {} late (> 1 ms){}, {} never started",
                 percentiles(
                     &[
                         ("p50", r.lateness_p50_us),
@@ -173,18 +191,25 @@ pub fn summary_lines(r: &RunRow) -> String {
                     "nothing was scheduled",
                 ),
                 r.late_conns,
+                r.late_share
+                    .map(|f| format!(" = {:.2}% of the scheduled starts", f * 100.0))
+                    .unwrap_or_default(),
                 r.unstarted_conns
             ),
         );
-        if r.late_conns > 0 {
+        if let Some(share) = fell_behind(r) {
             let why = if saturated(r) {
-                "the host's CPUs were saturated, so its threads waited for a CPU: lower --rate, or give the client cores of its own"
+                "the host's CPUs were saturated, so its threads waited for a CPU: lower --rate, or give the client CPUs of its own (--client-cpus)"
             } else {
                 "raise --connections (-c) or --threads (-t)"
             };
             line(
                 "WARNING",
-                format!("the generator fell behind its schedule ({why}); corrected latencies still count from the intended starts"),
+                format!(
+                    "the generator fell behind its schedule: {:.1}% of the starts began more than 1 ms late or never (over {}%; {why}); corrected latencies still count from the intended starts",
+                    share * 100.0,
+                    LATE_WARN_SHARE * 100.0
+                ),
             );
         }
     }

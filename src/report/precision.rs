@@ -6,7 +6,8 @@
 //!   4 significant digits, finer than the spread between repeats of any of them;
 //! - times from nanosecond clocks: durations in s to the µs, ms figures to the µs;
 //! - CPU times from clock ticks (10 ms): to the tick; the host's busy percentage, from
-//!   /proc/stat's idle ticks, to 0.1 %;
+//!   /proc/stat's idle ticks, to 0.1 %, and so are the client's, the server's, foreign and
+//!   stolen shares of the host beside it;
 //! - latency percentiles are histogram values in whole ns, written as µs with 3 decimals:
 //!   already exact, left as they are; so are configured values (rate, intervals).
 use super::chaos::ChaosRow;
@@ -70,6 +71,14 @@ impl RunRow {
             request_jain: sig4(self.request_jain),
             request_max_share: sig4(self.request_max_share),
             acceptor_cpu_us_per_conn: sig4(self.acceptor_cpu_us_per_conn),
+            // Shares of the host's CPU time, from clock ticks and ns clocks: to 0.1 %, as
+            // host_cpu_busy_pct.
+            client_cpu_pct: dec_opt(self.client_cpu_pct, 1),
+            server_cpu_pct: dec_opt(self.server_cpu_pct, 1),
+            foreign_cpu_pct: dec_opt(self.foreign_cpu_pct, 1),
+            steal_pct: dec_opt(self.steal_pct, 1),
+            irq_cpu_pct: dec_opt(self.irq_cpu_pct, 1),
+            late_share: sig4(self.late_share),
             latency_mean_us: sig4(self.latency_mean_us),
             latency_stdev_us: sig4(self.latency_stdev_us),
             ..self

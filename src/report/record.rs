@@ -4,12 +4,14 @@
 use super::client::{fill_run, fill_worker};
 use super::csv::ResultFiles;
 use super::kernel;
+use super::noise::{self, ServerCpu};
 use super::row::{latency_rows, ListenerRow, RunInputs, RunRow, WorkerRow};
 use super::skew;
 use crate::load::{hlog, LoadConfig, PhaseResult};
 use crate::metrics::probe::PhaseProbe;
 use crate::metrics::{HostInfo, Snapshot};
 use crate::protocol::WORKER_HEADER;
+use crate::sys::affinity::Partition;
 use crate::Error;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -40,6 +42,13 @@ pub struct Report<'a> {
     pub probe: Option<&'a PhaseProbe>,
     /// The strategy flags that differ from the defaults (`strategy_options`).
     pub strategy_options: Option<String>,
+    /// The CPUs the server and the client were pinned to.
+    pub partition: &'a Partition,
+    /// The listen backlog asked for (`herd run --backlog`), when herd made the listener.
+    pub backlog: Option<u64>,
+    /// The run's id, when given (`herd load --run-id`, shared by the clients of one run);
+    /// otherwise a new one.
+    pub run_id: Option<String>,
 }
 
 impl Report<'_> {
@@ -59,7 +68,7 @@ impl Report<'_> {
             )));
         }
         let host = HostInfo::detect();
-        let run_id = new_run_id();
+        let run_id = self.run_id.clone().unwrap_or_else(new_run_id);
         let inputs = RunInputs {
             run_id: &run_id,
             strategy: self.strategy,
@@ -78,6 +87,16 @@ impl Report<'_> {
         row.strategy_options = self.strategy_options.clone();
         let measured = self.server.is_some();
         fill_run(&mut row, cfg, phase, &self.target, measured);
+        let server_cpu = match self.probe.and_then(|p| p.server_cpu_ns) {
+            Some(ns) => ServerCpu::Measured(ns),
+            None if !cfg.same_host => ServerCpu::Elsewhere,
+            None => ServerCpu::Unknown,
+        };
+        noise::fill(&mut row, phase, server_cpu, self.partition);
+        if self.backlog.is_some() {
+            row.backlog = self.backlog;
+            row.somaxconn = noise::somaxconn();
+        }
         if let Some(s) = self.server {
             skew::fill_run(&mut row, s);
         }
@@ -216,8 +235,17 @@ mod tests {
             elapsed: Duration::from_secs(1),
             threads: 1,
             host_busy_pct: 50.0,
+            steal_pct: 0.0,
+            irq_pct: 0.0,
+            process_cpu_ns: 0,
+            capacity_ns: 2_000_000_000,
         }
     }
+
+    const NO_PARTITION: &Partition = &Partition {
+        server: None,
+        client: None,
+    };
 
     fn report(server: Option<&Snapshot>) -> Report<'_> {
         Report {
@@ -230,6 +258,9 @@ mod tests {
             server,
             probe: None,
             strategy_options: None,
+            partition: NO_PARTITION,
+            backlog: None,
+            run_id: None,
         }
     }
 

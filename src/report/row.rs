@@ -185,6 +185,32 @@ pub struct RunRow {
     pub status_4xx: Option<u64>,
     #[serde(default)]
     pub status_5xx: Option<u64>,
+    // The CPU partition, the host's CPU time by whom (% of wall time x CPUs: herd's client
+    // process, the server's threads, interrupts charged to no task, steal, all else), the
+    // backlog asked for and somaxconn, the clients a `herd merge` row combines, and the share of
+    // late starts (src/report/noise.rs, merge.rs, client.rs; docs/csv-schema.md).
+    #[serde(default)]
+    pub server_cpus: Option<String>,
+    #[serde(default)]
+    pub client_cpus: Option<String>,
+    #[serde(default)]
+    pub client_cpu_pct: Option<f64>,
+    #[serde(default)]
+    pub server_cpu_pct: Option<f64>,
+    #[serde(default)]
+    pub foreign_cpu_pct: Option<f64>,
+    #[serde(default)]
+    pub steal_pct: Option<f64>,
+    #[serde(default)]
+    pub irq_cpu_pct: Option<f64>,
+    #[serde(default)]
+    pub backlog: Option<u64>,
+    #[serde(default)]
+    pub somaxconn: Option<u64>,
+    #[serde(default)]
+    pub clients: Option<u64>,
+    #[serde(default)]
+    pub late_share: Option<f64>,
     /// Mean and standard deviation of the latency (from the intended start), in µs
     /// (src/report/client.rs fills them). Empty in files written before them.
     #[serde(default)]

@@ -82,6 +82,7 @@ pub fn summary(r: &RunRow) -> String {
         ),
     );
     s.push_str(&summary_lines(r));
+    s.push_str(&super::noise::summary_lines(r));
     let mut line = |k: &str, v: String| {
         s.push_str(&format!("  {k:<26} {v}\n"));
     };

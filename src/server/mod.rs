@@ -16,6 +16,7 @@ pub use master::ReuseportReload;
 
 use crate::strategy::ListenConfig;
 use crate::strategy::{Mode, StrategyKind, StrategyOptions, WorkerModel};
+use crate::sys::affinity::{self, CpuSet};
 use crate::Error;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,6 +56,10 @@ pub struct ServerConfig {
     /// Process mode, lock strategies: kill a worker that holds the accept lock this long while
     /// connections wait (`--lock-watchdog`).
     pub lock_watchdog: Option<Duration>,
+    /// `--server-cpus`: the CPUs the whole server runs on (`None`: not pinned). [`serve`] pins
+    /// the master's thread before anything else starts, so every worker process or thread, in
+    /// either model, inherits the set, and so does any helper the master starts later.
+    pub cpus: Option<CpuSet>,
 }
 
 /// `herd serve`: run the workers as processes ([`master`]) or as threads ([`threads`]) until
@@ -70,6 +75,7 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
 /// server that cannot start leaves no trace file behind.
 pub(crate) fn open_trace(cfg: &ServerConfig) -> Result<ServerConfig, Error> {
     let mut cfg = cfg.clone();
+    pin_server(&cfg)?;
     if let Some(path) = &cfg.trace {
         let t = trace::Tracer::create(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound
@@ -82,6 +88,20 @@ pub(crate) fn open_trace(cfg: &ServerConfig) -> Result<ServerConfig, Error> {
         cfg.tracer = Some(Arc::new(t));
     }
     Ok(cfg)
+}
+
+/// `--server-cpus`: pin the calling thread, the master's, before it forks or spawns anything.
+/// This is the one place the server's CPUs are set: workers (processes or threads, sync or
+/// event), respawned workers and any process or thread a strategy's master starts (a hand-off
+/// acceptor) inherit the set. A helper that must run on other CPUs than the workers calls
+/// [`affinity::pin`] itself.
+pub(crate) fn pin_server(cfg: &ServerConfig) -> Result<(), Error> {
+    affinity::pin_current(cfg.cpus.as_ref()).map_err(|e| {
+        Error::Usage(format!(
+            "--server-cpus {}: sched_setaffinity: {e}",
+            cfg.cpus.as_ref().map(CpuSet::to_string).unwrap_or_default()
+        ))
+    })
 }
 
 /// Check the strategy and its options, map the scoreboard and set up what the strategy

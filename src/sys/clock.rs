@@ -7,7 +7,7 @@ fn read(clock: libc::clockid_t) -> u64 {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `ts` is a valid, writable timespec; both clocks used here always exist on Linux,
+    // SAFETY: `ts` is a valid, writable timespec; every clock used here always exists on Linux,
     // so the call cannot fail and its return value carries no information.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -26,6 +26,11 @@ pub fn boottime_ns() -> u64 {
 /// Nanoseconds of CPU time the calling thread has used.
 pub fn thread_cpu_ns() -> u64 {
     read(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// Nanoseconds of CPU time the calling process has used, all its threads together.
+pub fn process_cpu_ns() -> u64 {
+    read(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
 /// Burn `d` of the calling thread's CPU time (not wall time: time the thread spends preempted

@@ -20,6 +20,7 @@ macro_rules! syscall {
     }};
 }
 
+pub mod affinity;
 pub(crate) mod alarm;
 pub mod atomic_lock;
 pub mod bpf;

@@ -18,6 +18,7 @@ use crate::report::csv::Appender;
 use crate::report::record::timestamp;
 use crate::server::ReuseportReload;
 use crate::strategy::{reuseport, StrategyKind, WorkerModel};
+use crate::sys::affinity::Partition;
 use crate::sys::clock::monotonic_ns;
 use crate::Error;
 use inject::{alive, apply_faults};
@@ -62,6 +63,8 @@ pub struct ChaosConfig {
     pub lock_watchdog: Option<Duration>,
     /// `--json`: one object per segment on stdout, the table on stderr.
     pub json: bool,
+    /// `--server-cpus` (the server's, through `herd serve --server-cpus`) and `--client-cpus`.
+    pub partition: Partition,
 }
 
 /// Load after the last fault, so that it can be seen to recover.
@@ -74,6 +77,7 @@ pub fn run(args: &ChaosConfig) -> Result<(), Error> {
         Some(dir) => {
             let usage = |e: Error| Error::Usage(format!("--out {}: {e}", dir.display()));
             std::fs::create_dir_all(dir).map_err(|e| usage(Error::file(dir, e)))?;
+            crate::report::meta::note_invocation(dir, &args.partition)?;
             Some(Appender::open::<ChaosRow>(&dir.join("chaos.csv")).map_err(usage)?)
         }
         None => None,
@@ -135,13 +139,20 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
     if let Some(w) = args.lock_watchdog {
         serve_args.push(format!("--lock-watchdog={}us", w.as_micros()));
     }
+    serve_args.extend(
+        args.partition
+            .server
+            .as_ref()
+            .map(|s| format!("--server-cpus={s}")),
+    );
     let mut server = ServerChild::start(&exe, &serve_args, false)?;
     let mut cfg = LoadConfig::new(
         server.addr,
         args.concurrency as usize,
         args.client_threads,
         args.timeout,
-    );
+    )
+    .pinned(args.partition.client.clone(), args.client_threads);
     cfg.requests_per_conn = args.requests_per_conn;
     let abort = server.gone().clone();
     let applicable = match item.kind {
@@ -252,6 +263,8 @@ fn segment(args: &ChaosConfig, strategy: StrategyKind, item: &Item) -> Result<Ch
         kernel: host.kernel,
         nproc: host.nproc,
         herd_version: host.herd_version,
+        server_cpus: args.partition.columns().0,
+        client_cpus: args.partition.columns().1,
         worker_model: args.worker_model.name().into(),
         requests_per_conn: args.requests_per_conn.into(),
         acceptor_restarts: fin.acceptor.map(|a| a.0),
@@ -321,7 +334,8 @@ fn final_state(server: &mut ServerChild, workers: usize) -> FinalState {
 
 /// PROBE connections, 4 at a time: all must complete.
 fn probe(server: &ServerChild, args: &ChaosConfig, abort: &AtomicBool) -> bool {
-    let cfg = LoadConfig::new(server.addr, 4, Some(1), args.timeout);
+    let cfg = LoadConfig::new(server.addr, 4, Some(1), args.timeout)
+        .pinned(args.partition.client.clone(), Some(1));
     match run_phase(&cfg, Duration::from_secs(10), Some(PROBE), abort) {
         Ok(r) => r.stats.ok == PROBE && r.stats.errors_total() == 0,
         Err(_) => false,

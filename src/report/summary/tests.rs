@@ -116,3 +116,27 @@ fn the_summary_says_where_rows_went() {
     let s = saved(Some(Path::new("/tmp/r")), "abc");
     assert!(s.contains("run abc appended to /tmp/r/"), "{s}");
 }
+
+#[test]
+fn the_generator_fell_behind_only_past_one_percent_of_late_starts() {
+    let open = |late: u64, share: f64| RunRow {
+        arrivals: "uniform".into(),
+        rate: 10_000.0,
+        late_conns: late,
+        late_share: Some(share),
+        lateness_p99_us: Some(100.0),
+        ..load_row()
+    };
+    // 6 late starts of 10,000 (the case that used to warn): said, not warned about.
+    let s = summary(&open(6, 0.0006));
+    assert!(
+        s.contains("6 late (> 1 ms) = 0.06% of the scheduled starts"),
+        "{s}"
+    );
+    assert!(!s.contains("fell behind"), "{s}");
+    let s = summary(&open(250, 0.025));
+    assert!(
+        s.contains("fell behind its schedule: 2.5% of the starts began more than 1 ms late or never (over 1%"),
+        "{s}"
+    );
+}

@@ -2,6 +2,9 @@
 //! one set of percentiles. Logs of one load (the same strategy, workers, load shape, requests
 //! per connection, target) add up to that load's distribution; logs of different loads would
 //! add up to a distribution of no run at all, so they are refused unless `--force` says so.
+//! Given results directories instead, it combines their runs.csv rows of one run ([`rows`]).
+mod rows;
+
 use super::output::Output;
 use crate::load::hlog;
 use crate::load::stats::quantile_us;
@@ -17,6 +20,10 @@ pub struct MergeConfig {
     pub force: bool,
     /// `--json`: one object on stdout, the table on stderr.
     pub json: bool,
+    /// Results directories: the run whose rows are combined.
+    pub run_id: Option<String>,
+    /// Results directories: where the combined row goes.
+    pub out: Option<PathBuf>,
 }
 
 /// One metric of the merged logs (`--json`): percentiles in µs, `None` when it holds nothing.
@@ -32,7 +39,7 @@ pub struct MergedMetric {
     pub max_us: Option<f64>,
 }
 
-/// What `herd merge --json` prints.
+/// What `herd merge --json` prints for .hlog files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Merged {
     pub files: Vec<String>,
@@ -99,16 +106,42 @@ fn compare(described: &[(PathBuf, Shape)]) -> (Vec<String>, Vec<String>) {
 pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
     // Only prints: a closed pipe (`| head`) ends it quietly.
     crate::sys::signal::default_sigpipe().map_err(|e| Error::io("SIGPIPE", e))?;
+    if cfg.files.iter().all(|f| f.is_dir()) {
+        return rows::run(cfg);
+    }
+    let logs = merge_logs(&cfg.files, cfg.force)?;
+    let metrics = metrics(&logs.hists);
+    let out = Output::new(cfg.json);
+    out.text(&table(&metrics));
+    out.object(&Merged {
+        files: cfg.files.iter().map(|f| f.display().to_string()).collect(),
+        runs: logs.runs,
+        forced: logs.forced,
+        metrics,
+    })
+}
+
+/// Logs added up by tag.
+pub(super) struct Logs {
+    pub hists: Vec<(String, hdrhistogram::Histogram<u64>)>,
+    /// The distinct run ids the logs came from.
+    pub runs: Vec<String>,
+    /// Logs of different loads were added up (`--force`).
+    pub forced: bool,
+}
+
+/// The logs added up by tag, once their `#herd` lines show one load (or `force`).
+pub(super) fn merge_logs(files: &[PathBuf], force: bool) -> Result<Logs, Error> {
     let mut parts = Vec::new();
     let mut described = Vec::new();
-    for f in &cfg.files {
+    for f in files {
         parts.extend(hlog::read(f)?);
         described.push((f.clone(), hlog::describe(f)?));
     }
     let (differ, runs) = compare(&described);
     if !differ.is_empty() {
         let list = differ.join("; ");
-        if !cfg.force {
+        if !force {
             return Err(Error::Usage(format!(
                 "these logs come from different loads, and their sum is the distribution of no \
                  run: {list}. Merge logs of one load (several processes or hosts, repeats), or \
@@ -124,8 +157,16 @@ pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
             runs.join(", ")
         );
     }
-    let merged = hlog::merge(parts)?;
-    let metrics: Vec<MergedMetric> = merged
+    Ok(Logs {
+        hists: hlog::merge(parts)?,
+        runs,
+        forced: !differ.is_empty(),
+    })
+}
+
+/// The percentiles of each merged metric.
+pub(super) fn metrics(merged: &[(String, hdrhistogram::Histogram<u64>)]) -> Vec<MergedMetric> {
+    merged
         .iter()
         .map(|(tag, h)| {
             let q = |q: f64| quantile_us(h, q);
@@ -144,18 +185,11 @@ pub fn run(cfg: &MergeConfig) -> Result<(), Error> {
                 max_us: q(1.0),
             }
         })
-        .collect();
-    let out = Output::new(cfg.json);
-    out.text(&table(&metrics));
-    out.object(&Merged {
-        files: cfg.files.iter().map(|f| f.display().to_string()).collect(),
-        runs,
-        forced: !differ.is_empty(),
-        metrics,
-    })
+        .collect()
 }
 
-fn table(metrics: &[MergedMetric]) -> String {
+/// Percentiles per metric, one line each.
+pub(super) fn table(metrics: &[MergedMetric]) -> String {
     let mut s = format!(
         "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
         "metric", "count", "p50_us", "p90_us", "p99_us", "p99.9_us", "p99.99_us", "max_us"
