@@ -257,7 +257,7 @@ pub fn show_ratio(r: f64) -> String {
 }
 
 pub fn pct(v: f64) -> String {
-    format!("{:.0}%", 100.0 * v)
+    format!("{:.1}%", 100.0 * v)
 }
 
 /// Whether `seq` rotates over all `workers` in a fixed order: the first `workers` entries are
