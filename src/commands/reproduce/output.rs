@@ -71,7 +71,7 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn markdown(outcomes: &[Outcome], charts: &[(String, PathBuf)]) -> String {
+fn markdown(dir: &Path, outcomes: &[Outcome], charts: &[(String, PathBuf)]) -> String {
     let mut s =
         String::from("# herd reproduce\n\n| experiment | verdict | source |\n|---|---|---|\n");
     for o in outcomes {
@@ -110,7 +110,7 @@ fn markdown(outcomes: &[Outcome], charts: &[(String, PathBuf)]) -> String {
                 .map_or(String::new(), |f| f.to_string_lossy().into());
             let _ = write!(s, "\n![{name}]({file})\n");
         }
-        if o.findings.iter().all(|f| f.verdict != Verdict::CannotRun) {
+        if dir.join(e.name).is_dir() {
             let _ = write!(s, "\nRaw rows: [`{}/`]({}/)\n", e.name, e.name);
         }
     }
@@ -150,7 +150,7 @@ pub fn write(dir: &Path, outcomes: &[Outcome]) -> Result<Vec<PathBuf>, Error> {
         }
     }
     let md = dir.join("reproduce.md");
-    std::fs::write(&md, markdown(outcomes, &charts)).map_err(|e| Error::file(&md, e))?;
+    std::fs::write(&md, markdown(dir, outcomes, &charts)).map_err(|e| Error::file(&md, e))?;
     written.insert(1, md);
     Ok(written)
 }
