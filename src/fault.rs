@@ -145,23 +145,43 @@ fn lock_taken_slow(p: f64) {
         return;
     }
     let armed = ARMED.get().map_or(0, |a| a[0].0.swap(0, Ordering::AcqRel));
+    let threads = IN_THREAD.load(Ordering::Relaxed);
     if armed == ARMED_FREEZE {
-        process::stop_self();
+        if threads {
+            freeze_thread();
+        } else {
+            process::stop_self();
+        }
     } else if armed == ARMED_DIE || (p > 0.0 && fastrand::f64() < p) {
+        if threads {
+            panic!("die-holding-lock: this worker thread dies holding the accept lock on purpose");
+        }
         process::kill_self();
     }
 }
 
-/// Thread mode: `crash-after` panics the worker thread (a thread cannot exit alone).
-static CRASH_PANICS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Thread mode: a thread cannot be killed or stopped alone (SIGKILL and SIGSTOP act on the
+/// whole process), so its faults are the thread's own: dying is a panic (the master releases
+/// what it held and restarts it), freezing is sleeping with the lock held until the thread is
+/// told to stop (a graceful stop or a drain), as a thread stuck in a long system call would.
+static IN_THREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// In a worker thread (thread mode): enable `crash-after`, as a panic of the thread. The other
-/// faults end the whole process and are left off.
+/// Thread mode, SIGWINCH: hold on to the accept lock, doing nothing, until told to stop.
+#[cold]
+fn freeze_thread() {
+    while !crate::sys::signal::stop_requested() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// In a worker thread (thread mode): enable the faults, each as the thread's own (a panic for
+/// dying, see [`IN_THREAD`]).
 pub fn install_in_thread_worker(cfg: &FaultConfig) {
+    IN_THREAD.store(true, Ordering::Relaxed);
     for f in &cfg.faults {
-        if let Fault::CrashAfter(n) = *f {
-            CRASH_AFTER.store(n, Ordering::Relaxed);
-            CRASH_PANICS.store(true, Ordering::Relaxed);
+        match *f {
+            Fault::DieHoldingLock(p) => DIE_HOLDING_LOCK.store(p.to_bits(), Ordering::Relaxed),
+            Fault::CrashAfter(n) => CRASH_AFTER.store(n, Ordering::Relaxed),
         }
     }
 }
@@ -171,7 +191,7 @@ pub fn install_in_thread_worker(cfg: &FaultConfig) {
 pub fn connection_done(accepted: u64) {
     let n = CRASH_AFTER.load(Ordering::Relaxed);
     if n != 0 && accepted >= n {
-        if CRASH_PANICS.load(Ordering::Relaxed) {
+        if IN_THREAD.load(Ordering::Relaxed) {
             panic!("crash-after:{n}: this worker thread crashes on purpose");
         }
         process::exit_now(CRASH_EXIT_CODE);

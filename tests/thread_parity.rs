@@ -1,5 +1,6 @@
 //! Thread mode does what process mode does (tests/master.rs): a graceful reload on SIGHUP that
-//! loses nothing, SIGTTIN / SIGTTOU, and a worker thread that panicked restarted in its slot.
+//! loses nothing, SIGTTIN / SIGTTOU, a worker thread that panicked restarted in its slot, and
+//! the lock-holder faults of SIGUSR2 and SIGWINCH in the form a thread can take.
 mod common;
 use common::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -219,4 +220,81 @@ fn a_hand_off_in_thread_mode_resizes_within_its_queues_and_restarts_a_worker() {
     s.signal(libc::SIGTERM);
     let mut s = s;
     assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+}
+
+/// A GET answered within `limit`, or `None`.
+fn try_get(addr: std::net::SocketAddr, limit: Duration) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).ok()?;
+    c.set_read_timeout(Some(limit)).unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut out = String::new();
+    c.read_to_string(&mut out).ok()?;
+    (!out.is_empty()).then_some(out)
+}
+
+#[test]
+fn sigusr2_makes_the_next_lock_holder_thread_die_holding_the_lock_and_serving_goes_on() {
+    for strategy in ["sysv-sem", "pthread-mutex", "fcntl"] {
+        let mut s = Server::start(&["--mode", "thread", "--workers", "2", "--strategy", strategy]);
+        s.signal(libc::SIGUSR2);
+        // The next thread to take the lock panics holding it: connections make locks change
+        // hands.
+        let mut line = None;
+        for _ in 0..50 {
+            let r = get(s.addr);
+            assert!(r.starts_with("HTTP/1.1 200"), "{strategy}: {r}");
+            line = s.line_with("worker-exit ", Duration::from_millis(100));
+            if line.is_some() {
+                break;
+            }
+        }
+        let line = line.unwrap_or_else(|| panic!("{strategy}: no worker-exit line"));
+        assert!(
+            line.contains("panic: die-holding-lock"),
+            "{strategy}: {line}"
+        );
+        // The lock it held was released: every connection is still served.
+        for i in 0..20 {
+            let r = get(s.addr);
+            assert!(
+                r.starts_with("HTTP/1.1 200"),
+                "{strategy}: request {i}: {r}"
+            );
+        }
+        let v = scoreboard_until(&s, |v| tids(v).len() == 2 && sum(v, "restarts") >= 1);
+        assert_eq!(tids(&v).len(), 2, "{strategy}: {v}");
+        assert!(sum(&v, "restarts") >= 1, "{strategy}: {v}");
+        s.signal(libc::SIGTERM);
+        assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0), "{strategy}");
+    }
+}
+
+#[test]
+fn sigwinch_freezes_the_next_lock_holder_thread_until_the_server_stops() {
+    let mut s = Server::start(&[
+        "--mode",
+        "thread",
+        "--workers",
+        "2",
+        "--strategy",
+        "sysv-sem",
+    ]);
+    s.signal(libc::SIGWINCH);
+    // Served until the lock reaches the thread that freezes holding it; from then on nobody
+    // accepts. A frozen holder is never released by itself, so the wait cannot pass by chance.
+    let mut stalled = false;
+    for _ in 0..20 {
+        if try_get(s.addr, Duration::from_secs(2)).is_none() {
+            stalled = true;
+            break;
+        }
+    }
+    assert!(stalled, "no connection waited behind a frozen lock holder");
+    let v = s.scoreboard();
+    assert_ne!(v["lock_holder"].as_u64().unwrap_or(0), 0, "{v}");
+    // A graceful stop reaches the frozen thread: it lets the lock go and the server ends.
+    s.signal(libc::SIGTERM);
+    assert_eq!(s.wait_exit(Duration::from_secs(15)), Some(0));
 }

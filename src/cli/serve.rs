@@ -103,7 +103,8 @@ pub struct ServerArgs {
     pub worker_connections: Option<u32>,
     /// TCP_DEFER_ACCEPT: hand a connection to accept() only once its client has sent data (or
     /// after this long, whole seconds), so idle connections cannot occupy sync workers
-    /// (Apache's AcceptFilter, nginx's `deferred`).
+    /// (Apache's AcceptFilter, nginx's `deferred`), as many as the SYN queue holds: the
+    /// backlog, capped by net.core.somaxconn.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub defer_accept: Option<Duration>,
     /// Lock strategies, process mode: the master kills (SIGKILL) a worker that has held the

@@ -185,10 +185,10 @@ fn normalize(mut r: RunRow) -> RunRow {
     ] {
         zero_is_none(v);
     }
-    if !r.server_metrics && from_proc(&r) {
-        // `herd load --server-pid`: the kernel's columns were measured from /proc, the
-        // scoreboard's were not.
-        return RunRow {
+    if !r.server_metrics {
+        // The scoreboard's columns were not measured; with `herd load --server-pid` the
+        // kernel's were, from /proc.
+        let scoreboard_unmeasured = RunRow {
             accepted: None,
             wakeups: None,
             spurious_wakeups: None,
@@ -201,19 +201,10 @@ fn normalize(mut r: RunRow) -> RunRow {
             lock_wait_us_per_accept: None,
             ..r
         };
-    }
-    if !r.server_metrics {
+        if from_proc(&scoreboard_unmeasured) {
+            return scoreboard_unmeasured;
+        }
         return RunRow {
-            accepted: None,
-            wakeups: None,
-            spurious_wakeups: None,
-            eagain: None,
-            accept_errors: None,
-            wakeups_per_accept: None,
-            spurious_per_accept: None,
-            eagain_per_accept: None,
-            lock_acquires: None,
-            lock_wait_us_per_accept: None,
             vol_ctx_switches: None,
             invol_ctx_switches: None,
             ctx_switches_per_accept: None,
@@ -222,7 +213,7 @@ fn normalize(mut r: RunRow) -> RunRow {
             cpu_us_per_conn: None,
             jain_fairness: None,
             max_worker_share: None,
-            ..r
+            ..scoreboard_unmeasured
         };
     }
     if r.accepted == Some(0) {

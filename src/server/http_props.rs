@@ -2,8 +2,8 @@
 //! sync reader ([`RequestReader`]) gives the same requests however the bytes arrive, never
 //! panics, never asks for more than its limits, and ends every input with requests followed
 //! by a 400, a close, or an error. The event loop's parser (worker/event/conn.rs) is held to
-//! the same answers with [`reference`]. Case counts are fixed (and printed by
-//! `scripts/fuzz-count.sh`), so the time in CI is bounded; `PROPTEST_CASES` raises them.
+//! the same answers with [`reference`]. Case counts are fixed (docs/reliability.md adds them
+//! up), so the time in CI is bounded; `PROPTEST_CASES` raises them.
 use super::http::{Head, Next, RequestReader, MAX_HEAD};
 use proptest::prelude::*;
 use std::io::{self, Read};

@@ -32,6 +32,10 @@
 //!   released as for a dead process; and it is restarted in its slot, at once the first time
 //!   and with the process master's backoff while its successors keep dying young. (`--fault
 //!   crash-after:N` makes a worker thread panic, where a process would exit.)
+//! - SIGUSR2 / SIGWINCH: fault injection, as in process mode, in the form a thread can take:
+//!   the next worker thread to take the accept lock panics holding it (and is handled as
+//!   above), or sleeps holding it until it is told to stop (frozen; no watchdog can end a
+//!   thread, so the lock strategies stall until a stop or a reload drains it).
 //! - A hand-off strategy's acceptor is a thread too ([`acceptor`]).
 use super::lifeline::Lifeline;
 use super::worker::{self, WorkerCtx};
@@ -69,6 +73,7 @@ const READY_WAIT: Duration = Duration::from_secs(5);
 pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
     let (board, shared, addr) = super::prepare(cfg)?;
     let cfg = &super::open_trace(cfg)?;
+    crate::fault::install_shared().map_err(|e| Error::io("mapping the fault word", e))?;
     signal::ignore_sigpipe().map_err(|e| Error::io("ignoring SIGPIPE", e))?;
     let mask = signal::master_signals();
     signal::block(&mask).map_err(|e| Error::io("blocking signals", e))?;
@@ -102,6 +107,7 @@ pub fn serve(cfg: &ServerConfig) -> Result<(), Error> {
         }
         m.spawn_acceptor()?;
         m.wait_ready()?;
+        crate::fault::server_ready();
         eprintln!(
             "herd serve: strategy {}, {} worker threads, pid {}, on {addr}",
             cfg.strategy,
@@ -299,6 +305,8 @@ impl<'scope, 'env> Master<'scope, 'env> {
             Signal::SIGHUP if !stopping => self.reload()?,
             Signal::SIGTTIN if !stopping => self.add_seat()?,
             Signal::SIGTTOU if !stopping => self.remove_seat(),
+            Signal::SIGUSR2 => crate::fault::arm_die_next_holder(),
+            Signal::SIGWINCH => crate::fault::arm_freeze_next_holder(),
             Signal::SIGCHLD => {}
             _ if stopping => {}
             other => eprintln!("herd serve: {other} is not handled in thread mode; ignored"),
